@@ -1,0 +1,33 @@
+//! `immutag schema`: print the JSON Schemas of the public data types.
+
+use clap::ValueEnum;
+
+/// Arguments of `immutag schema`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Which schema to print.
+    #[arg(value_enum)]
+    pub which: Which,
+}
+
+/// The types whose schema can be printed.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum Which {
+    /// Rule parameters, as AWS Config passes them.
+    Params,
+    /// One evaluation result (an element of `--output json`).
+    Evaluation,
+    /// The normalized repository model.
+    Repository,
+}
+
+/// Prints the schema to stdout.
+pub fn run(args: Args) -> anyhow::Result<u8> {
+    let schema = match args.which {
+        Which::Params => schemars::schema_for!(immutag_core::RuleParameters),
+        Which::Evaluation => schemars::schema_for!(immutag_core::Evaluation),
+        Which::Repository => schemars::schema_for!(immutag_core::Repository),
+    };
+    println!("{}", serde_json::to_string_pretty(&schema)?);
+    Ok(crate::exit::OK)
+}

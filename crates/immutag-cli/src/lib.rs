@@ -1,0 +1,56 @@
+//! # immutag-cli
+//!
+//! The `immutag` command. Each subcommand lives in [`cmd`]; output formats in [`output`].
+//!
+//! Exit codes: 0 all compliant or not applicable, 1 any finding (non-compliant resource,
+//! policy finding, failed change), 2 usage or input error.
+#![forbid(unsafe_code)]
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+pub mod cmd;
+pub mod exit;
+
+/// immutag keeps Amazon ECR image tags immutable across an AWS organization.
+#[derive(Debug, Parser)]
+#[command(name = "immutag", version, about, long_about = None)]
+pub struct Cli {
+    /// The subcommand.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print the JSON Schemas of immutag's data types.
+    Schema(cmd::schema::Args),
+}
+
+/// Parses the command line, runs the subcommand, and maps the outcome to an exit code.
+pub fn main_entry() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let code = if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let result = match cli.command {
+        Command::Schema(args) => cmd::schema::run(args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("immutag: error: {e:#}");
+            ExitCode::from(exit::USAGE)
+        }
+    }
+}

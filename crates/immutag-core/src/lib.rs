@@ -1,0 +1,33 @@
+//! # immutag-core
+//!
+//! The pure evaluator of immutag: it turns a description of an Amazon ECR repository
+//! (from AWS Config, the ECR API, a CloudFormation template or a Terraform plan) into a
+//! COMPLIANT / NON_COMPLIANT / NOT_APPLICABLE verdict with an annotation that says what to do.
+//!
+//! No I/O, no async, no AWS SDK: embed it anywhere (it builds for `wasm32`).
+//!
+//! ```
+//! use immutag_core::{evaluate, Compliance, InputKind, Repository, RuleParameters, TagMutability};
+//!
+//! let params = RuleParameters::default(); // Security Hub ECR.2: only IMMUTABLE passes
+//! let repo = Repository::new("payments", InputKind::Ecr).with_mutability(TagMutability::Mutable);
+//! let verdict = evaluate(&repo, &params);
+//! assert_eq!(verdict.compliance, Compliance::NonCompliant);
+//! println!("{}: {}", verdict.resource_id, verdict.annotation);
+//! ```
+#![forbid(unsafe_code)]
+
+pub mod error;
+pub mod evaluate;
+pub mod input;
+pub mod model;
+pub mod params;
+pub mod wildcard;
+
+pub use error::{InputError, ParamError};
+pub use evaluate::{Compliance, Evaluation, Reason, evaluate, evaluate_all};
+pub use model::{
+    ECR_REPOSITORY_TYPE, ExclusionFilter, FilterSetting, FilterType, InputKind, MutabilitySetting,
+    Repository, ResourceStatus, Source, TagMutability,
+};
+pub use params::{RemediationMode, RuleParameters};
