@@ -23,6 +23,7 @@ export const CONTEXT_KEYS = {
   exemptionTagKey: 'immutag:exemptionTagKey',
   executionRoleName: 'immutag:executionRoleName',
   ruleName: 'immutag:ruleName',
+  roleName: 'immutag:roleName',
   logRetentionDays: 'immutag:logRetentionDays',
   timeoutSeconds: 'immutag:timeoutSeconds',
   scpTargets: 'immutag:scpTargets',
@@ -33,7 +34,7 @@ export const CONTEXT_KEYS = {
 } as const;
 
 /** Default golden SCP file, relative to cdk/. */
-export const DEFAULT_SCP_FILE = '../policies/baseline.json';
+export const DEFAULT_SCP_FILE = '../policies/immutag-baseline.json';
 /** Default Cargo manifest of the Lambda, relative to cdk/. */
 export const DEFAULT_CARGO_MANIFEST = '../crates/immutag-lambda/Cargo.toml';
 
@@ -171,6 +172,7 @@ export function buildApp(app: App): { rule: ImmutagRuleStack; scp?: ImmutagScpSt
       remediation: remediationFrom(app),
       frequency: frequencyFrom(app),
       ruleName: str(app, CONTEXT_KEYS.ruleName),
+      roleName: str(app, CONTEXT_KEYS.roleName),
       logRetention: retentionFrom(app),
       timeout: timeout === undefined ? undefined : Duration.seconds(timeout),
       parameters: {

@@ -9,7 +9,7 @@ export const SCP_MAX_BYTES = 5120;
 export interface ScpDocument {
   /** Absolute path of the file it came from. */
   readonly file: string;
-  /** Policy name derived from the file name (e.g. `immutag-baseline`). */
+  /** Policy name: the file name without `.json`, prefixed with `immutag-` unless it already is. */
   readonly name: string;
   /** The parsed policy document. */
   readonly document: Record<string, unknown>;
@@ -65,7 +65,11 @@ export function readScp(file: string): ScpDocument {
     );
   }
   const base = path.basename(abs).replace(/\.json$/i, '');
-  return { file: abs, name: `immutag-${base}`, document: policy, minified };
+  const name = base.startsWith('immutag-') ? base : `immutag-${base}`;
+  if (!/^[\w+=,.@-]{1,128}$/.test(name)) {
+    throw new ImmutagConfigError(`SCP file ${abs}: the policy name \`${name}\` derived from the file name is not valid (1 to 128 of A-Z a-z 0-9 _ + = , . @ -)`);
+  }
+  return { file: abs, name, document: policy, minified };
 }
 
 const ACCOUNT_RE = /^\d{12}$/;

@@ -1,8 +1,10 @@
+import * as path from 'node:path';
 import { CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
 import * as organizations from 'aws-cdk-lib/aws-organizations';
 import { Construct } from 'constructs';
 import { ImmutagConfigRule, ImmutagConfigRuleProps } from './immutag-config-rule';
+import { ImmutagConfigError } from './rule-parameters';
 import { checkScpTargets, readScp, ScpDocument } from './scp';
 
 /** Properties of {@link ImmutagRuleStack}. */
@@ -54,13 +56,13 @@ export class ImmutagScpStack extends Stack {
     const names = new Set<string>();
     for (const doc of this.documents) {
       if (names.has(doc.name)) {
-        throw new Error(`two SCP files give the policy name ${doc.name}; file names must differ`);
+        throw new ImmutagConfigError(`two SCP files give the policy name ${doc.name}; file names must differ`);
       }
       names.add(doc.name);
       const policy = new organizations.CfnPolicy(this, doc.name, {
         name: doc.name,
         type: 'SERVICE_CONTROL_POLICY',
-        description: `immutag SCP from policies/${doc.name.replace(/^immutag-/, '')}.json (ECR tag immutability guardrail)`,
+        description: `immutag: ECR tag immutability guardrail (${path.basename(doc.file)})`,
         content: doc.document,
         targetIds: targets,
       });
