@@ -227,6 +227,15 @@ fn names(actions: &[&EcrAction]) -> String {
     out.join(", ")
 }
 
+fn listed_keys(action: &EcrAction) -> String {
+    let listed: Vec<&str> = action.all_keys().collect();
+    if listed.is_empty() {
+        format!("ecr:{} lists no key of its own: only global keys such as aws:PrincipalArn, aws:RequestedRegion", action.name)
+    } else {
+        format!("ecr:{} lists {} besides the global keys such as aws:PrincipalArn", action.name, listed.join(", "))
+    }
+}
+
 fn check_statement(s: &Statement, index: usize, kind: PolicyKind, findings: &mut Vec<Finding>) {
     let label = s.label(index);
     let mut push = |code, severity, message: String, fix: &str| {
@@ -342,7 +351,7 @@ fn check_statement(s: &Statement, index: usize, kind: PolicyKind, findings: &mut
                 FindingCode::ConditionAlwaysTrue,
                 Severity::Error,
                 message,
-                &format!("use a key the actions list (see `immutag scp check --help`); {GENERATE_HINT}"),
+                &format!("use a key the action lists ({}); {GENERATE_HINT}", listed_keys(absent[0])),
             );
         } else if absent.len() == covered.len() {
             let message = format!(
@@ -354,7 +363,7 @@ fn check_statement(s: &Statement, index: usize, kind: PolicyKind, findings: &mut
                 FindingCode::StatementNeverApplies,
                 Severity::Error,
                 message,
-                "use a key the actions list, or remove the statement",
+                &format!("use a key the action lists ({}), or remove the statement", listed_keys(absent[0])),
             );
         }
     }

@@ -272,7 +272,7 @@ pub fn generate(opts: &ScpOptions) -> Result<Generated, ScpError> {
     ));
     warnings.push(Warning::new(
         "service-linked-roles",
-        "SCPs never restrict service-linked roles: repositories ECR creates itself (replication, pull through cache, create on push) take their mutability from repository creation templates; lock the templates and let the Config rule and remediation catch the rest",
+        "SCPs never restrict service-linked roles, so what ECR does through its own (replication into destination registries) is not denied; repositories ECR creates itself (replication, pull through cache, create on push) take their mutability from repository creation templates: lock the templates and let the Config rule and remediation catch the rest",
     ));
     if opts.restrict_creation && !opts.lock_creation_templates {
         warnings.push(Warning::new(
@@ -611,7 +611,7 @@ mod tests {
         let text = doc.render(Style::Minified).unwrap();
         assert_eq!(text.len(), out.policies[0].minified_bytes);
         assert!(text.contains(r#""ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/ImmutagPlatform"}"#), "{text}");
-        assert!(!text.to_ascii_lowercase().contains("imagetagmutability\""), "{text}");
+        assert!(!text.to_ascii_lowercase().contains("ecr:imagetagmutability"), "{text}");
         assert!(out.warnings.iter().any(|w| w.code == "management-account"));
         assert!(out.warnings.iter().any(|w| w.code == "service-linked-roles"));
     }
