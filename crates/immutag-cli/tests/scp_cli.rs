@@ -1,4 +1,5 @@
 //! `immutag scp` end to end: the binary, the golden files, the fixtures, exit codes.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -24,7 +25,8 @@ fn stderr(o: &Output) -> String {
 }
 
 fn scratch(name: &str) -> PathBuf {
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("scp-cli-{name}-{}", std::process::id()));
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("scp-cli-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     dir
@@ -58,14 +60,19 @@ fn generate_preset_prints_the_uploaded_document() {
     assert_eq!(stdout(&o), format!("{golden}\n"));
     let err = stderr(&o);
     assert!(err.contains("management account"), "{err}");
-    assert!(err.contains(&format!("{} bytes minified", golden.len())), "{err}");
+    assert!(
+        err.contains(&format!("{} bytes minified", golden.len())),
+        "{err}"
+    );
 
     let o = immutag(&["scp", "generate", "--preset", "baseline", "--pretty"]);
     let pretty: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let minified: serde_json::Value = serde_json::from_str(&golden).unwrap();
     assert_eq!(pretty, minified);
 
-    let o = immutag(&["scp", "generate", "--preset", "baseline", "--output", "json"]);
+    let o = immutag(&[
+        "scp", "generate", "--preset", "baseline", "--output", "json",
+    ]);
     let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     assert_eq!(report[0]["policies"][0]["minified_bytes"], golden.len());
     assert_eq!(report[0]["policies"][0]["document"], minified);
@@ -73,7 +80,10 @@ fn generate_preset_prints_the_uploaded_document() {
 
 #[test]
 fn generate_from_each_example_config_format() {
-    for file in ["docs/examples/scp-options.yaml", "docs/examples/scp-options.toml"] {
+    for file in [
+        "docs/examples/scp-options.yaml",
+        "docs/examples/scp-options.toml",
+    ] {
         let o = immutag(&["scp", "generate", "--config", file]);
         assert_eq!(o.status.code(), Some(0), "{file}: {}", stderr(&o));
         let text = stdout(&o);
@@ -87,7 +97,11 @@ fn generate_from_each_example_config_format() {
     }
     let dir = scratch("json-config");
     let path = dir.join("opts.json");
-    std::fs::write(&path, r#"{"lock_mutability": true, "exempt_principals": ["arn:aws:iam::*:role/X"]}"#).unwrap();
+    std::fs::write(
+        &path,
+        r#"{"lock_mutability": true, "exempt_principals": ["arn:aws:iam::*:role/X"]}"#,
+    )
+    .unwrap();
     let o = immutag(&["scp", "generate", "--config", path.to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
 }
@@ -96,14 +110,22 @@ fn generate_from_each_example_config_format() {
 fn generate_refusals_exit_2_and_say_why() {
     let dir = scratch("refusals");
     let cases = [
-        ("lockout.yaml", "lock_mutability: true\n", "exempt_principals"),
+        (
+            "lockout.yaml",
+            "lock_mutability: true\n",
+            "exempt_principals",
+        ),
         (
             "mutability.json",
             r#"{"restrict_creation": true, "creation_principals": ["arn:aws:iam::*:role/P"], "extra_conditions": {"StringNotEquals": {"ecr:ImageTagMutability": "IMMUTABLE"}}}"#,
             "does not exist",
         ),
         ("typo.toml", "lock_mutabilty = true\n", "lock_mutabilty"),
-        ("operator.yaml", "lock_mutability: true\nexempt_principals: ['arn:aws:iam::*:role/P']\nextra_conditions: {StringEqualz: {'aws:PrincipalOrgID': o-1}}\n", "StringEqualz"),
+        (
+            "operator.yaml",
+            "lock_mutability: true\nexempt_principals: ['arn:aws:iam::*:role/P']\nextra_conditions: {StringEqualz: {'aws:PrincipalOrgID': o-1}}\n",
+            "StringEqualz",
+        ),
         ("opts.txt", "{}", "*.json, *.yaml"),
     ];
     for (name, content, why) in cases {
@@ -112,7 +134,10 @@ fn generate_refusals_exit_2_and_say_why() {
         let o = immutag(&["scp", "generate", "--config", path.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(2), "{name}");
         assert!(stderr(&o).contains(why), "{name}: {}", stderr(&o));
-        assert!(stdout(&o).is_empty(), "{name}: nothing is printed when refused");
+        assert!(
+            stdout(&o).is_empty(),
+            "{name}: nothing is printed when refused"
+        );
     }
     let o = immutag(&["scp", "generate", "--preset", "strict"]);
     assert_eq!(o.status.code(), Some(2));
@@ -132,7 +157,14 @@ fn check_flags_the_often_suggested_policy_with_exit_1() {
     assert!(text.contains("condition-always-true"), "{text}");
     assert!(text.contains("no-principal-exemption"), "{text}");
 
-    let o = immutag(&["scp", "check", "--output", "json", BAD, "policies/immutag-baseline.json"]);
+    let o = immutag(&[
+        "scp",
+        "check",
+        "--output",
+        "json",
+        BAD,
+        "policies/immutag-baseline.json",
+    ]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let codes: Vec<&str> = v[0]["report"]["findings"]
@@ -141,7 +173,14 @@ fn check_flags_the_often_suggested_policy_with_exit_1() {
         .iter()
         .map(|f| f["code"].as_str().unwrap())
         .collect();
-    assert_eq!(codes, ["unknown-condition-key", "condition-always-true", "no-principal-exemption"]);
+    assert_eq!(
+        codes,
+        [
+            "unknown-condition-key",
+            "condition-always-true",
+            "no-principal-exemption"
+        ]
+    );
     assert_eq!(v[1]["report"]["findings"].as_array().unwrap().len(), 0);
 }
 
@@ -176,7 +215,12 @@ fn presets_and_schema() {
     let o = immutag(&["scp", "presets"]);
     assert_eq!(o.status.code(), Some(0));
     let text = stdout(&o);
-    for name in ["lock-mutability", "restrict-creation", "lock-creation-templates", "baseline"] {
+    for name in [
+        "lock-mutability",
+        "restrict-creation",
+        "lock-creation-templates",
+        "baseline",
+    ] {
         assert!(text.contains(name), "{name}");
     }
     assert!(text.contains("arn:aws:iam::*:role/ImmutagPlatform"));
@@ -189,5 +233,8 @@ fn presets_and_schema() {
     let o = immutag(&["scp", "schema"]);
     assert_eq!(o.status.code(), Some(0));
     let schema: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert!(schema["properties"]["exempt_principals"].is_object(), "{schema}");
+    assert!(
+        schema["properties"]["exempt_principals"].is_object(),
+        "{schema}"
+    );
 }

@@ -7,8 +7,11 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::error::ScpError;
-use crate::keys::{self, EcrAction, KeyStatus, ECR_ACTIONS, NO_MUTABILITY_KEY_EXPLANATION};
-use crate::policy::{ConditionValue, Effect, IDENTITY_POLICY_MAX_BYTES, POLICY_VERSION, PolicyDocument, SCP_MAX_BYTES, Statement};
+use crate::keys::{self, ECR_ACTIONS, EcrAction, KeyStatus, NO_MUTABILITY_KEY_EXPLANATION};
+use crate::policy::{
+    ConditionValue, Effect, IDENTITY_POLICY_MAX_BYTES, POLICY_VERSION, PolicyDocument,
+    SCP_MAX_BYTES, Statement,
+};
 use crate::wildcard;
 
 /// What kind of policy is being checked (sets the size limit and the SCP-only rules).
@@ -173,7 +176,8 @@ pub fn check_policy(text: &str, kind: PolicyKind) -> Result<CheckReport, ScpErro
         check_statement(statement, index, kind, &mut findings);
     }
     if kind == PolicyKind::Scp {
-        notes.push("SCPs never restrict the management account nor service-linked roles".to_owned());
+        notes
+            .push("SCPs never restrict the management account nor service-linked roles".to_owned());
     }
     Ok(CheckReport {
         kind,
@@ -210,7 +214,11 @@ fn covered_ecr_actions(s: &Statement) -> (Vec<&'static EcrAction>, Vec<String>) 
     } else if let Some(not_actions) = &s.not_action {
         ECR_ACTIONS
             .iter()
-            .filter(|a| !not_actions.iter().any(|p| wildcard::matches(p, &full(a), true)))
+            .filter(|a| {
+                !not_actions
+                    .iter()
+                    .any(|p| wildcard::matches(p, &full(a), true))
+            })
             .collect()
     } else {
         Vec::new()
@@ -220,7 +228,11 @@ fn covered_ecr_actions(s: &Statement) -> (Vec<&'static EcrAction>, Vec<String>) 
 
 fn names(actions: &[&EcrAction]) -> String {
     const SHOWN: usize = 4;
-    let mut out: Vec<String> = actions.iter().take(SHOWN).map(|a| format!("ecr:{}", a.name)).collect();
+    let mut out: Vec<String> = actions
+        .iter()
+        .take(SHOWN)
+        .map(|a| format!("ecr:{}", a.name))
+        .collect();
     if actions.len() > SHOWN {
         out.push(format!("and {} more", actions.len() - SHOWN));
     }
@@ -230,9 +242,16 @@ fn names(actions: &[&EcrAction]) -> String {
 fn listed_keys(action: &EcrAction) -> String {
     let listed: Vec<&str> = action.all_keys().collect();
     if listed.is_empty() {
-        format!("ecr:{} lists no key of its own: only global keys such as aws:PrincipalArn, aws:RequestedRegion", action.name)
+        format!(
+            "ecr:{} lists no key of its own: only global keys such as aws:PrincipalArn, aws:RequestedRegion",
+            action.name
+        )
     } else {
-        format!("ecr:{} lists {} besides the global keys such as aws:PrincipalArn", action.name, listed.join(", "))
+        format!(
+            "ecr:{} lists {} besides the global keys such as aws:PrincipalArn",
+            action.name,
+            listed.join(", ")
+        )
     }
 }
 
@@ -264,7 +283,9 @@ fn check_statement(s: &Statement, index: usize, kind: PolicyKind, findings: &mut
             "keep one of them",
         );
     }
-    if s.resource.is_some() && s.not_resource.is_some() || s.resource.is_none() && s.not_resource.is_none() {
+    if s.resource.is_some() && s.not_resource.is_some()
+        || s.resource.is_none() && s.not_resource.is_none()
+    {
         push(
             FindingCode::MalformedStatement,
             Severity::Error,
@@ -293,7 +314,9 @@ fn check_statement(s: &Statement, index: usize, kind: PolicyKind, findings: &mut
         let mutability = keys::is_mutability_key(key);
         let unknown_ecr = mutability
             || (keys::strip_ecr_prefix(key).is_some()
-                && !keys::ECR_SERVICE_KEYS.iter().any(|k| keys::key_matches(k, key)));
+                && !keys::ECR_SERVICE_KEYS
+                    .iter()
+                    .any(|k| keys::key_matches(k, key)));
         if unknown_ecr {
             let why = if mutability {
                 NO_MUTABILITY_KEY_EXPLANATION.to_owned()
@@ -318,7 +341,10 @@ fn check_statement(s: &Statement, index: usize, kind: PolicyKind, findings: &mut
             push(
                 FindingCode::UnknownConditionKey,
                 Severity::Warning,
-                format!("`{key}` is not a global condition key immutag knows (IAM User Guide, {})", keys::CHECKED),
+                format!(
+                    "`{key}` is not a global condition key immutag knows (IAM User Guide, {})",
+                    keys::CHECKED
+                ),
                 "check the spelling against the IAM global condition keys",
             );
         }
@@ -331,7 +357,11 @@ fn check_statement(s: &Statement, index: usize, kind: PolicyKind, findings: &mut
         if absent.is_empty() {
             continue;
         }
-        let what = if s.condition.as_ref().is_some_and(|c| c.entries().count() > 1) {
+        let what = if s
+            .condition
+            .as_ref()
+            .is_some_and(|c| c.entries().count() > 1)
+        {
             "every call its other conditions let through"
         } else {
             "every call (it has no other condition)"
@@ -351,7 +381,10 @@ fn check_statement(s: &Statement, index: usize, kind: PolicyKind, findings: &mut
                 FindingCode::ConditionAlwaysTrue,
                 Severity::Error,
                 message,
-                &format!("use a key the action lists ({}); {GENERATE_HINT}", listed_keys(absent[0])),
+                &format!(
+                    "use a key the action lists ({}); {GENERATE_HINT}",
+                    listed_keys(absent[0])
+                ),
             );
         } else if absent.len() == covered.len() {
             let message = format!(
@@ -363,7 +396,10 @@ fn check_statement(s: &Statement, index: usize, kind: PolicyKind, findings: &mut
                 FindingCode::StatementNeverApplies,
                 Severity::Error,
                 message,
-                &format!("use a key the action lists ({}), or remove the statement", listed_keys(absent[0])),
+                &format!(
+                    "use a key the action lists ({}), or remove the statement",
+                    listed_keys(absent[0])
+                ),
             );
         }
     }
@@ -401,7 +437,12 @@ mod tests {
     use crate::presets;
 
     fn codes(text: &str, kind: PolicyKind) -> Vec<FindingCode> {
-        check_policy(text, kind).unwrap().findings.iter().map(|f| f.code).collect()
+        check_policy(text, kind)
+            .unwrap()
+            .findings
+            .iter()
+            .map(|f| f.code)
+            .collect()
     }
 
     #[test]
@@ -422,11 +463,32 @@ mod tests {
     fn the_often_suggested_policy() {
         let text = r#"{"Version":"2012-10-17","Statement":[{"Sid":"DenyMutable","Effect":"Deny","Action":"ecr:CreateRepository","Resource":"*","Condition":{"StringNotEquals":{"ecr:ImageTagMutability":"IMMUTABLE"}}}]}"#;
         let report = check_policy(text, PolicyKind::Scp).unwrap();
-        let unknown = report.findings.iter().find(|f| f.code == FindingCode::UnknownConditionKey).unwrap();
-        assert!(unknown.message.contains("no IAM condition key exposes"), "{}", unknown.message);
-        assert_eq!(unknown.statement.as_deref(), Some("statement `DenyMutable`"));
-        let always = report.findings.iter().find(|f| f.code == FindingCode::ConditionAlwaysTrue).unwrap();
-        assert!(always.message.contains("every call (it has no other condition)"), "{}", always.message);
+        let unknown = report
+            .findings
+            .iter()
+            .find(|f| f.code == FindingCode::UnknownConditionKey)
+            .unwrap();
+        assert!(
+            unknown.message.contains("no IAM condition key exposes"),
+            "{}",
+            unknown.message
+        );
+        assert_eq!(
+            unknown.statement.as_deref(),
+            Some("statement `DenyMutable`")
+        );
+        let always = report
+            .findings
+            .iter()
+            .find(|f| f.code == FindingCode::ConditionAlwaysTrue)
+            .unwrap();
+        assert!(
+            always
+                .message
+                .contains("every call (it has no other condition)"),
+            "{}",
+            always.message
+        );
         // As an identity policy, lockout is not the concern, the dead condition still is.
         let c = codes(text, PolicyKind::Identity);
         assert!(c.contains(&FindingCode::ConditionAlwaysTrue));
@@ -436,7 +498,10 @@ mod tests {
     #[test]
     fn positive_operator_on_absent_key_never_applies() {
         let text = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"ecr:PutImageTagMutability","Resource":"*","Condition":{"StringEquals":{"aws:RequestTag/team":"x"},"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/P"}}}}"#;
-        assert_eq!(codes(text, PolicyKind::Scp), [FindingCode::StatementNeverApplies]);
+        assert_eq!(
+            codes(text, PolicyKind::Scp),
+            [FindingCode::StatementNeverApplies]
+        );
     }
 
     #[test]
@@ -444,13 +509,24 @@ mod tests {
         // ecr:* with a resource-tag condition: the registry-level actions never carry it.
         let text = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"ecr:*","Resource":"*","Condition":{"StringNotEquals":{"aws:ResourceTag/team":"platform"}}}}"#;
         let report = check_policy(text, PolicyKind::Scp).unwrap();
-        let f = report.findings.iter().find(|f| f.code == FindingCode::ConditionAlwaysTrue).unwrap();
-        assert!(f.message.contains("ecr:BatchImportUpstreamImage"), "{}", f.message);
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.code == FindingCode::ConditionAlwaysTrue)
+            .unwrap();
+        assert!(
+            f.message.contains("ecr:BatchImportUpstreamImage"),
+            "{}",
+            f.message
+        );
         // NotAction covering the guarded actions, no exemption: lockout.
         let text = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","NotAction":["ecr:Describe*","ecr:Get*","ecr:List*","ecr:BatchGet*"],"Resource":"*"}}"#;
         assert!(codes(text, PolicyKind::Scp).contains(&FindingCode::NoPrincipalExemption));
         let text = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"ecr:PutImageTagMutabilty","Resource":"*"}}"#;
-        assert_eq!(codes(text, PolicyKind::Scp), [FindingCode::UnknownEcrAction]);
+        assert_eq!(
+            codes(text, PolicyKind::Scp),
+            [FindingCode::UnknownEcrAction]
+        );
     }
 
     #[test]
@@ -458,12 +534,17 @@ mod tests {
         let tag = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"ecr:CreateRepository","Resource":"*","Condition":{"Null":{"aws:RequestTag/team":"true"}}}}"#;
         assert!(codes(tag, PolicyKind::Scp).is_empty());
         let region = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"ecr:PutImageTagMutability","Resource":"*","Condition":{"StringEquals":{"aws:RequestedRegion":"eu-west-1"}}}}"#;
-        assert_eq!(codes(region, PolicyKind::Scp), [FindingCode::NoPrincipalExemption]);
+        assert_eq!(
+            codes(region, PolicyKind::Scp),
+            [FindingCode::NoPrincipalExemption]
+        );
     }
 
     #[test]
     fn size_findings() {
-        let arns: Vec<String> = (0..200).map(|i| format!("\"arn:aws:iam::*:role/r{i:05}\"")).collect();
+        let arns: Vec<String> = (0..200)
+            .map(|i| format!("\"arn:aws:iam::*:role/r{i:05}\""))
+            .collect();
         let text = format!(
             r#"{{"Version":"2012-10-17","Statement":{{"Effect":"Deny","Action":"ecr:PutImageTagMutability","Resource":"*","Condition":{{"ArnNotLike":{{"aws:PrincipalArn":[{}]}}}}}}}}"#,
             arns.join(",")
@@ -471,9 +552,14 @@ mod tests {
         let report = check_policy(&text, PolicyKind::Scp).unwrap();
         assert_eq!(report.minified_bytes, text.len());
         assert!(report.minified_bytes > SCP_MAX_BYTES);
-        assert_eq!(report.findings.iter().map(|f| f.code).collect::<Vec<_>>(), [FindingCode::OverSize]);
+        assert_eq!(
+            report.findings.iter().map(|f| f.code).collect::<Vec<_>>(),
+            [FindingCode::OverSize]
+        );
         // Fits minified, not as written.
-        let small: Vec<String> = (0..100).map(|i| format!("\"arn:aws:iam::*:role/r{i:05}\"")).collect();
+        let small: Vec<String> = (0..100)
+            .map(|i| format!("\"arn:aws:iam::*:role/r{i:05}\""))
+            .collect();
         let text = format!(
             "{{\"Version\":\"2012-10-17\",\"Statement\":{{\"Effect\":\"Deny\",\"Action\":\"ecr:PutImageTagMutability\",\"Resource\":\"*\",\"Condition\":{{\"ArnNotLike\":{{\"aws:PrincipalArn\":[\n{}\n]}}}}}}}}",
             small.join(",\n                                        ")
@@ -487,7 +573,11 @@ mod tests {
     fn shape_findings() {
         let text = r#"{"Version":"2008-10-17","Statement":{"Effect":"Deny","Principal":"*","Action":"s3:*","NotAction":"s3:Get*"}}"#;
         let c = codes(text, PolicyKind::Scp);
-        for code in [FindingCode::WrongVersion, FindingCode::PrincipalInScp, FindingCode::MalformedStatement] {
+        for code in [
+            FindingCode::WrongVersion,
+            FindingCode::PrincipalInScp,
+            FindingCode::MalformedStatement,
+        ] {
             assert!(c.contains(&code), "{code:?} in {c:?}");
         }
         assert!(check_policy("{", PolicyKind::Scp).is_err());

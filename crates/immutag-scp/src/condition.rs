@@ -309,7 +309,13 @@ mod tests {
 
     #[test]
     fn unknown_operators_are_named() {
-        for bad in ["", "IfExists", "ForAllValues:", "stringequals", "ForEachValue:StringEquals"] {
+        for bad in [
+            "",
+            "IfExists",
+            "ForAllValues:",
+            "stringequals",
+            "ForEachValue:StringEquals",
+        ] {
             let err = bad.parse::<ConditionOperator>().unwrap_err().to_string();
             assert!(err.contains(&format!("`{bad}`")), "{err}");
         }

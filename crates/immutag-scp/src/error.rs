@@ -31,7 +31,9 @@ pub enum ScpError {
     #[error("could not render the policy: {0}")]
     Render(String),
     /// The options file could not be parsed.
-    #[error("cannot read SCP options as {format}: {message}; see `immutag scp schema` for the fields")]
+    #[error(
+        "cannot read SCP options as {format}: {message}; see `immutag scp schema` for the fields"
+    )]
     OptionsParse {
         /// JSON, YAML or TOML.
         format: &'static str,
@@ -39,7 +41,9 @@ pub enum ScpError {
         message: String,
     },
     /// The options file's extension says nothing about its format.
-    #[error("cannot tell the format of options file `{name}`: name it *.json, *.yaml, *.yml or *.toml")]
+    #[error(
+        "cannot tell the format of options file `{name}`: name it *.json, *.yaml, *.yml or *.toml"
+    )]
     UnknownOptionsFormat {
         /// The file name.
         name: String,
@@ -96,7 +100,9 @@ pub enum ScpError {
         reason: String,
     },
     /// A region name that is not one.
-    #[error("`{region}` is not an AWS region name (lower-case letters, digits and dashes, like eu-west-1)")]
+    #[error(
+        "`{region}` is not an AWS region name (lower-case letters, digits and dashes, like eu-west-1)"
+    )]
     InvalidRegion {
         /// The value given.
         region: String,
@@ -115,7 +121,7 @@ pub enum ScpError {
     },
     /// A condition key the reference does not list for an action of the statement.
     #[error(
-        "condition key `{key}` is not listed for `{action}` in the Service Authorization Reference ({checked}): requests for that action never carry it, so `{operator}` would be {outcome}; remove it or use a key the action lists ({listed})"
+        "condition key `{key}` is not listed for `{action}` in the Service Authorization Reference ({checked}): requests for that action never carry it, so `{operator}` would be {outcome}; remove it or use a key the action lists ({listed})", checked = crate::keys::CHECKED
     )]
     ConditionKeyNotListed {
         /// The key.
@@ -128,8 +134,6 @@ pub enum ScpError {
         outcome: &'static str,
         /// The keys the action does list.
         listed: String,
-        /// When the table was checked.
-        checked: &'static str,
     },
     /// One statement alone is larger than an SCP may be.
     #[error(
@@ -152,7 +156,9 @@ pub enum ScpError {
         max: u8,
     },
     /// `max_policies` outside 1..=5.
-    #[error("max_policies is {value}: it must be 1 to 5 (at most 5 SCPs can be attached directly to one root, OU or account)")]
+    #[error(
+        "max_policies is {value}: it must be 1 to 5 (at most 5 SCPs can be attached directly to one root, OU or account)"
+    )]
     InvalidMaxPolicies {
         /// The value given.
         value: u8,

@@ -5,9 +5,11 @@ use serde::Serialize;
 
 use crate::condition::{BaseOperator, ConditionOperator, SetQualifier};
 use crate::error::ScpError;
-use crate::keys::{self, KeyStatus, CHECKED};
+use crate::keys::{self, KeyStatus};
 use crate::options::{ExemptTag, ScpOptions};
-use crate::policy::{Condition, ConditionValue, OneOrMany, PolicyDocument, SCP_MAX_BYTES, Statement};
+use crate::policy::{
+    Condition, ConditionValue, OneOrMany, PolicyDocument, SCP_MAX_BYTES, Statement,
+};
 use crate::wildcard;
 
 /// The actions of the mutability lock.
@@ -21,7 +23,11 @@ pub const TEMPLATE_ACTIONS: &[&str] = &[
     "ecr:DeleteRepositoryCreationTemplate",
 ];
 /// The actions that can add or remove a tag on a repository.
-pub const TAGGING_ACTIONS: &[&str] = &["ecr:CreateRepository", "ecr:TagResource", "ecr:UntagResource"];
+pub const TAGGING_ACTIONS: &[&str] = &[
+    "ecr:CreateRepository",
+    "ecr:TagResource",
+    "ecr:UntagResource",
+];
 
 /// Sid of the mutability lock statement.
 pub const SID_LOCK_MUTABILITY: &str = "ImmutagLockTagMutability";
@@ -110,10 +116,10 @@ pub fn generate(opts: &ScpOptions) -> Result<Generated, ScpError> {
     creators.extend(dedup(&opts.creation_principals));
     let creators = dedup(&creators);
     for p in exempt.iter().chain(&creators) {
-        if let Some(w) = validate_principal_pattern(p)? {
-            if !warnings.contains(&w) {
-                warnings.push(w);
-            }
+        if let Some(w) = validate_principal_pattern(p)?
+            && !warnings.contains(&w)
+        {
+            warnings.push(w);
         }
     }
     // Lockout: each control must leave someone able to do what it denies.
@@ -185,7 +191,10 @@ pub fn generate(opts: &ScpOptions) -> Result<Generated, ScpError> {
             c.insert(
                 ConditionOperator::plain(BaseOperator::StringEquals),
                 "aws:RequestedRegion",
-                dedup(&opts.regions).iter().map(|r| r.as_str().into()).collect(),
+                dedup(&opts.regions)
+                    .iter()
+                    .map(|r| r.as_str().into())
+                    .collect(),
             )?;
         }
         if let Some(extra) = &opts.extra_conditions {
@@ -211,7 +220,10 @@ pub fn generate(opts: &ScpOptions) -> Result<Generated, ScpError> {
                 vec![tag.value.as_str().into()],
             )?;
         }
-        let mut s = scoped(Statement::deny(SID_LOCK_MUTABILITY, LOCK_MUTABILITY_ACTIONS));
+        let mut s = scoped(Statement::deny(
+            SID_LOCK_MUTABILITY,
+            LOCK_MUTABILITY_ACTIONS,
+        ));
         s.condition = Some(c);
         statements.push(s);
         if let Some(tag) = &opts.exempt_repository_tag {
@@ -240,16 +252,26 @@ pub fn generate(opts: &ScpOptions) -> Result<Generated, ScpError> {
         let mut c = base_condition(&exempt)?;
         let key = format!("aws:RequestTag/{}", tag.key);
         if tag.values.is_empty() {
-            c.insert(ConditionOperator::plain(BaseOperator::Null), &key, vec!["true".into()])?;
+            c.insert(
+                ConditionOperator::plain(BaseOperator::Null),
+                &key,
+                vec!["true".into()],
+            )?;
         } else {
             // Negated on purpose: a missing tag (absent key) is denied too.
             c.insert(
                 ConditionOperator::plain(BaseOperator::StringNotEquals),
                 &key,
-                dedup(&tag.values).iter().map(|v| v.as_str().into()).collect(),
+                dedup(&tag.values)
+                    .iter()
+                    .map(|v| v.as_str().into())
+                    .collect(),
             )?;
         }
-        let mut s = scoped(Statement::deny(&format!("{SID_REQUIRE_TAG_PREFIX}{}", i + 1), CREATE_ACTIONS));
+        let mut s = scoped(Statement::deny(
+            &format!("{SID_REQUIRE_TAG_PREFIX}{}", i + 1),
+            CREATE_ACTIONS,
+        ));
         s.condition = Some(c);
         statements.push(s);
     }
@@ -307,7 +329,9 @@ fn guard_condition_keys(s: &Statement) -> Result<(), ScpError> {
     let actions: Vec<&String> = s.action.iter().flat_map(|a| a.iter()).collect();
     for (op, key, values) in condition.entries() {
         if keys::is_mutability_key(key) {
-            return Err(ScpError::NoSuchConditionKey { key: key.to_owned() });
+            return Err(ScpError::NoSuchConditionKey {
+                key: key.to_owned(),
+            });
         }
         for action in &actions {
             let Some(entry) = keys::ecr_action(action) else {
@@ -315,7 +339,9 @@ fn guard_condition_keys(s: &Statement) -> Result<(), ScpError> {
             };
             let status = keys::key_status(entry, key);
             if status == KeyStatus::UnknownEcrKey {
-                return Err(ScpError::NoSuchConditionKey { key: key.to_owned() });
+                return Err(ScpError::NoSuchConditionKey {
+                    key: key.to_owned(),
+                });
             }
             if !status.can_be_present() {
                 let values: Vec<String> = values.iter().map(ConditionValue::as_text).collect();
@@ -330,11 +356,11 @@ fn guard_condition_keys(s: &Statement) -> Result<(), ScpError> {
                         "never true (the statement would never apply)"
                     },
                     listed: if listed.is_empty() {
-                        "only global keys such as aws:PrincipalArn and aws:RequestedRegion".to_owned()
+                        "only global keys such as aws:PrincipalArn and aws:RequestedRegion"
+                            .to_owned()
                     } else {
                         format!("{} and the global keys", listed.join(", "))
                     },
-                    checked: CHECKED,
                 });
             }
         }
@@ -344,7 +370,11 @@ fn guard_condition_keys(s: &Statement) -> Result<(), ScpError> {
 
 /// Packs statements, in order, into as few documents of at most [`SCP_MAX_BYTES`] as
 /// possible without reordering them.
-fn pack(name: &str, statements: Vec<Statement>, max: u8) -> Result<Vec<ServiceControlPolicy>, ScpError> {
+fn pack(
+    name: &str,
+    statements: Vec<Statement>,
+    max: u8,
+) -> Result<Vec<ServiceControlPolicy>, ScpError> {
     let overhead = PolicyDocument::new(Vec::new()).minified_len()?;
     let mut bins: Vec<Vec<Statement>> = Vec::new();
     let mut current: Vec<Statement> = Vec::new();
@@ -414,11 +444,15 @@ fn dedup(items: &[String]) -> Vec<String> {
 
 fn validate_name(name: &str) -> Result<(), ScpError> {
     let ok = (1..=100).contains(&name.len())
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if ok {
         Ok(())
     } else {
-        Err(ScpError::InvalidName { name: name.to_owned() })
+        Err(ScpError::InvalidName {
+            name: name.to_owned(),
+        })
     }
 }
 
@@ -465,7 +499,9 @@ pub fn validate_principal_pattern(pattern: &str) -> Result<Option<Warning>, ScpE
         ));
     }
     if service != "iam" && !wildcard::has_wildcard(service) {
-        return Err(refuse("is not an IAM principal ARN (the service part must be `iam`)"));
+        return Err(refuse(
+            "is not an IAM principal ARN (the service part must be `iam`)",
+        ));
     }
     if resource.is_empty() || resource.chars().all(|c| c == '*') {
         return Err(refuse(
@@ -476,15 +512,21 @@ pub fn validate_principal_pattern(pattern: &str) -> Result<Option<Warning>, ScpE
         || wildcard::has_wildcard(account)
         || (account.len() == 12 && account.chars().all(|c| c.is_ascii_digit()));
     if !account_ok {
-        return Err(refuse("has an account part that is neither 12 digits nor a wildcard"));
+        return Err(refuse(
+            "has an account part that is neither 12 digits nor a wildcard",
+        ));
     }
-    if let Some(rest) = resource.strip_prefix("role/").or_else(|| resource.strip_prefix("user/")) {
-        if rest.chars().all(|c| c == '*') {
-            return Ok(Some(Warning::new(
-                "broad-exemption",
-                format!("exempt principal pattern `{pattern}` exempts every role or user of the matching accounts; the control then binds almost no one"),
-            )));
-        }
+    if let Some(rest) = resource
+        .strip_prefix("role/")
+        .or_else(|| resource.strip_prefix("user/"))
+        && rest.chars().all(|c| c == '*')
+    {
+        return Ok(Some(Warning::new(
+            "broad-exemption",
+            format!(
+                "exempt principal pattern `{pattern}` exempts every role or user of the matching accounts; the control then binds almost no one"
+            ),
+        )));
     }
     Ok(None)
 }
@@ -497,8 +539,16 @@ fn exempts_role(patterns: &[String], name: &str) -> bool {
         if parts.len() != 6 {
             return false;
         }
-        let partition = if wildcard::has_wildcard(parts[1]) { "aws" } else { parts[1] };
-        let account = if wildcard::has_wildcard(parts[4]) { "111122223333" } else { parts[4] };
+        let partition = if wildcard::has_wildcard(parts[1]) {
+            "aws"
+        } else {
+            parts[1]
+        };
+        let account = if wildcard::has_wildcard(parts[4]) {
+            "111122223333"
+        } else {
+            parts[4]
+        };
         let arn = format!("arn:{partition}:iam::{account}:role/{name}");
         wildcard::matches(p, &arn, false)
     })
@@ -529,10 +579,15 @@ fn repository_arn_pattern(pattern: &str, partition: &str) -> Result<String, ScpE
                 "is not a repository name pattern: lower-case letters, digits, . _ - / and the wildcards * ?",
             ));
         }
-        (format!("arn:{partition}:ecr:*:*:repository/{pattern}"), pattern.to_owned())
+        (
+            format!("arn:{partition}:ecr:*:*:repository/{pattern}"),
+            pattern.to_owned(),
+        )
     };
     if name.is_empty() || name.chars().all(|c| c == '*') {
-        return Err(refuse("matches every repository: the controls would protect nothing"));
+        return Err(refuse(
+            "matches every repository: the controls would protect nothing",
+        ));
     }
     Ok(arn)
 }
@@ -540,12 +595,20 @@ fn repository_arn_pattern(pattern: &str, partition: &str) -> Result<String, ScpE
 fn validate_region(region: &str) -> Result<(), ScpError> {
     let parts: Vec<&str> = region.split('-').collect();
     let ok = parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty() && p.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-        && parts.last().is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
+        && parts.iter().all(|p| {
+            !p.is_empty()
+                && p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|p| p.chars().all(|c| c.is_ascii_digit()));
     if ok {
         Ok(())
     } else {
-        Err(ScpError::InvalidRegion { region: region.to_owned() })
+        Err(ScpError::InvalidRegion {
+            region: region.to_owned(),
+        })
     }
 }
 
@@ -566,7 +629,9 @@ fn validate_tag_key(key: &str) -> Result<(), ScpError> {
         return Err(refuse("uses the reserved aws: prefix"));
     }
     if !tag_chars_ok(key) {
-        return Err(refuse("may contain only letters, digits, spaces and _ . : / = + - @"));
+        return Err(refuse(
+            "may contain only letters, digits, spaces and _ . : / = + - @",
+        ));
     }
     Ok(())
 }
@@ -575,7 +640,9 @@ fn validate_tag_value(key: &str, value: &str) -> Result<(), ScpError> {
     if value.chars().count() > 256 || !tag_chars_ok(value) {
         return Err(ScpError::InvalidTag {
             key: key.to_owned(),
-            reason: format!("value `{value}` must be at most 256 characters of letters, digits, spaces and _ . : / = + - @"),
+            reason: format!(
+                "value `{value}` must be at most 256 characters of letters, digits, spaces and _ . : / = + - @"
+            ),
         });
     }
     Ok(())
@@ -607,21 +674,58 @@ mod tests {
         assert_eq!(out.policies.len(), 1);
         let doc = &out.policies[0].document;
         let sids: Vec<_> = doc.statements().map(|s| s.sid.clone().unwrap()).collect();
-        assert_eq!(sids, [SID_LOCK_MUTABILITY, SID_RESTRICT_CREATION, SID_LOCK_TEMPLATES]);
+        assert_eq!(
+            sids,
+            [
+                SID_LOCK_MUTABILITY,
+                SID_RESTRICT_CREATION,
+                SID_LOCK_TEMPLATES
+            ]
+        );
         let text = doc.render(Style::Minified).unwrap();
         assert_eq!(text.len(), out.policies[0].minified_bytes);
-        assert!(text.contains(r#""ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/ImmutagPlatform"}"#), "{text}");
-        assert!(!text.to_ascii_lowercase().contains("ecr:imagetagmutability"), "{text}");
+        assert!(
+            text.contains(
+                r#""ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/ImmutagPlatform"}"#
+            ),
+            "{text}"
+        );
+        assert!(
+            !text.to_ascii_lowercase().contains("ecr:imagetagmutability"),
+            "{text}"
+        );
         assert!(out.warnings.iter().any(|w| w.code == "management-account"));
-        assert!(out.warnings.iter().any(|w| w.code == "service-linked-roles"));
+        assert!(
+            out.warnings
+                .iter()
+                .any(|w| w.code == "service-linked-roles")
+        );
     }
 
     #[test]
     fn each_control_needs_an_exemption() {
         for (opts, control) in [
-            (ScpOptions { lock_mutability: true, ..ScpOptions::default() }, "lock_mutability"),
-            (ScpOptions { restrict_creation: true, ..ScpOptions::default() }, "restrict_creation"),
-            (ScpOptions { lock_creation_templates: true, ..ScpOptions::default() }, "lock_creation_templates"),
+            (
+                ScpOptions {
+                    lock_mutability: true,
+                    ..ScpOptions::default()
+                },
+                "lock_mutability",
+            ),
+            (
+                ScpOptions {
+                    restrict_creation: true,
+                    ..ScpOptions::default()
+                },
+                "restrict_creation",
+            ),
+            (
+                ScpOptions {
+                    lock_creation_templates: true,
+                    ..ScpOptions::default()
+                },
+                "lock_creation_templates",
+            ),
         ] {
             match generate(&opts) {
                 Err(ScpError::Lockout { control: c, .. }) => assert_eq!(c, control),
@@ -637,27 +741,40 @@ mod tests {
         assert!(generate(&opts).is_ok());
         // Required tags lock no one out: anyone can add the tag.
         let opts = ScpOptions {
-            require_creation_tags: vec![RequiredTag { key: "team".into(), values: vec![] }],
+            require_creation_tags: vec![RequiredTag {
+                key: "team".into(),
+                values: vec![],
+            }],
             ..ScpOptions::default()
         };
         let out = generate(&opts).unwrap();
         let text = out.policies[0].document.render(Style::Minified).unwrap();
-        assert!(text.contains(r#""Null":{"aws:RequestTag/team":"true"}"#), "{text}");
+        assert!(
+            text.contains(r#""Null":{"aws:RequestTag/team":"true"}"#),
+            "{text}"
+        );
     }
 
     #[test]
     fn no_controls_is_an_error() {
-        assert_eq!(generate(&ScpOptions::default()).unwrap_err(), ScpError::NoControls);
+        assert_eq!(
+            generate(&ScpOptions::default()).unwrap_err(),
+            ScpError::NoControls
+        );
     }
 
     #[test]
     fn mutability_key_in_extra_conditions_is_refused_with_the_explanation() {
         let mut opts = all_on();
         opts.extra_conditions = Some(
-            serde_json::from_str(r#"{"StringNotEquals":{"ecr:ImageTagMutability":"IMMUTABLE"}}"#).unwrap(),
+            serde_json::from_str(r#"{"StringNotEquals":{"ecr:ImageTagMutability":"IMMUTABLE"}}"#)
+                .unwrap(),
         );
         let err = generate(&opts).unwrap_err();
-        assert!(matches!(err, ScpError::NoSuchConditionKey { .. }), "{err:?}");
+        assert!(
+            matches!(err, ScpError::NoSuchConditionKey { .. }),
+            "{err:?}"
+        );
         let msg = err.to_string();
         assert!(msg.contains("no IAM condition key exposes"), "{msg}");
         assert!(msg.contains("restrict_creation"), "{msg}");
@@ -667,24 +784,34 @@ mod tests {
     fn key_not_listed_for_an_action_is_refused() {
         // aws:ResourceTag is not carried by the registry-level template actions.
         let mut opts = all_on();
-        opts.extra_conditions =
-            Some(serde_json::from_str(r#"{"StringNotEquals":{"aws:ResourceTag/team":"platform"}}"#).unwrap());
+        opts.extra_conditions = Some(
+            serde_json::from_str(r#"{"StringNotEquals":{"aws:ResourceTag/team":"platform"}}"#)
+                .unwrap(),
+        );
         let err = generate(&opts).unwrap_err();
         match &err {
-            ScpError::ConditionKeyNotListed { action, outcome, .. } => {
+            ScpError::ConditionKeyNotListed {
+                action, outcome, ..
+            } => {
                 assert_eq!(action, "ecr:CreateRepositoryCreationTemplate");
                 assert!(outcome.contains("always true"));
             }
             other => panic!("{other:?}"),
         }
         // A global key is fine everywhere.
-        opts.extra_conditions =
-            Some(serde_json::from_str(r#"{"StringEquals":{"aws:PrincipalOrgID":"o-abc"}}"#).unwrap());
+        opts.extra_conditions = Some(
+            serde_json::from_str(r#"{"StringEquals":{"aws:PrincipalOrgID":"o-abc"}}"#).unwrap(),
+        );
         assert!(generate(&opts).is_ok());
         // A duplicate of a generated entry is refused rather than silently replaced.
-        opts.extra_conditions =
-            Some(serde_json::from_str(r#"{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/X"}}"#).unwrap());
-        assert!(matches!(generate(&opts), Err(ScpError::DuplicateCondition { .. })));
+        opts.extra_conditions = Some(
+            serde_json::from_str(r#"{"ArnNotLike":{"aws:PrincipalArn":"arn:aws:iam::*:role/X"}}"#)
+                .unwrap(),
+        );
+        assert!(matches!(
+            generate(&opts),
+            Err(ScpError::DuplicateCondition { .. })
+        ));
     }
 
     #[test]
@@ -712,42 +839,93 @@ mod tests {
         let mut opts = all_on();
         opts.platform_role_name = Some("ImmutagRemediation".into());
         let err = generate(&opts).unwrap_err();
-        assert!(matches!(err, ScpError::PlatformRoleNotExempt { .. }), "{err:?}");
-        opts.exempt_principals.push("arn:aws:iam::111122223333:role/Immutag*".into());
+        assert!(
+            matches!(err, ScpError::PlatformRoleNotExempt { .. }),
+            "{err:?}"
+        );
+        opts.exempt_principals
+            .push("arn:aws:iam::111122223333:role/Immutag*".into());
         assert!(generate(&opts).is_ok());
     }
 
     #[test]
     fn exemptions_render_as_not_resource_and_resource_tag() {
         let mut opts = all_on();
-        opts.exempt_repositories = vec!["sandbox-*".into(), "arn:aws:ecr:eu-west-1:*:repository/tools/*".into()];
-        opts.exempt_repository_tag = Some(ExemptTag { key: "immutag:exempt".into(), value: "true".into() });
+        opts.exempt_repositories = vec![
+            "sandbox-*".into(),
+            "arn:aws:ecr:eu-west-1:*:repository/tools/*".into(),
+        ];
+        opts.exempt_repository_tag = Some(ExemptTag {
+            key: "immutag:exempt".into(),
+            value: "true".into(),
+        });
         opts.regions = vec!["eu-west-1".into(), "us-east-1".into()];
         let out = generate(&opts).unwrap();
         let doc = &out.policies[0].document;
-        let lock = doc.statements().find(|s| s.sid.as_deref() == Some(SID_LOCK_MUTABILITY)).unwrap();
+        let lock = doc
+            .statements()
+            .find(|s| s.sid.as_deref() == Some(SID_LOCK_MUTABILITY))
+            .unwrap();
         assert!(lock.resource.is_none());
         assert_eq!(
-            lock.not_resource.as_ref().unwrap().iter().cloned().collect::<Vec<_>>(),
-            ["arn:aws:ecr:*:*:repository/sandbox-*", "arn:aws:ecr:eu-west-1:*:repository/tools/*"]
+            lock.not_resource
+                .as_ref()
+                .unwrap()
+                .iter()
+                .cloned()
+                .collect::<Vec<_>>(),
+            [
+                "arn:aws:ecr:*:*:repository/sandbox-*",
+                "arn:aws:ecr:eu-west-1:*:repository/tools/*"
+            ]
         );
         let text = serde_json::to_string(lock).unwrap();
-        assert!(text.contains(r#""StringNotEquals":{"aws:ResourceTag/immutag:exempt":"true"}"#), "{text}");
-        assert!(text.contains(r#""StringEquals":{"aws:RequestedRegion":["eu-west-1","us-east-1"]}"#), "{text}");
-        let protect = doc.statements().find(|s| s.sid.as_deref() == Some(SID_PROTECT_EXEMPTION_TAG)).unwrap();
+        assert!(
+            text.contains(r#""StringNotEquals":{"aws:ResourceTag/immutag:exempt":"true"}"#),
+            "{text}"
+        );
+        assert!(
+            text.contains(r#""StringEquals":{"aws:RequestedRegion":["eu-west-1","us-east-1"]}"#),
+            "{text}"
+        );
+        let protect = doc
+            .statements()
+            .find(|s| s.sid.as_deref() == Some(SID_PROTECT_EXEMPTION_TAG))
+            .unwrap();
         let text = serde_json::to_string(protect).unwrap();
-        assert!(text.contains(r#""ForAnyValue:StringEqualsIgnoreCase":{"aws:TagKeys":"immutag:exempt"}"#), "{text}");
-        let templates = doc.statements().find(|s| s.sid.as_deref() == Some(SID_LOCK_TEMPLATES)).unwrap();
-        assert!(templates.not_resource.is_none(), "templates have no repository ARN");
-        for bad in ["*", "arn:aws:ecr:*:*:repository/*", "Sandbox", "arn:aws:s3:::x"] {
+        assert!(
+            text.contains(
+                r#""ForAnyValue:StringEqualsIgnoreCase":{"aws:TagKeys":"immutag:exempt"}"#
+            ),
+            "{text}"
+        );
+        let templates = doc
+            .statements()
+            .find(|s| s.sid.as_deref() == Some(SID_LOCK_TEMPLATES))
+            .unwrap();
+        assert!(
+            templates.not_resource.is_none(),
+            "templates have no repository ARN"
+        );
+        for bad in [
+            "*",
+            "arn:aws:ecr:*:*:repository/*",
+            "Sandbox",
+            "arn:aws:s3:::x",
+        ] {
             let mut o = all_on();
             o.exempt_repositories = vec![bad.into()];
-            assert!(matches!(generate(&o), Err(ScpError::InvalidRepositoryPattern { .. })), "{bad}");
+            assert!(
+                matches!(generate(&o), Err(ScpError::InvalidRepositoryPattern { .. })),
+                "{bad}"
+            );
         }
     }
 
     fn many_principals(n: usize) -> Vec<String> {
-        (0..n).map(|i| format!("arn:aws:iam::*:role/pipelines/team-{i:04}-deployer")).collect()
+        (0..n)
+            .map(|i| format!("arn:aws:iam::*:role/pipelines/team-{i:04}-deployer"))
+            .collect()
     }
 
     #[test]
@@ -756,7 +934,14 @@ mod tests {
         opts.creation_principals = many_principals(90);
         opts.exempt_principals = many_principals(60);
         let out = generate(&opts).unwrap();
-        assert!(out.policies.len() >= 2, "{:?}", out.policies.iter().map(|p| p.minified_bytes).collect::<Vec<_>>());
+        assert!(
+            out.policies.len() >= 2,
+            "{:?}",
+            out.policies
+                .iter()
+                .map(|p| p.minified_bytes)
+                .collect::<Vec<_>>()
+        );
         let mut sids = Vec::new();
         for (i, p) in out.policies.iter().enumerate() {
             assert_eq!(p.name, format!("immutag-{}", i + 1));
@@ -765,13 +950,26 @@ mod tests {
             assert!(p.minified_bytes <= SCP_MAX_BYTES);
             sids.extend(p.document.statements().map(|s| s.sid.clone().unwrap()));
         }
-        assert_eq!(sids, [SID_LOCK_MUTABILITY, SID_RESTRICT_CREATION, SID_LOCK_TEMPLATES]);
+        assert_eq!(
+            sids,
+            [
+                SID_LOCK_MUTABILITY,
+                SID_RESTRICT_CREATION,
+                SID_LOCK_TEMPLATES
+            ]
+        );
         assert!(out.warnings.iter().any(|w| w.code == "split"));
         // Not allowed to split: refused with the count.
         opts.max_policies = 1;
-        assert!(matches!(generate(&opts), Err(ScpError::TooManyPolicies { max: 1, .. })));
+        assert!(matches!(
+            generate(&opts),
+            Err(ScpError::TooManyPolicies { max: 1, .. })
+        ));
         opts.max_policies = 6;
-        assert!(matches!(generate(&opts), Err(ScpError::InvalidMaxPolicies { value: 6 })));
+        assert!(matches!(
+            generate(&opts),
+            Err(ScpError::InvalidMaxPolicies { value: 6 })
+        ));
     }
 
     #[test]
@@ -790,7 +988,10 @@ mod tests {
     #[test]
     fn generation_is_deterministic() {
         let mut opts = all_on();
-        opts.require_creation_tags = vec![RequiredTag { key: "env".into(), values: vec!["prod".into(), "dev".into()] }];
+        opts.require_creation_tags = vec![RequiredTag {
+            key: "env".into(),
+            values: vec!["prod".into(), "dev".into()],
+        }];
         let a = generate(&opts).unwrap();
         let b = generate(&opts).unwrap();
         assert_eq!(
@@ -798,6 +999,9 @@ mod tests {
             b.policies[0].document.render(Style::Minified).unwrap()
         );
         let text = a.policies[0].document.render(Style::Minified).unwrap();
-        assert!(text.contains(r#""StringNotEquals":{"aws:RequestTag/env":["prod","dev"]}"#), "{text}");
+        assert!(
+            text.contains(r#""StringNotEquals":{"aws:RequestTag/env":["prod","dev"]}"#),
+            "{text}"
+        );
     }
 }

@@ -26,7 +26,8 @@ pub const ECR_SERVICE_KEYS: &[&str] = &[
 
 /// Keys every action on the `repository` resource type carries (when the resource has
 /// the tag in question).
-pub const REPOSITORY_RESOURCE_KEYS: &[&str] = &["aws:ResourceTag/${TagKey}", "ecr:ResourceTag/${TagKey}"];
+pub const REPOSITORY_RESOURCE_KEYS: &[&str] =
+    &["aws:ResourceTag/${TagKey}", "ecr:ResourceTag/${TagKey}"];
 
 /// One ECR action and the condition keys the reference lists for it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,7 +44,11 @@ pub struct EcrAction {
 impl EcrAction {
     /// Every key the reference lists for this action (action keys and resource keys).
     pub fn all_keys(&self) -> impl Iterator<Item = &'static str> {
-        let resource: &'static [&'static str] = if self.repository { REPOSITORY_RESOURCE_KEYS } else { &[] };
+        let resource: &'static [&'static str] = if self.repository {
+            REPOSITORY_RESOURCE_KEYS
+        } else {
+            &[]
+        };
         self.keys.iter().chain(resource.iter()).copied()
     }
 
@@ -63,57 +68,261 @@ impl EcrAction {
 
 /// The ECR actions of the reference, with their condition keys.
 pub const ECR_ACTIONS: &[EcrAction] = &[
-    EcrAction { name: "BatchCheckLayerAvailability", repository: true, keys: &[] },
-    EcrAction { name: "BatchDeleteImage", repository: true, keys: &[] },
-    EcrAction { name: "BatchGetImage", repository: true, keys: &[] },
-    EcrAction { name: "BatchGetRepositoryScanningConfiguration", repository: true, keys: &[] },
-    EcrAction { name: "BatchImportUpstreamImage", repository: false, keys: &[] },
-    EcrAction { name: "CompleteLayerUpload", repository: true, keys: &[] },
-    EcrAction { name: "CreatePullThroughCacheRule", repository: false, keys: &[] },
-    EcrAction { name: "CreateRepository", repository: true, keys: &["aws:RequestTag/${TagKey}", "aws:TagKeys"] },
-    EcrAction { name: "CreateRepositoryCreationTemplate", repository: false, keys: &[] },
-    EcrAction { name: "DeleteLifecyclePolicy", repository: true, keys: &[] },
-    EcrAction { name: "DeletePullThroughCacheRule", repository: false, keys: &[] },
-    EcrAction { name: "DeleteRegistryPolicy", repository: false, keys: &[] },
-    EcrAction { name: "DeleteRepository", repository: true, keys: &[] },
-    EcrAction { name: "DeleteRepositoryCreationTemplate", repository: false, keys: &[] },
-    EcrAction { name: "DeleteRepositoryPolicy", repository: true, keys: &[] },
-    EcrAction { name: "DescribeImageReplicationStatus", repository: true, keys: &[] },
-    EcrAction { name: "DescribeImageScanFindings", repository: true, keys: &[] },
-    EcrAction { name: "DescribeImages", repository: true, keys: &[] },
-    EcrAction { name: "DescribePullThroughCacheRules", repository: false, keys: &[] },
-    EcrAction { name: "DescribeRegistry", repository: false, keys: &[] },
-    EcrAction { name: "DescribeRepositories", repository: true, keys: &[] },
-    EcrAction { name: "DescribeRepositoryCreationTemplates", repository: false, keys: &[] },
-    EcrAction { name: "GetAccountSetting", repository: false, keys: &["ecr:AccountSetting"] },
-    EcrAction { name: "GetAuthorizationToken", repository: false, keys: &[] },
-    EcrAction { name: "GetDownloadUrlForLayer", repository: true, keys: &[] },
-    EcrAction { name: "GetLifecyclePolicy", repository: true, keys: &[] },
-    EcrAction { name: "GetLifecyclePolicyPreview", repository: true, keys: &[] },
-    EcrAction { name: "GetRegistryPolicy", repository: false, keys: &[] },
-    EcrAction { name: "GetRegistryScanningConfiguration", repository: false, keys: &[] },
-    EcrAction { name: "GetRepositoryPolicy", repository: true, keys: &[] },
-    EcrAction { name: "InitiateLayerUpload", repository: true, keys: &[] },
-    EcrAction { name: "ListImages", repository: true, keys: &[] },
-    EcrAction { name: "ListTagsForResource", repository: true, keys: &["aws:RequestTag/${TagKey}", "aws:TagKeys"] },
-    EcrAction { name: "PutAccountSetting", repository: false, keys: &["ecr:AccountSetting"] },
-    EcrAction { name: "PutImage", repository: true, keys: &[] },
-    EcrAction { name: "PutImageScanningConfiguration", repository: true, keys: &[] },
-    EcrAction { name: "PutImageTagMutability", repository: true, keys: &[] },
-    EcrAction { name: "PutLifecyclePolicy", repository: true, keys: &[] },
-    EcrAction { name: "PutRegistryPolicy", repository: false, keys: &[] },
-    EcrAction { name: "PutRegistryScanningConfiguration", repository: false, keys: &[] },
-    EcrAction { name: "PutReplicationConfiguration", repository: false, keys: &[] },
-    EcrAction { name: "ReplicateImage", repository: true, keys: &[] },
-    EcrAction { name: "SetRepositoryPolicy", repository: true, keys: &[] },
-    EcrAction { name: "StartImageScan", repository: true, keys: &[] },
-    EcrAction { name: "StartLifecyclePolicyPreview", repository: true, keys: &[] },
-    EcrAction { name: "TagResource", repository: true, keys: &["aws:RequestTag/${TagKey}", "aws:TagKeys"] },
-    EcrAction { name: "UntagResource", repository: true, keys: &["aws:TagKeys"] },
-    EcrAction { name: "UpdatePullThroughCacheRule", repository: false, keys: &[] },
-    EcrAction { name: "UpdateRepositoryCreationTemplate", repository: false, keys: &[] },
-    EcrAction { name: "UploadLayerPart", repository: true, keys: &[] },
-    EcrAction { name: "ValidatePullThroughCacheRule", repository: false, keys: &[] },
+    EcrAction {
+        name: "BatchCheckLayerAvailability",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "BatchDeleteImage",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "BatchGetImage",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "BatchGetRepositoryScanningConfiguration",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "BatchImportUpstreamImage",
+        repository: false,
+        keys: &[],
+    },
+    EcrAction {
+        name: "CompleteLayerUpload",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "CreatePullThroughCacheRule",
+        repository: false,
+        keys: &[],
+    },
+    EcrAction {
+        name: "CreateRepository",
+        repository: true,
+        keys: &["aws:RequestTag/${TagKey}", "aws:TagKeys"],
+    },
+    EcrAction {
+        name: "CreateRepositoryCreationTemplate",
+        repository: false,
+        keys: &[],
+    },
+    EcrAction {
+        name: "DeleteLifecyclePolicy",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "DeletePullThroughCacheRule",
+        repository: false,
+        keys: &[],
+    },
+    EcrAction {
+        name: "DeleteRegistryPolicy",
+        repository: false,
+        keys: &[],
+    },
+    EcrAction {
+        name: "DeleteRepository",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "DeleteRepositoryCreationTemplate",
+        repository: false,
+        keys: &[],
+    },
+    EcrAction {
+        name: "DeleteRepositoryPolicy",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "DescribeImageReplicationStatus",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "DescribeImageScanFindings",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "DescribeImages",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "DescribePullThroughCacheRules",
+        repository: false,
+        keys: &[],
+    },
+    EcrAction {
+        name: "DescribeRegistry",
+        repository: false,
+        keys: &[],
+    },
+    EcrAction {
+        name: "DescribeRepositories",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "DescribeRepositoryCreationTemplates",
+        repository: false,
+        keys: &[],
+    },
+    EcrAction {
+        name: "GetAccountSetting",
+        repository: false,
+        keys: &["ecr:AccountSetting"],
+    },
+    EcrAction {
+        name: "GetAuthorizationToken",
+        repository: false,
+        keys: &[],
+    },
+    EcrAction {
+        name: "GetDownloadUrlForLayer",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "GetLifecyclePolicy",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "GetLifecyclePolicyPreview",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "GetRegistryPolicy",
+        repository: false,
+        keys: &[],
+    },
+    EcrAction {
+        name: "GetRegistryScanningConfiguration",
+        repository: false,
+        keys: &[],
+    },
+    EcrAction {
+        name: "GetRepositoryPolicy",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "InitiateLayerUpload",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "ListImages",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "ListTagsForResource",
+        repository: true,
+        keys: &["aws:RequestTag/${TagKey}", "aws:TagKeys"],
+    },
+    EcrAction {
+        name: "PutAccountSetting",
+        repository: false,
+        keys: &["ecr:AccountSetting"],
+    },
+    EcrAction {
+        name: "PutImage",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "PutImageScanningConfiguration",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "PutImageTagMutability",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "PutLifecyclePolicy",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "PutRegistryPolicy",
+        repository: false,
+        keys: &[],
+    },
+    EcrAction {
+        name: "PutRegistryScanningConfiguration",
+        repository: false,
+        keys: &[],
+    },
+    EcrAction {
+        name: "PutReplicationConfiguration",
+        repository: false,
+        keys: &[],
+    },
+    EcrAction {
+        name: "ReplicateImage",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "SetRepositoryPolicy",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "StartImageScan",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "StartLifecyclePolicyPreview",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "TagResource",
+        repository: true,
+        keys: &["aws:RequestTag/${TagKey}", "aws:TagKeys"],
+    },
+    EcrAction {
+        name: "UntagResource",
+        repository: true,
+        keys: &["aws:TagKeys"],
+    },
+    EcrAction {
+        name: "UpdatePullThroughCacheRule",
+        repository: false,
+        keys: &[],
+    },
+    EcrAction {
+        name: "UpdateRepositoryCreationTemplate",
+        repository: false,
+        keys: &[],
+    },
+    EcrAction {
+        name: "UploadLayerPart",
+        repository: true,
+        keys: &[],
+    },
+    EcrAction {
+        name: "ValidatePullThroughCacheRule",
+        repository: false,
+        keys: &[],
+    },
 ];
 
 /// The actions the generated SCPs deny, each listed in [`ECR_ACTIONS`].
@@ -225,7 +434,9 @@ pub fn key_matches(listed: &str, key: &str) -> bool {
 /// Looks up an ECR action by name, with or without the `ecr:` prefix (case-insensitive).
 pub fn ecr_action(name: &str) -> Option<&'static EcrAction> {
     let bare = strip_ecr_prefix(name).unwrap_or(name);
-    ECR_ACTIONS.iter().find(|a| a.name.eq_ignore_ascii_case(bare))
+    ECR_ACTIONS
+        .iter()
+        .find(|a| a.name.eq_ignore_ascii_case(bare))
 }
 
 /// The part after `ecr:` (case-insensitive prefix), if `name` is an ECR action or key.
@@ -324,8 +535,16 @@ mod tests {
         }
         let create = ecr_action("CreateRepository").unwrap();
         assert!(create.lists_key("aws:TagKeys"));
-        assert!(ecr_action("GetAccountSetting").unwrap().lists_key("ecr:AccountSetting"));
-        for a in ["CreateRepositoryCreationTemplate", "UpdateRepositoryCreationTemplate", "DeleteRepositoryCreationTemplate"] {
+        assert!(
+            ecr_action("GetAccountSetting")
+                .unwrap()
+                .lists_key("ecr:AccountSetting")
+        );
+        for a in [
+            "CreateRepositoryCreationTemplate",
+            "UpdateRepositoryCreationTemplate",
+            "DeleteRepositoryCreationTemplate",
+        ] {
             let action = ecr_action(a).unwrap();
             assert!(!action.repository && action.keys.is_empty(), "{a}");
         }
@@ -338,9 +557,15 @@ mod tests {
     #[test]
     fn classification() {
         let tpl = ecr_action("CreateRepositoryCreationTemplate").unwrap();
-        assert_eq!(key_status(tpl, "aws:ResourceTag/x"), KeyStatus::NotForAction);
+        assert_eq!(
+            key_status(tpl, "aws:ResourceTag/x"),
+            KeyStatus::NotForAction
+        );
         assert_eq!(key_status(tpl, "s3:prefix"), KeyStatus::OtherService);
-        assert_eq!(key_status(tpl, "aws:NoSuchKey"), KeyStatus::UnknownGlobalKey);
+        assert_eq!(
+            key_status(tpl, "aws:NoSuchKey"),
+            KeyStatus::UnknownGlobalKey
+        );
         assert_eq!(key_status(tpl, "ec2:SourceInstanceArn"), KeyStatus::Listed);
         assert!(is_mutability_key("ECR:imagetagmutability"));
         assert!(!is_mutability_key("aws:PrincipalArn"));

@@ -277,12 +277,16 @@ values = ["prod", "dev"]
 
     #[test]
     fn unknown_fields_and_operators_are_named() {
-        let err = ScpOptions::from_yaml("lock_mutabilty: true\n").unwrap_err().to_string();
-        assert!(err.contains("lock_mutabilty"), "{err}");
-        assert!(err.contains("YAML"), "{err}");
-        let err = ScpOptions::from_toml("[extra_conditions.StringEqual]\n\"aws:PrincipalOrgID\" = \"o-1\"\n")
+        let err = ScpOptions::from_yaml("lock_mutabilty: true\n")
             .unwrap_err()
             .to_string();
+        assert!(err.contains("lock_mutabilty"), "{err}");
+        assert!(err.contains("YAML"), "{err}");
+        let err = ScpOptions::from_toml(
+            "[extra_conditions.StringEqual]\n\"aws:PrincipalOrgID\" = \"o-1\"\n",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("StringEqual"), "{err}");
     }
 

@@ -47,10 +47,10 @@ impl<T> OneOrMany<T> {
     /// assert_eq!(OneOrMany::from_vec(vec!["a", "b"]).len(), 2);
     /// ```
     pub fn from_vec(mut items: Vec<T>) -> Self {
-        if items.len() == 1 {
-            if let Some(one) = items.pop() {
-                return OneOrMany::One(one);
-            }
+        if items.len() == 1
+            && let Some(one) = items.pop()
+        {
+            return OneOrMany::One(one);
         }
         OneOrMany::Many(items)
     }
@@ -210,7 +210,9 @@ impl Condition {
     }
 
     /// Every (operator, key, values) triple, operators and keys sorted.
-    pub fn entries(&self) -> impl Iterator<Item = (&ConditionOperator, &str, &OneOrMany<ConditionValue>)> {
+    pub fn entries(
+        &self,
+    ) -> impl Iterator<Item = (&ConditionOperator, &str, &OneOrMany<ConditionValue>)> {
         self.0
             .iter()
             .flat_map(|(op, entries)| entries.iter().map(move |(k, v)| (op, k.as_str(), v)))
@@ -239,7 +241,11 @@ pub struct Statement {
     #[serde(rename = "Principal", default, skip_serializing_if = "Option::is_none")]
     pub principal: Option<serde_json::Value>,
     /// Resource-policy negated principal (not allowed in SCPs).
-    #[serde(rename = "NotPrincipal", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "NotPrincipal",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub not_principal: Option<serde_json::Value>,
     /// The actions the statement covers (`service:Action`, wildcards allowed).
     #[serde(rename = "Action", default, skip_serializing_if = "Option::is_none")]
@@ -251,7 +257,11 @@ pub struct Statement {
     #[serde(rename = "Resource", default, skip_serializing_if = "Option::is_none")]
     pub resource: Option<OneOrMany<String>>,
     /// The statement covers every resource but these.
-    #[serde(rename = "NotResource", default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        rename = "NotResource",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
     pub not_resource: Option<OneOrMany<String>>,
     /// When the statement applies.
     #[serde(rename = "Condition", default, skip_serializing_if = "Option::is_none")]

@@ -29,7 +29,10 @@ pub struct Preset {
 }
 
 fn exempt() -> Vec<String> {
-    vec![PLATFORM_ROLE_PATTERN.to_owned(), BREAK_GLASS_ROLE_PATTERN.to_owned()]
+    vec![
+        PLATFORM_ROLE_PATTERN.to_owned(),
+        BREAK_GLASS_ROLE_PATTERN.to_owned(),
+    ]
 }
 
 /// Every preset, in documentation order.
@@ -106,7 +109,11 @@ pub fn all() -> Vec<Preset> {
 /// ```
 pub fn get(name: &str) -> Result<Preset, ScpError> {
     let presets = all();
-    let known = presets.iter().map(|p| p.name).collect::<Vec<_>>().join(", ");
+    let known = presets
+        .iter()
+        .map(|p| p.name)
+        .collect::<Vec<_>>()
+        .join(", ");
     presets
         .into_iter()
         .find(|p| p.name == name)

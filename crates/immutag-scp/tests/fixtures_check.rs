@@ -1,4 +1,5 @@
 //! The linter on the fixture policies shared with the CI validators (parliament).
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 use std::path::PathBuf;
 
@@ -13,7 +14,11 @@ fn fixture(name: &str) -> String {
 
 #[test]
 fn the_often_suggested_policy_is_flagged_for_the_right_reasons() {
-    let report = check_policy(&fixture("bad-create-unless-immutable.json"), PolicyKind::Scp).unwrap();
+    let report = check_policy(
+        &fixture("bad-create-unless-immutable.json"),
+        PolicyKind::Scp,
+    )
+    .unwrap();
     let codes: Vec<FindingCode> = report.findings.iter().map(|f| f.code).collect();
     assert_eq!(
         codes,
@@ -23,6 +28,10 @@ fn the_often_suggested_policy_is_flagged_for_the_right_reasons() {
             FindingCode::NoPrincipalExemption
         ]
     );
-    assert!(report.findings[0].message.contains("ecr:ImageTagMutability"));
+    assert!(
+        report.findings[0]
+            .message
+            .contains("ecr:ImageTagMutability")
+    );
     assert!(report.findings[1].message.contains("ecr:CreateRepository"));
 }

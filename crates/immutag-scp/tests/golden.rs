@@ -1,6 +1,7 @@
 //! The golden files in `policies/` are exactly what the presets generate, byte for byte.
 //! Refresh them with `cargo run -q -p immutag-cli -- scp generate --out policies/` and
 //! review the diff.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
 
 use std::collections::BTreeSet;
 use std::path::PathBuf;
@@ -11,7 +12,8 @@ fn policies_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../policies")
 }
 
-const REFRESH: &str = "run `cargo run -q -p immutag-cli -- scp generate --out policies/` and review the diff";
+const REFRESH: &str =
+    "run `cargo run -q -p immutag-cli -- scp generate --out policies/` and review the diff";
 
 #[test]
 fn every_preset_matches_its_golden_file_byte_for_byte() {
@@ -19,7 +21,12 @@ fn every_preset_matches_its_golden_file_byte_for_byte() {
     for preset in presets::all() {
         let generated = generate(&preset.options)
             .unwrap_or_else(|e| panic!("preset {} refused: {e}", preset.name));
-        assert_eq!(generated.policies.len(), 1, "preset {} must fit in one SCP", preset.name);
+        assert_eq!(
+            generated.policies.len(),
+            1,
+            "preset {} must fit in one SCP",
+            preset.name
+        );
         for policy in generated.policies {
             let file = format!("{}.json", policy.name);
             let path = policies_dir().join(&file);
@@ -47,7 +54,10 @@ fn every_preset_matches_its_golden_file_byte_for_byte() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .filter(|n| n.ends_with(".json"))
         .collect();
-    assert_eq!(present, expected_files, "policies/ holds files no preset generates");
+    assert_eq!(
+        present, expected_files,
+        "policies/ holds files no preset generates"
+    );
 }
 
 #[test]
@@ -55,10 +65,34 @@ fn readme_documents_every_golden_file() {
     let readme = std::fs::read_to_string(policies_dir().join("README.md")).unwrap();
     for preset in presets::all() {
         let file = format!("{}.json", preset.options.name);
-        assert!(readme.contains(&file), "policies/README.md does not mention {file}");
-        assert!(readme.contains(&format!("`{}`", preset.name)), "policies/README.md does not name preset {}", preset.name);
-        for principal in preset.options.exempt_principals.iter().chain(&preset.options.creation_principals) {
-            assert!(readme.contains(principal.as_str()), "policies/README.md does not list {principal}");
+        let bytes = generate(&preset.options).unwrap().policies[0].minified_bytes;
+        let row = readme
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{file}`")))
+            .unwrap_or_else(|| panic!("policies/README.md has no table row for {file}"));
+        assert!(
+            row.trim_end().ends_with(&format!("| {bytes} |")),
+            "policies/README.md: the size of {file} is {bytes} bytes: {row}"
+        );
+        assert!(
+            readme.contains(&file),
+            "policies/README.md does not mention {file}"
+        );
+        assert!(
+            readme.contains(&format!("`{}`", preset.name)),
+            "policies/README.md does not name preset {}",
+            preset.name
+        );
+        for principal in preset
+            .options
+            .exempt_principals
+            .iter()
+            .chain(&preset.options.creation_principals)
+        {
+            assert!(
+                readme.contains(principal.as_str()),
+                "policies/README.md does not list {principal}"
+            );
         }
     }
     assert!(readme.contains("aws organizations create-policy"));
