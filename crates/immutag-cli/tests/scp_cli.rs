@@ -81,8 +81,8 @@ fn generate_preset_prints_the_uploaded_document() {
 #[test]
 fn generate_from_each_example_config_format() {
     for file in [
-        "docs/examples/scp-options.yaml",
-        "docs/examples/scp-options.toml",
+        "docs/scp-options/example.yaml",
+        "docs/scp-options/example.toml",
     ] {
         let o = immutag(&["scp", "generate", "--config", file]);
         assert_eq!(o.status.code(), Some(0), "{file}: {}", stderr(&o));

@@ -98,3 +98,30 @@ fn readme_documents_every_golden_file() {
     assert!(readme.contains("aws organizations create-policy"));
     assert!(readme.contains("aws organizations attach-policy"));
 }
+
+#[test]
+fn docs_size_table_matches_the_presets() {
+    let docs = std::fs::read_to_string(policies_dir().join("../docs/scp.md")).unwrap();
+    for preset in presets::all() {
+        let bytes = generate(&preset.options).unwrap().policies[0].minified_bytes;
+        let row = docs
+            .lines()
+            .find(|l| l.starts_with(&format!("| `{}` |", preset.name)))
+            .unwrap_or_else(|| panic!("docs/scp.md has no preset row for {}", preset.name));
+        assert!(
+            row.trim_end().ends_with(&format!("| {bytes} |")),
+            "docs/scp.md: preset {} is {bytes} bytes: {row}",
+            preset.name
+        );
+    }
+}
+
+#[test]
+fn readme_yaml_example_generates() {
+    let readme = std::fs::read_to_string(policies_dir().join("README.md")).unwrap();
+    let start = readme.find("```yaml\n").expect("a yaml example") + "```yaml\n".len();
+    let end = start + readme[start..].find("```").expect("closing fence");
+    let opts = immutag_scp::ScpOptions::from_yaml(&readme[start..end]).unwrap();
+    let out = generate(&opts).unwrap();
+    assert_eq!(out.policies.len(), 1);
+}
