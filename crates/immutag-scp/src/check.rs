@@ -126,6 +126,28 @@ const GENERATE_HINT: &str = "`immutag scp generate --preset baseline` emits the 
 /// assert!(codes.contains(&FindingCode::NoPrincipalExemption));
 /// ```
 pub fn check_policy(text: &str, kind: PolicyKind) -> Result<CheckReport, ScpError> {
+    let outer: serde_json::Value =
+        serde_json::from_str(text).map_err(|e| ScpError::PolicyParse(e.to_string()))?;
+    // The output of `aws organizations describe-policy` (Policy.Content, a JSON string) and
+    // of `aws iam get-policy-version` (PolicyVersion.Document) are accepted as well.
+    let inner: Option<String> = if outer.get("Statement").is_some() {
+        None
+    } else if let Some(content) = outer.pointer("/Policy/Content") {
+        Some(
+            content
+                .as_str()
+                .ok_or_else(|| ScpError::PolicyParse("Policy.Content is not a string".to_owned()))?
+                .to_owned(),
+        )
+    } else if let Some(document) = outer.pointer("/PolicyVersion/Document") {
+        Some(match document.as_str() {
+            Some(s) => s.to_owned(),
+            None => serde_json::to_string(document).map_err(|e| ScpError::Render(e.to_string()))?,
+        })
+    } else {
+        None
+    };
+    let text = inner.as_deref().unwrap_or(text);
     let value: serde_json::Value =
         serde_json::from_str(text).map_err(|e| ScpError::PolicyParse(e.to_string()))?;
     let doc = PolicyDocument::from_json(text)?;
@@ -404,7 +426,15 @@ fn check_statement(s: &Statement, index: usize, kind: PolicyKind, findings: &mut
         }
     }
 
-    if kind == PolicyKind::Scp && s.effect == Effect::Deny {
+    // Lockout is judged on Denies aimed at ECR (every Action names the ecr service): a
+    // broad guardrail (`"Action": "*"`, `NotAction`, a region deny) blocks ECR on purpose.
+    let aimed_at_ecr = s.action.as_ref().is_some_and(|actions| {
+        actions.iter().all(|a| {
+            a.split_once(':')
+                .is_some_and(|(svc, _)| svc.eq_ignore_ascii_case("ecr"))
+        })
+    });
+    if kind == PolicyKind::Scp && s.effect == Effect::Deny && aimed_at_ecr {
         let locked: Vec<&EcrAction> = covered
             .iter()
             .copied()
@@ -519,9 +549,23 @@ mod tests {
             "{}",
             f.message
         );
-        // NotAction covering the guarded actions, no exemption: lockout.
-        let text = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","NotAction":["ecr:Describe*","ecr:Get*","ecr:List*","ecr:BatchGet*"],"Resource":"*"}}"#;
-        assert!(codes(text, PolicyKind::Scp).contains(&FindingCode::NoPrincipalExemption));
+        // Wildcards covering the guarded actions, no exemption: lockout.
+        let text = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":["ecr:Put*","ecr:Create*"],"Resource":"*"}}"#;
+        let report = check_policy(text, PolicyKind::Scp).unwrap();
+        let f = report
+            .findings
+            .iter()
+            .find(|f| f.code == FindingCode::NoPrincipalExemption)
+            .unwrap();
+        assert!(
+            f.message.contains("ecr:PutImageTagMutability"),
+            "{}",
+            f.message
+        );
+        assert!(f.message.contains("ecr:CreateRepository"), "{}", f.message);
+        // A broad guardrail (region deny on everything) is not an ECR lockout.
+        let text = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","NotAction":["iam:*","sts:*"],"Resource":"*","Condition":{"StringNotEquals":{"aws:RequestedRegion":["eu-west-1"]}}}}"#;
+        assert!(codes(text, PolicyKind::Scp).is_empty());
         let text = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"ecr:PutImageTagMutabilty","Resource":"*"}}"#;
         assert_eq!(
             codes(text, PolicyKind::Scp),
@@ -567,6 +611,31 @@ mod tests {
         let c = codes(&text, PolicyKind::Scp);
         assert_eq!(c, [FindingCode::RawOverSize]);
         assert!(codes(&text, PolicyKind::Identity).is_empty());
+    }
+
+    #[test]
+    fn wrapped_cli_outputs_are_unwrapped() {
+        let bad = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"ecr:CreateRepository","Resource":"*","Condition":{"StringNotEquals":{"ecr:ImageTagMutability":"IMMUTABLE"}}}}"#;
+        let described =
+            serde_json::json!({"Policy": {"PolicySummary": {"Id": "p-1"}, "Content": bad}})
+                .to_string();
+        let report = check_policy(&described, PolicyKind::Scp).unwrap();
+        assert_eq!(report.raw_bytes, bad.len());
+        assert!(
+            report
+                .findings
+                .iter()
+                .any(|f| f.code == FindingCode::UnknownConditionKey)
+        );
+        let version = format!(r#"{{"PolicyVersion":{{"Document":{bad},"VersionId":"v1"}}}}"#);
+        let report = check_policy(&version, PolicyKind::Identity).unwrap();
+        assert!(
+            report
+                .findings
+                .iter()
+                .any(|f| f.code == FindingCode::ConditionAlwaysTrue)
+        );
+        assert!(check_policy(r#"{"Policy":{"Content":7}}"#, PolicyKind::Scp).is_err());
     }
 
     #[test]

@@ -107,6 +107,12 @@ pub enum ScpError {
         /// The value given.
         region: String,
     },
+    /// A partition name that is not one.
+    #[error("partition `{partition}` is not an AWS partition name (aws, aws-cn, aws-us-gov, ...)")]
+    InvalidPartition {
+        /// The value given.
+        partition: String,
+    },
     /// A policy name that cannot be a file name or an SCP name.
     #[error("policy name `{name}` must be 1 to 100 characters of letters, digits, `-` and `_`")]
     InvalidName {

@@ -157,6 +157,17 @@ pub fn generate(opts: &ScpOptions) -> Result<Generated, ScpError> {
             });
         }
     }
+    let partition_ok = (1..=32).contains(&opts.partition.len())
+        && opts.partition.starts_with("aws")
+        && opts
+            .partition
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c == '-');
+    if !partition_ok {
+        return Err(ScpError::InvalidPartition {
+            partition: opts.partition.clone(),
+        });
+    }
     let repositories = opts
         .exempt_repositories
         .iter()
@@ -907,6 +918,19 @@ mod tests {
             templates.not_resource.is_none(),
             "templates have no repository ARN"
         );
+        let mut o = all_on();
+        o.exempt_repositories = vec!["sandbox-*".into()];
+        o.partition = "aws-us-gov".into();
+        let text = serde_json::to_string(&generate(&o).unwrap().policies[0].document).unwrap();
+        assert!(
+            text.contains("arn:aws-us-gov:ecr:*:*:repository/sandbox-*"),
+            "{text}"
+        );
+        o.partition = "aws:x".into();
+        assert!(matches!(
+            generate(&o),
+            Err(ScpError::InvalidPartition { .. })
+        ));
         for bad in [
             "*",
             "arn:aws:ecr:*:*:repository/*",
