@@ -13,7 +13,7 @@ fi
 BAD=tests/fixtures/policies/bad-create-unless-immutable.json
 
 cargo build -q --locked -p immutag-cli
-IMMUTAG=target/debug/immutag
+IMMUTAG="${CARGO_TARGET_DIR:-target}/debug/immutag"
 
 # parliament reads the policy from stdin (its --file refuses to run when stdin is not a
 # terminal, as in CI); it exits 0 with no output when it has no finding.
