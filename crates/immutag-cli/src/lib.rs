@@ -27,6 +27,8 @@ pub struct Cli {
 pub enum Command {
     /// Print the JSON Schemas of immutag's data types.
     Schema(cmd::schema::Args),
+    /// Generate, list and check the Service Control Policies that keep ECR tags immutable.
+    Scp(cmd::scp::Args),
 }
 
 /// Parses the command line, runs the subcommand, and maps the outcome to an exit code.
@@ -45,6 +47,7 @@ pub fn main_entry() -> ExitCode {
     };
     let result = match cli.command {
         Command::Schema(args) => cmd::schema::run(args),
+        Command::Scp(args) => cmd::scp::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

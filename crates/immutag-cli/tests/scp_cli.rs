@@ -1,0 +1,240 @@
+//! `immutag scp` end to end: the binary, the golden files, the fixtures, exit codes.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // tests: a panic is the failure report
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn immutag(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_immutag"))
+        .args(args)
+        .current_dir(root())
+        .output()
+        .expect("run immutag")
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn scratch(name: &str) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("scp-cli-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+const BAD: &str = "tests/fixtures/policies/bad-create-unless-immutable.json";
+
+#[test]
+fn generate_out_reproduces_the_golden_files() {
+    let dir = scratch("golden");
+    let o = immutag(&["scp", "generate", "--out", dir.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let mut count = 0;
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let entry = entry.unwrap();
+        let name = entry.file_name();
+        let fresh = std::fs::read(entry.path()).unwrap();
+        let golden = std::fs::read(root().join("policies").join(&name)).unwrap();
+        assert_eq!(fresh, golden, "{name:?}");
+        count += 1;
+    }
+    assert_eq!(count, 4);
+    assert!(stdout(&o).contains("bytes minified, limit 5120"));
+}
+
+#[test]
+fn generate_preset_prints_the_uploaded_document() {
+    let o = immutag(&["scp", "generate", "--preset", "baseline"]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let golden = std::fs::read_to_string(root().join("policies/immutag-baseline.json")).unwrap();
+    assert_eq!(stdout(&o), format!("{golden}\n"));
+    let err = stderr(&o);
+    assert!(err.contains("management account"), "{err}");
+    assert!(
+        err.contains(&format!("{} bytes minified", golden.len())),
+        "{err}"
+    );
+
+    let o = immutag(&["scp", "generate", "--preset", "baseline", "--pretty"]);
+    let pretty: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let minified: serde_json::Value = serde_json::from_str(&golden).unwrap();
+    assert_eq!(pretty, minified);
+
+    let o = immutag(&[
+        "scp", "generate", "--preset", "baseline", "--output", "json",
+    ]);
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(report[0]["policies"][0]["minified_bytes"], golden.len());
+    assert_eq!(report[0]["policies"][0]["document"], minified);
+}
+
+#[test]
+fn generate_from_each_example_config_format() {
+    for file in [
+        "docs/scp-options/example.yaml",
+        "docs/scp-options/example.toml",
+    ] {
+        let o = immutag(&["scp", "generate", "--config", file]);
+        assert_eq!(o.status.code(), Some(0), "{file}: {}", stderr(&o));
+        let text = stdout(&o);
+        assert!(text.contains("PlatformAutomation"), "{file}: {text}");
+        // What the generator emits, the linter accepts.
+        let dir = scratch("example");
+        let path = dir.join("p.json");
+        std::fs::write(&path, text.trim_end()).unwrap();
+        let o = immutag(&["scp", "check", path.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(0), "{file}: {}", stdout(&o));
+    }
+    let dir = scratch("json-config");
+    let path = dir.join("opts.json");
+    std::fs::write(
+        &path,
+        r#"{"lock_mutability": true, "exempt_principals": ["arn:aws:iam::*:role/X"]}"#,
+    )
+    .unwrap();
+    let o = immutag(&["scp", "generate", "--config", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+}
+
+#[test]
+fn generate_refusals_exit_2_and_say_why() {
+    let dir = scratch("refusals");
+    let cases = [
+        (
+            "lockout.yaml",
+            "lock_mutability: true\n",
+            "exempt_principals",
+        ),
+        (
+            "mutability.json",
+            r#"{"restrict_creation": true, "creation_principals": ["arn:aws:iam::*:role/P"], "extra_conditions": {"StringNotEquals": {"ecr:ImageTagMutability": "IMMUTABLE"}}}"#,
+            "does not exist",
+        ),
+        ("typo.toml", "lock_mutabilty = true\n", "lock_mutabilty"),
+        (
+            "operator.yaml",
+            "lock_mutability: true\nexempt_principals: ['arn:aws:iam::*:role/P']\nextra_conditions: {StringEqualz: {'aws:PrincipalOrgID': o-1}}\n",
+            "StringEqualz",
+        ),
+        ("opts.txt", "{}", "*.json, *.yaml"),
+    ];
+    for (name, content, why) in cases {
+        let path = dir.join(name);
+        std::fs::write(&path, content).unwrap();
+        let o = immutag(&["scp", "generate", "--config", path.to_str().unwrap()]);
+        assert_eq!(o.status.code(), Some(2), "{name}");
+        assert!(stderr(&o).contains(why), "{name}: {}", stderr(&o));
+        assert!(
+            stdout(&o).is_empty(),
+            "{name}: nothing is printed when refused"
+        );
+    }
+    let o = immutag(&["scp", "generate", "--preset", "strict"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("baseline"), "{}", stderr(&o));
+    let o = immutag(&["scp", "generate", "--config", "/nonexistent/x.yaml"]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("/nonexistent/x.yaml"), "{}", stderr(&o));
+}
+
+#[test]
+fn check_flags_the_often_suggested_policy_with_exit_1() {
+    let o = immutag(&["scp", "check", BAD]);
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let text = stdout(&o);
+    assert!(text.contains("unknown-condition-key"), "{text}");
+    assert!(text.contains("ecr:ImageTagMutability"), "{text}");
+    assert!(text.contains("condition-always-true"), "{text}");
+    assert!(text.contains("no-principal-exemption"), "{text}");
+
+    let o = immutag(&[
+        "scp",
+        "check",
+        "--output",
+        "json",
+        BAD,
+        "policies/immutag-baseline.json",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let codes: Vec<&str> = v[0]["report"]["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            "unknown-condition-key",
+            "condition-always-true",
+            "no-principal-exemption"
+        ]
+    );
+    assert_eq!(v[1]["report"]["findings"].as_array().unwrap().len(), 0);
+}
+
+#[test]
+fn check_golden_files_is_clean_and_unreadable_input_exits_2() {
+    let mut args = vec!["scp", "check"];
+    let files: Vec<String> = std::fs::read_dir(root().join("policies"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "json"))
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(files.len(), 4);
+    args.extend(files.iter().map(String::as_str));
+    let o = immutag(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
+
+    let dir = scratch("unreadable");
+    let not_json = dir.join("not.json");
+    std::fs::write(&not_json, "{ nope").unwrap();
+    for bad in [not_json.to_str().unwrap(), "/nonexistent/policy.json"] {
+        let o = immutag(&["scp", "check", bad, BAD]);
+        assert_eq!(o.status.code(), Some(2), "{bad}");
+        assert!(stderr(&o).contains(bad), "{}", stderr(&o));
+        // The other file is still checked.
+        assert!(stdout(&o).contains("ecr:ImageTagMutability"));
+    }
+}
+
+#[test]
+fn presets_and_schema() {
+    let o = immutag(&["scp", "presets"]);
+    assert_eq!(o.status.code(), Some(0));
+    let text = stdout(&o);
+    for name in [
+        "lock-mutability",
+        "restrict-creation",
+        "lock-creation-templates",
+        "baseline",
+    ] {
+        assert!(text.contains(name), "{name}");
+    }
+    assert!(text.contains("arn:aws:iam::*:role/ImmutagPlatform"));
+    assert!(text.contains("--config"));
+    let o = immutag(&["scp", "presets", "--output", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert_eq!(v.as_array().unwrap().len(), 4);
+    assert_eq!(v[3]["options"]["lock_mutability"], true);
+
+    let o = immutag(&["scp", "schema"]);
+    assert_eq!(o.status.code(), Some(0));
+    let schema: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    assert!(
+        schema["properties"]["exempt_principals"].is_object(),
+        "{schema}"
+    );
+}

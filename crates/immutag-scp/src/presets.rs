@@ -1,0 +1,124 @@
+//! The documented presets. Each is a plain [`ScpOptions`]; `policies/` holds what each
+//! generates (golden files checked by tests).
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::error::ScpError;
+use crate::options::ScpOptions;
+
+/// The platform role that runs remediation. A placeholder: create a role with this name in
+/// every member account, or replace the pattern with `--config`.
+pub const PLATFORM_ROLE_PATTERN: &str = "arn:aws:iam::*:role/ImmutagPlatform";
+/// The break-glass role. A placeholder like [`PLATFORM_ROLE_PATTERN`].
+pub const BREAK_GLASS_ROLE_PATTERN: &str = "arn:aws:iam::*:role/ImmutagBreakGlass";
+/// The pipeline / IaC role allowed to create repositories. A placeholder.
+pub const PIPELINE_ROLE_PATTERN: &str = "arn:aws:iam::*:role/ImmutagPipeline";
+
+/// A named, documented set of options.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
+pub struct Preset {
+    /// The preset name (`--preset NAME`).
+    pub name: &'static str,
+    /// One line: what it is for.
+    pub summary: &'static str,
+    /// The actions it denies.
+    pub blocks: Vec<&'static str>,
+    /// The options it stands for (exempt principals included).
+    pub options: ScpOptions,
+}
+
+fn exempt() -> Vec<String> {
+    vec![
+        PLATFORM_ROLE_PATTERN.to_owned(),
+        BREAK_GLASS_ROLE_PATTERN.to_owned(),
+    ]
+}
+
+/// Every preset, in documentation order.
+///
+/// ```
+/// let names: Vec<_> = immutag_scp::presets::all().iter().map(|p| p.name).collect();
+/// assert_eq!(names, ["lock-mutability", "restrict-creation", "lock-creation-templates", "baseline"]);
+/// ```
+pub fn all() -> Vec<Preset> {
+    let base = |name: &str| ScpOptions {
+        name: format!("immutag-{name}"),
+        exempt_principals: exempt(),
+        ..ScpOptions::default()
+    };
+    vec![
+        Preset {
+            name: "lock-mutability",
+            summary: "No one but the platform and break-glass roles can change a repository's tag mutability (so no one can turn it back to MUTABLE).",
+            blocks: vec!["ecr:PutImageTagMutability"],
+            options: ScpOptions {
+                lock_mutability: true,
+                ..base("lock-mutability")
+            },
+        },
+        Preset {
+            name: "restrict-creation",
+            summary: "Only the pipeline role (whose templates are checked before deploy) and the platform and break-glass roles can create repositories.",
+            blocks: vec!["ecr:CreateRepository"],
+            options: ScpOptions {
+                restrict_creation: true,
+                creation_principals: vec![PIPELINE_ROLE_PATTERN.to_owned()],
+                ..base("restrict-creation")
+            },
+        },
+        Preset {
+            name: "lock-creation-templates",
+            summary: "No one but the platform and break-glass roles can create, change or delete the repository creation templates that set the mutability of repositories ECR creates itself.",
+            blocks: vec![
+                "ecr:CreateRepositoryCreationTemplate",
+                "ecr:UpdateRepositoryCreationTemplate",
+                "ecr:DeleteRepositoryCreationTemplate",
+            ],
+            options: ScpOptions {
+                lock_creation_templates: true,
+                ..base("lock-creation-templates")
+            },
+        },
+        Preset {
+            name: "baseline",
+            summary: "The three controls above in one SCP: the recommended starting point.",
+            blocks: vec![
+                "ecr:PutImageTagMutability",
+                "ecr:CreateRepository",
+                "ecr:CreateRepositoryCreationTemplate",
+                "ecr:UpdateRepositoryCreationTemplate",
+                "ecr:DeleteRepositoryCreationTemplate",
+            ],
+            options: ScpOptions {
+                lock_mutability: true,
+                restrict_creation: true,
+                lock_creation_templates: true,
+                creation_principals: vec![PIPELINE_ROLE_PATTERN.to_owned()],
+                ..base("baseline")
+            },
+        },
+    ]
+}
+
+/// The preset of this name.
+///
+/// ```
+/// assert!(immutag_scp::presets::get("baseline").unwrap().options.lock_mutability);
+/// assert!(immutag_scp::presets::get("strict").is_err());
+/// ```
+pub fn get(name: &str) -> Result<Preset, ScpError> {
+    let presets = all();
+    let known = presets
+        .iter()
+        .map(|p| p.name)
+        .collect::<Vec<_>>()
+        .join(", ");
+    presets
+        .into_iter()
+        .find(|p| p.name == name)
+        .ok_or(ScpError::UnknownPreset {
+            name: name.to_owned(),
+            known,
+        })
+}
