@@ -204,7 +204,13 @@ export class ImmutagConfigRule extends Construct {
     });
     // Config checks that it may invoke the function when the rule is created.
     this.rule.node.addDependency(permission);
-    this.rule.node.addDependency(this.function);
+
+    // aws-cdk-lib's Function always adds DependsOn on its role (so that a role's DefaultPolicy
+    // exists before the function); here the policy is inline in the role and the GetAtt on the
+    // role already orders them, which cfn-lint reports as W3005. Silence that one check on this
+    // one resource, and keep the DependsOn (it is harmless, and right if a DefaultPolicy appears).
+    const cfnFunction = this.function.node.defaultChild as lambda.CfnFunction;
+    cfnFunction.addMetadata('cfn-lint', { config: { ignore_checks: ['W3005'] } });
 
     const reasons: { id: string; reason: string; appliesTo: string[] }[] = [
       {
