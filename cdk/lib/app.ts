@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ImmutagLambdaCode } from './lambda-code';
 import { ImmutagConfigError } from './rule-parameters';
-import { ImmutagExampleStack, ImmutagRuleStack, ImmutagScpStack } from './stacks';
+import { ImmutagExampleStack, ImmutagExecutionRoleStack, ImmutagRuleStack, ImmutagScpStack } from './stacks';
 
 /** The cdk/ directory: relative paths given in context resolve against it. */
 export const CDK_DIR = path.resolve(__dirname, '..');
@@ -28,6 +28,10 @@ export const CONTEXT_KEYS = {
   timeoutSeconds: 'immutag:timeoutSeconds',
   scpTargets: 'immutag:scpTargets',
   scpPolicyFile: 'immutag:scpPolicyFile',
+  organization: 'immutag:organization',
+  excludedAccounts: 'immutag:excludedAccounts',
+  executionRoleStack: 'immutag:executionRoleStack',
+  trustedRoleArn: 'immutag:trustedRoleArn',
   example: 'immutag:example',
   exampleRepositoryName: 'immutag:exampleRepositoryName',
   nag: 'immutag:nag',
@@ -148,7 +152,12 @@ function retentionFrom(app: App): logs.RetentionDays | undefined {
  * when `immutag:example` is true. cdk-nag's AwsSolutions checks run on every stack unless
  * `immutag:nag` is false.
  */
-export function buildApp(app: App): { rule: ImmutagRuleStack; scp?: ImmutagScpStack; example?: ImmutagExampleStack } {
+export function buildApp(app: App): {
+  rule: ImmutagRuleStack;
+  scp?: ImmutagScpStack;
+  example?: ImmutagExampleStack;
+  executionRole?: ImmutagExecutionRoleStack;
+} {
   const known = new Set<string>(Object.values(CONTEXT_KEYS));
   const ctx = app.node.getAllContext() as Record<string, unknown>;
   for (const key of Object.keys(ctx)) {
@@ -164,12 +173,20 @@ export function buildApp(app: App): { rule: ImmutagRuleStack; scp?: ImmutagScpSt
   const timeout = positiveInt(app, CONTEXT_KEYS.timeoutSeconds);
   if (timeout !== undefined && timeout > 900) throw ctxError(CONTEXT_KEYS.timeoutSeconds, 'a Lambda times out after at most 900 seconds');
 
+  const remediation = remediationFrom(app);
+  const executionRoleName = str(app, CONTEXT_KEYS.executionRoleName);
+  const organization = bool(app, CONTEXT_KEYS.organization, false);
+  const excludedAccounts = list(app, CONTEXT_KEYS.excludedAccounts);
+  if (excludedAccounts !== undefined && !organization) {
+    throw ctxError(CONTEXT_KEYS.excludedAccounts, 'applies to an organization rule only; set immutag:organization=true');
+  }
   const rule = new ImmutagRuleStack(app, 'ImmutagRule', {
     description: 'immutag: AWS Config custom rule keeping ECR image tags immutable',
     rule: {
       code,
       architecture: architectureFrom(app),
-      remediation: remediationFrom(app),
+      remediation,
+      organization: organization ? { excludedAccounts } : undefined,
       frequency: frequencyFrom(app),
       ruleName: str(app, CONTEXT_KEYS.ruleName),
       roleName: str(app, CONTEXT_KEYS.roleName),
@@ -179,7 +196,7 @@ export function buildApp(app: App): { rule: ImmutagRuleStack; scp?: ImmutagScpSt
         allowedExclusionFilters: list(app, CONTEXT_KEYS.allowedExclusionFilters),
         exemptRepositoryPatterns: list(app, CONTEXT_KEYS.exemptRepositoryPatterns),
         exemptionTagKey: str(app, CONTEXT_KEYS.exemptionTagKey),
-        executionRoleName: str(app, CONTEXT_KEYS.executionRoleName),
+        executionRoleName,
       },
     },
   });
@@ -197,6 +214,25 @@ export function buildApp(app: App): { rule: ImmutagRuleStack; scp?: ImmutagScpSt
     throw ctxError(CONTEXT_KEYS.scpPolicyFile, 'is set but immutag:scpTargets is not; give the OU, account or root ids to attach the SCPs to');
   }
 
+  let executionRole: ImmutagExecutionRoleStack | undefined;
+  const trustedRoleArn = str(app, CONTEXT_KEYS.trustedRoleArn);
+  if (bool(app, CONTEXT_KEYS.executionRoleStack, false)) {
+    if (executionRoleName === undefined) {
+      throw ctxError(CONTEXT_KEYS.executionRoleStack, 'needs immutag:executionRoleName, the name of the role to create');
+    }
+    if (trustedRoleArn === undefined) {
+      throw ctxError(CONTEXT_KEYS.executionRoleStack, 'needs immutag:trustedRoleArn, the FunctionRoleArn output of ImmutagRule');
+    }
+    executionRole = new ImmutagExecutionRoleStack(app, 'ImmutagExecutionRole', {
+      description: 'immutag: the role the central Config rule Lambda assumes in this account (deploy with a StackSet)',
+      roleName: executionRoleName,
+      trustedRoleArn,
+      remediation,
+    });
+  } else if (trustedRoleArn !== undefined) {
+    throw ctxError(CONTEXT_KEYS.trustedRoleArn, 'is set but immutag:executionRoleStack is not true');
+  }
+
   let example: ImmutagExampleStack | undefined;
   if (bool(app, CONTEXT_KEYS.example, false)) {
     example = new ImmutagExampleStack(app, 'ImmutagExample', {
@@ -208,5 +244,5 @@ export function buildApp(app: App): { rule: ImmutagRuleStack; scp?: ImmutagScpSt
   if (bool(app, CONTEXT_KEYS.nag, true)) {
     Validations.of(app).addPlugins(new AwsSolutionsChecks(app, { verbose: true }));
   }
-  return { rule, scp, example };
+  return { rule, scp, example, executionRole };
 }

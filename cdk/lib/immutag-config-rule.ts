@@ -10,6 +10,15 @@ import { ImmutagConfigError, ImmutagRuleParameters, renderRuleParameters } from 
 /** The CloudFormation resource type the rule evaluates. */
 export const ECR_REPOSITORY_RESOURCE_TYPE = 'AWS::ECR::Repository';
 
+/** Deploy the rule to every account of the organization (a Config organization custom rule). */
+export interface ImmutagOrganizationOptions {
+  /**
+   * Member accounts the organization rule leaves out.
+   * @default - none
+   */
+  readonly excludedAccounts?: string[];
+}
+
 /** Properties of {@link ImmutagConfigRule}. */
 export interface ImmutagConfigRuleProps {
   /** Where the Lambda's `bootstrap` comes from. */
@@ -41,6 +50,14 @@ export interface ImmutagConfigRuleProps {
    * @default 'immutag-ecr-tag-immutability'
    */
   readonly ruleName?: string;
+  /**
+   * Create an AWS Config organization custom rule (AWS::Config::OrganizationConfigRule) instead
+   * of an account rule: deploy from the management account or the Config delegated
+   * administrator. Requires `parameters.executionRoleName`: the Lambda assumes that role in
+   * each member account to read repositories and report (see ImmutagExecutionRoleStack).
+   * @default - an account rule (AWS::Config::ConfigRule) in this account and region
+   */
+  readonly organization?: ImmutagOrganizationOptions;
   /**
    * A fixed name for the Lambda's role. Give it the name your SCPs exempt (e.g.
    * `ImmutagPlatform` in policies/immutag-lock-mutability.json) when remediation runs in an
@@ -88,8 +105,12 @@ export class ImmutagConfigRule extends Construct {
   public readonly role: iam.Role;
   /** The Lambda's log group. */
   public readonly logGroup: logs.LogGroup;
-  /** The Config rule. */
-  public readonly rule: config.CfnConfigRule;
+  /** The account Config rule (absent in organization mode). */
+  public readonly rule?: config.CfnConfigRule;
+  /** The organization Config rule (organization mode only). */
+  public readonly organizationRule?: config.CfnOrganizationConfigRule;
+  /** The rule's name. */
+  public readonly ruleName: string;
   /** The rule parameters as deployed (Config's wire form). */
   public readonly inputParameters: Record<string, string>;
 
@@ -101,6 +122,12 @@ export class ImmutagConfigRule extends Construct {
     const executionRoleName = this.inputParameters.ExecutionRoleName;
     const architecture = props.architecture ?? lambda.Architecture.ARM_64;
     const ruleName = props.ruleName ?? 'immutag-ecr-tag-immutability';
+    this.ruleName = ruleName;
+    if (props.organization && !executionRoleName) {
+      throw new ImmutagConfigError(
+        'an organization rule needs parameters.executionRoleName (context immutag:executionRoleName): the Lambda assumes that role in each member account to read repositories and report evaluations',
+      );
+    }
 
     this.logGroup = new logs.LogGroup(this, 'Logs', {
       retention: props.logRetention ?? logs.RetentionDays.THREE_MONTHS,
@@ -170,40 +197,57 @@ export class ImmutagConfigRule extends Construct {
       description: `immutag: AWS Config custom rule ${ruleName} (ECR tag immutability)`,
     });
 
+    // An account rule: Config of this account only. An organization rule: Config in the member
+    // accounts invokes the function, so the permission cannot name one source account.
     const permission = new lambda.CfnPermission(this, 'ConfigInvoke', {
       action: 'lambda:InvokeFunction',
       functionName: this.function.functionArn,
       principal: 'config.amazonaws.com',
-      sourceAccount: Aws.ACCOUNT_ID,
+      sourceAccount: props.organization ? undefined : Aws.ACCOUNT_ID,
     });
 
-    const sourceDetails: config.CfnConfigRule.SourceDetailProperty[] = [
-      { eventSource: 'aws.config', messageType: 'ConfigurationItemChangeNotification' },
-      { eventSource: 'aws.config', messageType: 'OversizedConfigurationItemChangeNotification' },
-    ];
-    if (props.frequency !== undefined) {
-      sourceDetails.push({
-        eventSource: 'aws.config',
-        messageType: 'ScheduledNotification',
+    const messageTypes = ['ConfigurationItemChangeNotification', 'OversizedConfigurationItemChangeNotification'];
+    if (props.frequency !== undefined) messageTypes.push('ScheduledNotification');
+    const description =
+      'immutag: an ECR repository is COMPLIANT only when its image tags are IMMUTABLE (or IMMUTABLE_WITH_EXCLUSION with allowed filters only).';
+
+    if (props.organization) {
+      for (const a of props.organization.excludedAccounts ?? []) {
+        if (!/^\d{12}$/.test(a)) throw new ImmutagConfigError(`excluded account \`${a}\` is not an account id (12 digits)`);
+      }
+      this.organizationRule = new config.CfnOrganizationConfigRule(this, 'OrganizationRule', {
+        organizationConfigRuleName: ruleName,
+        organizationCustomRuleMetadata: {
+          description,
+          lambdaFunctionArn: this.function.functionArn,
+          organizationConfigRuleTriggerTypes: messageTypes,
+          resourceTypesScope: [ECR_REPOSITORY_RESOURCE_TYPE],
+          inputParameters: JSON.stringify(this.inputParameters),
+          maximumExecutionFrequency: props.frequency,
+        },
+        excludedAccounts: props.organization.excludedAccounts?.length ? props.organization.excludedAccounts : undefined,
+      });
+      this.organizationRule.node.addDependency(permission);
+    } else {
+      this.rule = new config.CfnConfigRule(this, 'Rule', {
+        configRuleName: ruleName,
+        description,
+        scope: { complianceResourceTypes: [ECR_REPOSITORY_RESOURCE_TYPE] },
+        source: {
+          owner: 'CUSTOM_LAMBDA',
+          sourceIdentifier: this.function.functionArn,
+          sourceDetails: messageTypes.map((messageType) => ({
+            eventSource: 'aws.config',
+            messageType,
+            maximumExecutionFrequency: messageType === 'ScheduledNotification' ? props.frequency : undefined,
+          })),
+        },
+        inputParameters: this.inputParameters,
         maximumExecutionFrequency: props.frequency,
       });
+      // Config checks that it may invoke the function when the rule is created.
+      this.rule.node.addDependency(permission);
     }
-
-    this.rule = new config.CfnConfigRule(this, 'Rule', {
-      configRuleName: ruleName,
-      description:
-        'immutag: an ECR repository is COMPLIANT only when its image tags are IMMUTABLE (or IMMUTABLE_WITH_EXCLUSION with allowed filters only).',
-      scope: { complianceResourceTypes: [ECR_REPOSITORY_RESOURCE_TYPE] },
-      source: {
-        owner: 'CUSTOM_LAMBDA',
-        sourceIdentifier: this.function.functionArn,
-        sourceDetails,
-      },
-      inputParameters: this.inputParameters,
-      maximumExecutionFrequency: props.frequency,
-    });
-    // Config checks that it may invoke the function when the rule is created.
-    this.rule.node.addDependency(permission);
 
     // aws-cdk-lib's Function always adds DependsOn on its role (so that a role's DefaultPolicy
     // exists before the function); here the policy is inline in the role and the GetAtt on the

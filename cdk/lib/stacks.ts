@@ -1,6 +1,7 @@
 import * as path from 'node:path';
-import { CfnOutput, RemovalPolicy, Stack, StackProps } from 'aws-cdk-lib';
+import { Aws, CfnOutput, DefaultStackSynthesizer, RemovalPolicy, Stack, StackProps, Validations } from 'aws-cdk-lib';
 import * as ecr from 'aws-cdk-lib/aws-ecr';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as organizations from 'aws-cdk-lib/aws-organizations';
 import { Construct } from 'constructs';
 import { ImmutagConfigRule, ImmutagConfigRuleProps } from './immutag-config-rule';
@@ -21,7 +22,10 @@ export class ImmutagRuleStack extends Stack {
   constructor(scope: Construct, id: string, props: ImmutagRuleStackProps) {
     super(scope, id, props);
     this.rule = new ImmutagConfigRule(this, 'EcrTagImmutability', props.rule);
-    new CfnOutput(this, 'ConfigRuleName', { value: this.rule.rule.ref, description: 'The AWS Config rule' });
+    new CfnOutput(this, 'ConfigRuleName', {
+      value: this.rule.ruleName,
+      description: this.rule.organizationRule ? 'The AWS Config organization rule' : 'The AWS Config rule',
+    });
     new CfnOutput(this, 'FunctionName', { value: this.rule.function.functionName, description: 'The evaluating Lambda' });
     new CfnOutput(this, 'FunctionRoleArn', {
       value: this.rule.role.roleArn,
@@ -99,5 +103,77 @@ export class ImmutagExampleStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     new CfnOutput(this, 'RepositoryUri', { value: this.repository.repositoryUri });
+  }
+}
+
+/** Properties of {@link ImmutagExecutionRoleStack}. */
+export interface ImmutagExecutionRoleStackProps extends StackProps {
+  /** The role's name: the rule's `ExecutionRoleName`. */
+  readonly roleName: string;
+  /** ARN of the central Lambda's role (output FunctionRoleArn of ImmutagRule), the only principal trusted. */
+  readonly trustedRoleArn: string;
+  /** Grant `ecr:PutImageTagMutability` (the rule runs with `Remediation=IMMUTABLE`). */
+  readonly remediation: boolean;
+}
+
+/**
+ * The role a central immutag Lambda assumes in each member account (`ExecutionRoleName`):
+ * read repositories, read the rule's past evaluations, report evaluations and, with
+ * remediation, switch repositories to IMMUTABLE, in every region of the account. The template
+ * has no assets and no bootstrap check, so a CloudFormation StackSet can deploy it to every
+ * account (one region per account: IAM is global).
+ */
+export class ImmutagExecutionRoleStack extends Stack {
+  /** The role. */
+  public readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: ImmutagExecutionRoleStackProps) {
+    super(scope, id, {
+      synthesizer: new DefaultStackSynthesizer({ generateBootstrapVersionRule: false }),
+      ...props,
+    });
+    if (!/^[\w+=,.@-]{1,64}$/.test(props.roleName)) {
+      throw new ImmutagConfigError(`execution role name \`${props.roleName}\` is not an IAM role name (1 to 64 of A-Z a-z 0-9 _ + = , . @ -)`);
+    }
+    if (!/^arn:aws[\w-]*:iam::\d{12}:role\/[\w+=,.@\/-]{1,512}$/.test(props.trustedRoleArn)) {
+      throw new ImmutagConfigError(
+        `trusted role \`${props.trustedRoleArn}\` is not an IAM role ARN (arn:aws:iam::123456789012:role/NAME): give the FunctionRoleArn output of ImmutagRule`,
+      );
+    }
+    const repositories = `arn:${Aws.PARTITION}:ecr:*:${Aws.ACCOUNT_ID}:repository/*`;
+    const rules = `arn:${Aws.PARTITION}:config:*:${Aws.ACCOUNT_ID}:config-rule/*`;
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'ReportEvaluations',
+        actions: ['config:PutEvaluations', 'config:GetResourceConfigHistory'],
+        resources: ['*'],
+      }),
+      new iam.PolicyStatement({ sid: 'ReadPreviousEvaluations', actions: ['config:GetComplianceDetailsByConfigRule'], resources: [rules] }),
+      new iam.PolicyStatement({ sid: 'ReadRepositories', actions: ['ecr:DescribeRepositories'], resources: [repositories] }),
+    ];
+    if (props.remediation) {
+      statements.push(new iam.PolicyStatement({ sid: 'RemediateToImmutable', actions: ['ecr:PutImageTagMutability'], resources: [repositories] }));
+    }
+    this.role = new iam.Role(this, 'ExecutionRole', {
+      roleName: props.roleName,
+      assumedBy: new iam.ArnPrincipal(props.trustedRoleArn),
+      description: 'immutag: assumed by the central Config rule Lambda to evaluate (and remediate) ECR repositories here',
+      inlinePolicies: { ImmutagRule: new iam.PolicyDocument({ statements }) },
+    });
+    const acks: [string, string][] = [
+      ['Resource::*', 'config:PutEvaluations and config:GetResourceConfigHistory support no resource-level permissions, so their Resource is *.'],
+      [
+        'Resource::arn:<AWS::Partition>:ecr:*:<AWS::AccountId>:repository/*',
+        'The rule evaluates every ECR repository of this account in every region where the organization rule runs; names are not known at deploy time.',
+      ],
+      [
+        'Resource::arn:<AWS::Partition>:config:*:<AWS::AccountId>:config-rule/*',
+        'Config creates the organization rule in each member account with a generated id (config-rule/config-rule-xxxx) that is not known here.',
+      ],
+    ];
+    for (const [finding, reason] of acks) {
+      Validations.of(this.role).acknowledge({ id: `AwsSolutions-IAM5[${finding}]`, reason });
+    }
+    new CfnOutput(this, 'ExecutionRoleArn', { value: this.role.roleArn });
   }
 }
