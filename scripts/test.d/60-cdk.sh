@@ -3,7 +3,9 @@
 #  1. npm test: tsc type check, then jest (synthesizes the stacks; asserts resources, IAM
 #     statements, triggers, parameters, SCP content; cdk-nag AwsSolutions clean).
 #  2. `cdk synth` of every stack (rule with remediation + execution role + periodic, SCPs from
-#     policies/*.json, example repository) into cdk/cdk.out, cdk-nag running as a validation plugin.
+#     policies/*.json, member-account execution role, example repository) into cdk/cdk.out, and
+#     of the organization-rule variant into a scratch directory; cdk-nag runs as a validation
+#     plugin in both (a finding fails the synth).
 #  3. cfn-lint on every synthesized template: no error, warning or informational finding.
 #  4. `immutag evaluate` on the templates: exit 0, and every ECR repository COMPLIANT.
 set -euo pipefail
@@ -42,12 +44,24 @@ rm -rf cdk/cdk.out
   -c immutag:frequency=TwentyFour_Hours \
   -c immutag:scpTargets=r-exmp \
   -c "immutag:scpPolicyFile=$scp_files" \
+  -c immutag:executionRoleStack=true \
+  -c immutag:trustedRoleArn=arn:aws:iam::111122223333:role/immutag-central-rule \
   -c immutag:example=true)
 templates=(cdk/cdk.out/*.template.json)
-[ "${#templates[@]}" -eq 3 ] || fail "expected 3 templates (ImmutagRule, ImmutagScp, ImmutagExample), found ${#templates[@]}: ${templates[*]}"
+[ "${#templates[@]}" -eq 4 ] || fail "expected 4 templates (ImmutagRule, ImmutagScp, ImmutagExecutionRole, ImmutagExample), found ${#templates[@]}: ${templates[*]}"
 
-echo "--- cfn-lint ${templates[*]}" >&2
-"$CFN_LINT" --format parseable -- "${templates[@]}"
+echo "--- cdk synth (organization rule)" >&2
+(cd cdk && npx --no-install cdk synth --no-notices --quiet --output "$work/cdk.out.org" \
+  -c "immutag:lambdaAsset=$work/placeholder-asset" \
+  -c immutag:organization=true \
+  -c immutag:executionRoleName=ImmutagPlatform \
+  -c immutag:frequency=Twelve_Hours)
+[ -f "$work/cdk.out.org/ImmutagRule.template.json" ] || fail "the organization-rule synth wrote no ImmutagRule template"
+grep -q '"AWS::Config::OrganizationConfigRule"' "$work/cdk.out.org/ImmutagRule.template.json" \
+  || fail "the organization-rule template has no AWS::Config::OrganizationConfigRule"
+
+echo "--- cfn-lint" >&2
+"$CFN_LINT" --format parseable -- "${templates[@]}" "$work/cdk.out.org/ImmutagRule.template.json"
 
 echo "--- immutag evaluate ${templates[*]}" >&2
 cargo build -q --locked -p immutag-cli
