@@ -43,7 +43,7 @@ fn exempt() -> Vec<String> {
 /// ```
 pub fn all() -> Vec<Preset> {
     let base = |name: &str| ScpOptions {
-        name: format!("immutag-{name}"),
+        name: name.to_owned(),
         exempt_principals: exempt(),
         ..ScpOptions::default()
     };
