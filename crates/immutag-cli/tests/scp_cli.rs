@@ -238,3 +238,21 @@ fn presets_and_schema() {
         "{schema}"
     );
 }
+
+#[test]
+fn check_reads_standard_input() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let bad = std::fs::read(root().join(BAD)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_immutag"))
+        .args(["scp", "check", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&bad).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).starts_with("-: 3 finding(s)"), "{}", stdout(&o));
+}
