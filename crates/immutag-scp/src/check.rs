@@ -67,7 +67,7 @@ pub struct Finding {
     pub code: FindingCode,
     /// How bad.
     pub severity: Severity,
-    /// Which statement (`statement \`Sid\`` or `Statement[i]`), if one.
+    /// Which statement (its Sid, or its index when it has none), if one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub statement: Option<String>,
     /// What is wrong and why.
