@@ -25,10 +25,10 @@ pub struct Cli {
 /// The subcommands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Print the JSON Schemas of immutag's data types.
-    Schema(cmd::schema::Args),
     /// Generate, list and check the Service Control Policies that keep ECR tags immutable.
     Scp(cmd::scp::Args),
+    /// Print the JSON Schemas of immutag's data types.
+    Schema(cmd::schema::Args),
 }
 
 /// Parses the command line, runs the subcommand, and maps the outcome to an exit code.
@@ -46,8 +46,8 @@ pub fn main_entry() -> ExitCode {
         }
     };
     let result = match cli.command {
-        Command::Schema(args) => cmd::schema::run(args),
         Command::Scp(args) => cmd::scp::run(args),
+        Command::Schema(args) => cmd::schema::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -56,7 +56,7 @@ fn generate_out_reproduces_the_golden_files() {
 fn generate_preset_prints_the_uploaded_document() {
     let o = immutag(&["scp", "generate", "--preset", "baseline"]);
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
-    let golden = std::fs::read_to_string(root().join("policies/immutag-baseline.json")).unwrap();
+    let golden = std::fs::read_to_string(root().join("policies/baseline.json")).unwrap();
     assert_eq!(stdout(&o), format!("{golden}\n"));
     let err = stderr(&o);
     assert!(err.contains("management account"), "{err}");
@@ -163,7 +163,7 @@ fn check_flags_the_often_suggested_policy_with_exit_1() {
         "--output",
         "json",
         BAD,
-        "policies/immutag-baseline.json",
+        "policies/baseline.json",
     ]);
     assert_eq!(o.status.code(), Some(1));
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
@@ -237,4 +237,22 @@ fn presets_and_schema() {
         schema["properties"]["exempt_principals"].is_object(),
         "{schema}"
     );
+}
+
+#[test]
+fn check_reads_standard_input() {
+    use std::io::Write;
+    use std::process::Stdio;
+    let bad = std::fs::read(root().join(BAD)).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_immutag"))
+        .args(["scp", "check", "-"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(&bad).unwrap();
+    let o = child.wait_with_output().unwrap();
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stdout(&o).starts_with("-: 3 finding(s)"), "{}", stdout(&o));
 }

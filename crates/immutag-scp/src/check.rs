@@ -67,7 +67,7 @@ pub struct Finding {
     pub code: FindingCode,
     /// How bad.
     pub severity: Severity,
-    /// Which statement (`statement \`Sid\`` or `Statement[i]`), if one.
+    /// Which statement (its Sid, or its index when it has none), if one.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub statement: Option<String>,
     /// What is wrong and why.
@@ -364,8 +364,13 @@ fn check_statement(s: &Statement, index: usize, kind: PolicyKind, findings: &mut
                 FindingCode::UnknownConditionKey,
                 Severity::Warning,
                 format!(
-                    "`{key}` is not a global condition key immutag knows (IAM User Guide, {})",
-                    keys::CHECKED
+                    "`{key}` is not a global condition key immutag knows (IAM User Guide, {}); if it is a misspelling (aws:PrincipleArn for aws:PrincipalArn), requests never carry it and `{op}` is always {}",
+                    keys::CHECKED,
+                    if op.result_when_key_absent(&values) {
+                        "true"
+                    } else {
+                        "false"
+                    }
                 ),
                 "check the spelling against the IAM global condition keys",
             );
@@ -374,7 +379,12 @@ fn check_statement(s: &Statement, index: usize, kind: PolicyKind, findings: &mut
         let absent: Vec<&EcrAction> = covered
             .iter()
             .copied()
-            .filter(|a| !keys::key_status(a, key).can_be_present())
+            .filter(|a| {
+                // An unknown aws: key may be newer than the table: warned about above,
+                // not asserted absent.
+                let status = keys::key_status(a, key);
+                !status.can_be_present() && status != KeyStatus::UnknownGlobalKey
+            })
             .collect();
         if absent.is_empty() {
             continue;
@@ -636,6 +646,23 @@ mod tests {
                 .any(|f| f.code == FindingCode::ConditionAlwaysTrue)
         );
         assert!(check_policy(r#"{"Policy":{"Content":7}}"#, PolicyKind::Scp).is_err());
+    }
+
+    #[test]
+    fn misspelled_global_key_is_a_warning_that_explains() {
+        let text = r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"ecr:PutImageTagMutability","Resource":"*","Condition":{"ArnNotLike":{"aws:PrincipleArn":"arn:aws:iam::*:role/P"}}}}"#;
+        let report = check_policy(text, PolicyKind::Scp).unwrap();
+        let f = &report.findings[0];
+        assert_eq!(f.code, FindingCode::UnknownConditionKey);
+        assert_eq!(f.severity, Severity::Warning);
+        assert!(f.message.contains("always true"), "{}", f.message);
+        // aws:PrincipleArn is not a principal key: the Deny exempts no one.
+        assert!(
+            report
+                .findings
+                .iter()
+                .any(|f| f.code == FindingCode::NoPrincipalExemption)
+        );
     }
 
     #[test]

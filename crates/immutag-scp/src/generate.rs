@@ -43,7 +43,7 @@ pub const SID_LOCK_TEMPLATES: &str = "ImmutagLockCreationTemplates";
 /// One generated SCP, ready to upload.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
 pub struct ServiceControlPolicy {
-    /// Suggested policy name (and file stem).
+    /// File stem (`NAME` of `NAME.json`): the options' `name`, with `-1`, `-2`, ... when split.
     pub name: String,
     /// The document.
     pub document: PolicyDocument,

@@ -28,8 +28,8 @@ pub const DEFAULT_MAX_POLICIES: u8 = 4;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScpOptions {
-    /// Base name of the policies: the file name (`NAME.json`, `NAME-2.json` when split) and
-    /// the suggested `--name` for `aws organizations create-policy`. Letters, digits, `-`, `_`.
+    /// Base name of the policies: the file name (`NAME.json`, `NAME-2.json` when split). The
+    /// CDK SCP stack names the Organizations policy `immutag-NAME`. Letters, digits, `-`, `_`.
     #[serde(default = "default_name")]
     pub name: String,
     /// Deny `ecr:PutImageTagMutability` to all but `exempt_principals`, so that no one can

@@ -43,7 +43,7 @@ fn exempt() -> Vec<String> {
 /// ```
 pub fn all() -> Vec<Preset> {
     let base = |name: &str| ScpOptions {
-        name: format!("immutag-{name}"),
+        name: name.to_owned(),
         exempt_principals: exempt(),
         ..ScpOptions::default()
     };
@@ -121,4 +121,48 @@ pub fn get(name: &str) -> Result<Preset, ScpError> {
             name: name.to_owned(),
             known,
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::generate::generate;
+
+    #[test]
+    fn documented_blocks_are_what_each_preset_denies() {
+        for p in all() {
+            let out = generate(&p.options).unwrap();
+            let mut denied: Vec<String> = out
+                .policies
+                .iter()
+                .flat_map(|pol| pol.document.statements())
+                .flat_map(|s| s.action.iter().flat_map(|a| a.iter().cloned()))
+                .collect();
+            denied.sort();
+            denied.dedup();
+            let mut documented: Vec<String> = p.blocks.iter().map(|b| (*b).to_owned()).collect();
+            documented.sort();
+            assert_eq!(denied, documented, "preset {}", p.name);
+            assert_eq!(
+                p.options.name, p.name,
+                "golden file name follows the preset name"
+            );
+            // Every preset exempts the platform role.
+            assert!(
+                p.options
+                    .exempt_principals
+                    .iter()
+                    .any(|e| e == PLATFORM_ROLE_PATTERN)
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_preset_lists_the_known_ones() {
+        let msg = get("strict").unwrap_err().to_string();
+        assert!(
+            msg.contains("lock-mutability, restrict-creation, lock-creation-templates, baseline"),
+            "{msg}"
+        );
+    }
 }
