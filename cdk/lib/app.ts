@@ -38,7 +38,7 @@ export const CONTEXT_KEYS = {
 } as const;
 
 /** Default golden SCP file, relative to cdk/. */
-export const DEFAULT_SCP_FILE = '../policies/immutag-baseline.json';
+export const DEFAULT_SCP_FILE = '../policies/baseline.json';
 /** Default Cargo manifest of the Lambda, relative to cdk/. */
 export const DEFAULT_CARGO_MANIFEST = '../crates/immutag-lambda/Cargo.toml';
 

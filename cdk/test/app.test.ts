@@ -92,7 +92,7 @@ describe('the app from context', () => {
   });
 
   test('relative paths resolve against cdk/, and the default SCP is the baseline golden file', () => {
-    expect(path.resolve(CDK_DIR, DEFAULT_SCP_FILE)).toBe(path.join(policiesDir, 'immutag-baseline.json'));
+    expect(path.resolve(CDK_DIR, DEFAULT_SCP_FILE)).toBe(path.join(policiesDir, 'baseline.json'));
   });
 });
 
@@ -110,6 +110,15 @@ describe('SCP stack', () => {
       Type: 'SERVICE_CONTROL_POLICY',
       Content: JSON.parse(fs.readFileSync(fixture, 'utf8')),
       TargetIds: ['ou-ab12-abcd1234', '123456789012', 'r-ab12'],
+    });
+  });
+
+  test('without immutag:scpPolicyFile the stack deploys policies/baseline.json', () => {
+    const { scp } = build({ 'immutag:scpTargets': 'ou-ab12-abcd1234' });
+    Template.fromStack(scp!).hasResourceProperties('AWS::Organizations::Policy', {
+      Name: 'immutag-baseline',
+      Content: JSON.parse(fs.readFileSync(path.join(policiesDir, 'baseline.json'), 'utf8')),
+      TargetIds: ['ou-ab12-abcd1234'],
     });
   });
 
@@ -152,14 +161,14 @@ describe('SCP stack', () => {
     if (files.length === 0) {
       throw new Error(`no golden SCP files in ${policiesDir}: they come from the scp branch (immutag scp generate --out policies/)`);
     }
-    expect(files).toContain('immutag-baseline.json');
+    expect(files).toContain('baseline.json');
     const app = offlineApp();
     const stack = new ImmutagScpStack(app, 'Scp', { policyFiles: files.map((f) => path.join(policiesDir, f)), targetIds: ['r-ab12'] });
     const t = Template.fromStack(stack);
     t.resourceCountIs('AWS::Organizations::Policy', files.length);
     for (const f of files) {
       const doc = JSON.parse(fs.readFileSync(path.join(policiesDir, f), 'utf8'));
-      t.hasResourceProperties('AWS::Organizations::Policy', { Name: f.replace(/\.json$/, ''), Content: doc, Type: 'SERVICE_CONTROL_POLICY' });
+      t.hasResourceProperties('AWS::Organizations::Policy', { Name: `immutag-${f.replace(/\.json$/, '')}`, Content: doc, Type: 'SERVICE_CONTROL_POLICY' });
     }
   });
 });
