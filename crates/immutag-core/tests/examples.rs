@@ -2,6 +2,8 @@
 //! reach every row of the decision table. `docs/examples/offline-errors/` holds events that
 //! carry no item: offline they are errors naming what the rule would fetch.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
