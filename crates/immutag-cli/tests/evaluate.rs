@@ -1,4 +1,5 @@
 //! `immutag evaluate` end to end: exit codes, stdin, rule parameters, colour.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,4 +1,5 @@
 //! `immutag schema`: prints JSON Schemas that describe what the other commands emit.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 mod common;
 

@@ -1,7 +1,8 @@
 //! `immutag evaluate`: evaluate repository descriptions read from files or stdin.
 //!
 //! Behaviour (documented in `docs/cli.md`):
-//! - Each FILE is read and parsed on its own (`-` is stdin, at most once). A file that cannot
+//! - Each FILE is read and parsed on its own (`-` is stdin, at most once). A directory is
+//!   skipped with a warning (a shell glob such as `docs/examples/*` expands to them). A file that cannot
 //!   be read or parsed is reported on stderr as `immutag: error: FILE: what was wrong`; the
 //!   other files are still evaluated and printed, and the exit code is then 2.
 //! - Rule parameters: `--params-file` (a JSON object of strings, like Config's
@@ -97,6 +98,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let mut evals: Vec<Evaluation> = Vec::new();
     let mut failed = 0usize;
     for file in &args.files {
+        if file != "-" && std::path::Path::new(file).is_dir() {
+            // `immutag evaluate dir/*` expands to subdirectories too; they are not inputs.
+            eprintln!(
+                "immutag: warning: {file}: is a directory, skipped (evaluate its files: {}/*)",
+                file.trim_end_matches('/')
+            );
+            continue;
+        }
         match evaluate_file(file, format, cli_params.as_ref()) {
             Ok(mut found) => {
                 if found.is_empty() {

@@ -1,5 +1,5 @@
 //! Helpers shared by the CLI integration tests: run the real `immutag` binary.
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
