@@ -164,7 +164,8 @@ fn evaluate_file(
     cli_params: Option<&RuleParameters>,
 ) -> anyhow::Result<Vec<Evaluation>> {
     let bytes = read_input(file)?;
-    let parsed = parse(&bytes, format, Some(file))?;
+    let mut parsed = parse(&bytes, format, Some(file))?;
+    crate::locate::fill_json_lines(&bytes, &mut parsed.repositories);
     let params = match (cli_params, &parsed.rule_parameters) {
         (Some(p), _) => p.clone(),
         (None, Some(p)) => p.clone(),
