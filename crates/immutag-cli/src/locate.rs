@@ -123,8 +123,7 @@ fn children_at(text: &[u8], pos: usize, wanted: &BTreeSet<String>) -> BTreeMap<S
     match text.get(i) {
         Some(b'{') => {
             i += 1;
-            loop {
-                let Some(j) = skip_ws(text, i) else { break };
+            while let Some(j) = skip_ws(text, i) {
                 i = j;
                 if text.get(i) != Some(&b'"') {
                     break;
@@ -158,8 +157,7 @@ fn children_at(text: &[u8], pos: usize, wanted: &BTreeSet<String>) -> BTreeMap<S
         Some(b'[') => {
             i += 1;
             let mut index = 0usize;
-            loop {
-                let Some(j) = skip_ws(text, i) else { break };
+            while let Some(j) = skip_ws(text, i) {
                 i = j;
                 if text.get(i) == Some(&b']') {
                     break;
