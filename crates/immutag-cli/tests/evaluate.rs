@@ -300,3 +300,31 @@ fn csv_has_one_row_per_resource() {
     assert_eq!(lines.len(), 8, "{}", out.stdout);
     assert!(lines[0].starts_with("account_id,region,resource_type,resource_id,"));
 }
+
+#[test]
+fn a_reader_that_leaves_early_is_not_a_crash() {
+    use std::process::{Command, Stdio};
+    // `immutag ... | head -0`: stdout closes before (or while) immutag writes.
+    for args in [
+        vec![
+            "evaluate",
+            "docs/examples/describe-repositories.json",
+            "-o",
+            "json",
+        ],
+        vec!["schema", "evaluation"],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_immutag"))
+            .args(&args)
+            .current_dir(common::root())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_ne!(out.status.code(), Some(101), "{args:?}: {stderr}");
+    }
+}
