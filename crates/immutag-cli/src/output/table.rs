@@ -7,7 +7,9 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
+use comfy_table::{
+    Attribute, Cell, Color, ColumnConstraint, ContentArrangement, Table, Width, presets,
+};
 use immutag_core::{Compliance, Evaluation};
 
 use super::{Counts, RenderOptions, location_label, mutability_label};
@@ -50,7 +52,20 @@ pub fn write(evals: &[Evaluation], opts: &RenderOptions, out: &mut dyn Write) ->
     if with_source {
         header.push("SOURCE");
     }
+    // On a narrow terminal, wrap the prose, not the short fixed-width codes.
+    let constraints: Vec<ColumnConstraint> = header
+        .iter()
+        .map(|h| match *h {
+            "ACCOUNT" | "REGION" | "COMPLIANCE" | "MUTABILITY" => ColumnConstraint::ContentWidth,
+            "ANNOTATION" => ColumnConstraint::LowerBoundary(Width::Percentage(30)),
+            "RESOURCE" => ColumnConstraint::LowerBoundary(Width::Fixed(24)),
+            _ => ColumnConstraint::LowerBoundary(Width::Fixed(12)),
+        })
+        .collect();
     table.set_header(header);
+    if opts.width.is_some() {
+        table.set_constraints(constraints);
+    }
 
     for e in evals {
         let mut row = Vec::new();

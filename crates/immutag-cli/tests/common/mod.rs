@@ -49,7 +49,10 @@ pub fn run_env(args: &[&str], stdin: Option<&[u8]>, env: &[(&str, &str)]) -> Out
     {
         let mut pipe = child.stdin.take().unwrap();
         if let Some(bytes) = stdin {
-            pipe.write_all(bytes).unwrap();
+            // The command may exit (usage error) before reading stdin.
+            if let Err(e) = pipe.write_all(bytes) {
+                assert_eq!(e.kind(), std::io::ErrorKind::BrokenPipe, "{e}");
+            }
         }
     }
     let out = child.wait_with_output().unwrap();
