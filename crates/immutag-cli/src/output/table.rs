@@ -199,10 +199,10 @@ mod tests {
     fn width_wraps_lines() {
         let narrow = render(&RenderOptions {
             color: false,
-            width: Some(60),
+            width: Some(90),
         });
         for line in narrow.lines() {
-            assert!(line.chars().count() <= 60, "too wide: {line}");
+            assert!(line.chars().count() <= 90, "too wide: {line}");
         }
     }
 
