@@ -14,7 +14,7 @@
 //!   error (bad parameters stop before any file is read).
 
 use std::collections::BTreeMap;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 
 use anyhow::{Context, bail};
 use clap::ValueEnum;
@@ -22,7 +22,7 @@ use immutag_core::input::{InputFormat, MAX_INPUT_BYTES, parse};
 use immutag_core::{Evaluation, InputKind, RuleParameters, evaluate_all};
 
 use crate::exit;
-use crate::output::{self, ColorChoice, Counts, Format, RenderOptions};
+use crate::output::{self, ColorChoice, Counts, Format};
 
 /// Arguments of `immutag evaluate`.
 #[derive(Debug, clap::Args)]
@@ -70,8 +70,10 @@ pub enum InputArg {
     /// ECR API / CLI output.
     Ecr,
     /// A CloudFormation template (JSON or YAML) or a CDK `cdk.out` template.
+    #[value(alias = "cfn")]
     Cloudformation,
     /// A Terraform plan (`terraform show -json`).
+    #[value(alias = "tf")]
     Terraform,
 }
 
@@ -123,7 +125,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     // With every input failed, a table would only say "nothing evaluated"; machine formats
     // still get a valid (empty) document so that pipelines can parse it.
     if !(evals.is_empty() && failed > 0 && args.output == Format::Table) {
-        write_output(&evals, &args)?;
+        output::print(&evals, args.output, args.color).context("writing the output")?;
     }
 
     if failed > 0 {
@@ -133,28 +135,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         );
         return Ok(exit::USAGE);
     }
-    Ok(if Counts::of(&evals).non_compliant > 0 {
-        exit::FINDINGS
-    } else {
-        exit::OK
-    })
-}
-
-/// Renders to stdout; a closed pipe (`| head`) is not an error.
-fn write_output(evals: &[Evaluation], args: &Args) -> anyhow::Result<()> {
-    let color = args.output == Format::Table && args.color.enabled_for_stdout();
-    let opts = RenderOptions {
-        color,
-        width: output::table::terminal_width(),
-    };
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let written = output::render(evals, args.output, &opts, &mut out).and_then(|()| out.flush());
-    match written {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(e).context("writing the output"),
-    }
+    Ok(Counts::of(&evals).exit_code())
 }
 
 /// Reads, parses and evaluates one input.
@@ -179,6 +160,9 @@ fn read_input(file: &str) -> anyhow::Result<Vec<u8>> {
     let limit = u64::try_from(MAX_INPUT_BYTES).unwrap_or(u64::MAX);
     let mut bytes = Vec::new();
     if file == "-" {
+        if io::IsTerminal::is_terminal(&io::stdin()) {
+            eprintln!("immutag: reading stdin (end with Ctrl-D); pipe input or name files instead");
+        }
         io::stdin()
             .lock()
             .take(limit + 1)
