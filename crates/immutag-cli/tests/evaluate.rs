@@ -145,6 +145,29 @@ fn exit_2_for_usage_errors() {
 }
 
 #[test]
+fn forced_input_kind_and_its_short_alias() {
+    for kind in ["terraform", "tf"] {
+        let out = run(
+            &[
+                "evaluate",
+                "--input",
+                kind,
+                "docs/examples/terraform-plan.json",
+                "-o",
+                "json",
+            ],
+            None,
+        );
+        assert_eq!(out.code, 1, "{out:?}");
+        assert!(
+            json(&out)
+                .iter()
+                .all(|e| e["source"]["kind"] == "terraform")
+        );
+    }
+}
+
+#[test]
 fn forced_input_kind_that_does_not_fit_is_an_input_error() {
     let out = run(&["evaluate", "--input", "config", &fixture(DESCRIBE)], None);
     assert_eq!(out.code, 2, "{out:?}");
