@@ -2,9 +2,9 @@
 //!
 //! Behaviour (documented in `docs/cli.md`):
 //! - Each FILE is read and parsed on its own (`-` is stdin, at most once). A directory is
-//!   skipped with a warning (a shell glob such as `docs/examples/*` expands to them). A file that cannot
-//!   be read or parsed is reported on stderr as `immutag: error: FILE: what was wrong`; the
-//!   other files are still evaluated and printed, and the exit code is then 2.
+//!   skipped with a warning (a shell glob such as `docs/examples/*` expands to them). A file
+//!   that cannot be read or parsed is reported on stderr as `immutag: error: FILE: what was
+//!   wrong`; the other files are still evaluated and printed, and the exit code is then 2.
 //! - Rule parameters: `--params-file` (a JSON object of strings, like Config's
 //!   `ruleParameters`) and `--param KEY=VALUE` are merged key by key, `--param` winning.
 //!   When either is given, they apply to every file, replacing the `ruleParameters` that a
@@ -99,6 +99,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let format = InputFormat::from(args.input);
     let mut evals: Vec<Evaluation> = Vec::new();
     let mut failed = 0usize;
+    let mut inputs = 0usize;
     for file in &args.files {
         if file != "-" && std::path::Path::new(file).is_dir() {
             // `immutag evaluate dir/*` expands to subdirectories too; they are not inputs.
@@ -108,6 +109,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             );
             continue;
         }
+        inputs += 1;
         match evaluate_file(file, format, cli_params.as_ref()) {
             Ok(mut found) => {
                 if found.is_empty() {
@@ -129,10 +131,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     }
 
     if failed > 0 {
-        eprintln!(
-            "immutag: {failed} of {} input(s) could not be evaluated",
-            args.files.len()
-        );
+        eprintln!("immutag: {failed} of {inputs} input(s) could not be evaluated");
         return Ok(exit::USAGE);
     }
     Ok(Counts::of(&evals).exit_code())
