@@ -23,8 +23,10 @@ use immutag_core::{RuleParameters, evaluate};
 const REPOSITORIES: usize = 10_000;
 
 fn params() -> RuleParameters {
-    RuleParameters::from_json(r#"{"AllowedExclusionFilters":"latest","ExemptionTagKey":"immutag:exempt"}"#)
-        .unwrap()
+    RuleParameters::from_json(
+        r#"{"AllowedExclusionFilters":"latest","ExemptionTagKey":"immutag:exempt"}"#,
+    )
+    .unwrap()
 }
 
 fn config_event() -> Vec<u8> {
@@ -148,7 +150,9 @@ fn plain_json(bytes: &[u8]) -> serde_json::Value {
 
 fn yaml_events(bytes: &[u8]) -> usize {
     let text = std::str::from_utf8(bytes).unwrap();
-    saphyr_parser::Parser::new_from_str(text).map(|e| e.unwrap()).count()
+    saphyr_parser::Parser::new_from_str(text)
+        .map(|e| e.unwrap())
+        .count()
 }
 
 struct Case {
@@ -165,10 +169,30 @@ fn cases() -> Vec<Case> {
     let json = cfn_json(REPOSITORIES);
     let yaml = cfn_yaml(REPOSITORIES);
     vec![
-        Case { name: "config_rule_event_1_item", bytes: event.clone(), json_twin: event, items: 1 },
-        Case { name: "config_history_100_items", bytes: items.clone(), json_twin: items, items: 100 },
-        Case { name: "cfn_json_10000_repositories", bytes: json.clone(), json_twin: json.clone(), items: REPOSITORIES },
-        Case { name: "cfn_yaml_10000_repositories", bytes: yaml, json_twin: json, items: REPOSITORIES },
+        Case {
+            name: "config_rule_event_1_item",
+            bytes: event.clone(),
+            json_twin: event,
+            items: 1,
+        },
+        Case {
+            name: "config_history_100_items",
+            bytes: items.clone(),
+            json_twin: items,
+            items: 100,
+        },
+        Case {
+            name: "cfn_json_10000_repositories",
+            bytes: json.clone(),
+            json_twin: json.clone(),
+            items: REPOSITORIES,
+        },
+        Case {
+            name: "cfn_yaml_10000_repositories",
+            bytes: yaml,
+            json_twin: json,
+            items: REPOSITORIES,
+        },
     ]
 }
 
@@ -183,10 +207,16 @@ fn bench(c: &mut Criterion) {
         if case.items >= REPOSITORIES {
             g.sample_size(20).measurement_time(Duration::from_secs(8));
         }
-        g.bench_function("serde_json_value", |b| b.iter(|| plain_json(black_box(&case.json_twin))));
-        g.bench_function("parse_evaluate", |b| b.iter(|| parse_evaluate(black_box(&case.bytes), &params)));
+        g.bench_function("serde_json_value", |b| {
+            b.iter(|| plain_json(black_box(&case.json_twin)))
+        });
+        g.bench_function("parse_evaluate", |b| {
+            b.iter(|| parse_evaluate(black_box(&case.bytes), &params))
+        });
         if case.name.contains("yaml") {
-            g.bench_function("saphyr_events", |b| b.iter(|| yaml_events(black_box(&case.bytes))));
+            g.bench_function("saphyr_events", |b| {
+                b.iter(|| yaml_events(black_box(&case.bytes)))
+            });
         }
         g.finish();
     }
@@ -249,7 +279,11 @@ fn ratio_report() {
             );
             println!(
                 "{:<30} {:>10} {:>14?} {:>14?} {:>7.2}x   (beside saphyr-parser events over the same YAML bytes)",
-                "", "", events, ours, ours.as_secs_f64() / events.as_secs_f64()
+                "",
+                "",
+                events,
+                ours,
+                ours.as_secs_f64() / events.as_secs_f64()
             );
         }
     }

@@ -70,17 +70,17 @@ pub fn write(evals: &[Evaluation], opts: &RenderOptions, out: &mut dyn Write) ->
     for e in evals {
         let mut row = Vec::new();
         if with_account {
-            row.push(Cell::new(e.account_id.as_deref().unwrap_or("")));
+            row.push(text_cell(e.account_id.as_deref().unwrap_or("")));
         }
         if with_region {
-            row.push(Cell::new(e.region.as_deref().unwrap_or("")));
+            row.push(text_cell(e.region.as_deref().unwrap_or("")));
         }
-        row.push(Cell::new(resource_label(e)));
+        row.push(text_cell(&resource_label(e)));
         row.push(compliance_cell(e.compliance, opts.color));
-        row.push(Cell::new(mutability_label(&e.tag_mutability)));
-        row.push(Cell::new(&e.annotation));
+        row.push(text_cell(&mutability_label(&e.tag_mutability)));
+        row.push(text_cell(&e.annotation));
         if with_source {
-            row.push(Cell::new(if e.source.file.is_some() {
+            row.push(text_cell(&if e.source.file.is_some() {
                 location_label(&e.source)
             } else {
                 String::new()
@@ -114,6 +114,20 @@ fn resource_label(e: &Evaluation) -> String {
         e.resource_id.clone()
     } else {
         format!("{} ({})", e.resource_id, e.resource_type)
+    }
+}
+
+/// A cell for input-derived text: control characters (an escape sequence in a resource name
+/// would otherwise drive the reader's terminal) are shown as `?`.
+fn text_cell(text: &str) -> Cell {
+    if text.chars().any(char::is_control) {
+        Cell::new(
+            text.chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect::<String>(),
+        )
+    } else {
+        Cell::new(text)
     }
 }
 
@@ -204,6 +218,19 @@ mod tests {
         for line in narrow.lines() {
             assert!(line.chars().count() <= 90, "too wide: {line}");
         }
+    }
+
+    #[test]
+    fn control_characters_in_input_do_not_reach_the_terminal() {
+        let mut e = evals();
+        e[0].resource_id = "evil\u{1b}[2J\nname".into();
+        e[0].tag_mutability =
+            immutag_core::MutabilitySetting::set(TagMutability::parse("X\u{1b}]0;title\u{7}"));
+        let mut out = Vec::new();
+        write(&e, &RenderOptions::default(), &mut out).unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert!(!s.contains('\u{1b}') && !s.contains('\u{7}'), "{s:?}");
+        assert!(s.contains("evil?[2J?name"), "{s}");
     }
 
     #[test]
