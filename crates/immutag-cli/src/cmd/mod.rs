@@ -1,4 +1,5 @@
 //! One module per subcommand.
 
+pub mod evaluate;
 pub mod schema;
 pub mod scp;
