@@ -228,6 +228,7 @@ export function buildApp(app: App): {
       roleName: executionRoleName,
       trustedRoleArn,
       remediation,
+      readTags: str(app, CONTEXT_KEYS.exemptionTagKey) !== undefined,
     });
   } else if (trustedRoleArn !== undefined) {
     throw ctxError(CONTEXT_KEYS.trustedRoleArn, 'is set but immutag:executionRoleStack is not true');

@@ -158,6 +158,17 @@ export class ImmutagConfigRule extends Construct {
         resources: [repositories],
       }),
     ];
+    if (this.inputParameters.ExemptionTagKey) {
+      // DescribeRepositories returns no tags: with ExemptionTagKey the Lambda reads them
+      // (periodic sweeps) with ListTagsForResource.
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'ReadRepositoryTags',
+          actions: ['ecr:ListTagsForResource'],
+          resources: [repositories],
+        }),
+      );
+    }
     if (remediation) {
       statements.push(
         new iam.PolicyStatement({

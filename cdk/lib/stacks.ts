@@ -114,6 +114,11 @@ export interface ImmutagExecutionRoleStackProps extends StackProps {
   readonly trustedRoleArn: string;
   /** Grant `ecr:PutImageTagMutability` (the rule runs with `Remediation=IMMUTABLE`). */
   readonly remediation: boolean;
+  /**
+   * Grant `ecr:ListTagsForResource` (the rule has `ExemptionTagKey`).
+   * @default false
+   */
+  readonly readTags?: boolean;
 }
 
 /**
@@ -151,6 +156,9 @@ export class ImmutagExecutionRoleStack extends Stack {
       new iam.PolicyStatement({ sid: 'ReadPreviousEvaluations', actions: ['config:GetComplianceDetailsByConfigRule'], resources: [rules] }),
       new iam.PolicyStatement({ sid: 'ReadRepositories', actions: ['ecr:DescribeRepositories'], resources: [repositories] }),
     ];
+    if (props.readTags) {
+      statements.push(new iam.PolicyStatement({ sid: 'ReadRepositoryTags', actions: ['ecr:ListTagsForResource'], resources: [repositories] }));
+    }
     if (props.remediation) {
       statements.push(new iam.PolicyStatement({ sid: 'RemediateToImmutable', actions: ['ecr:PutImageTagMutability'], resources: [repositories] }));
     }

@@ -60,6 +60,13 @@ describe('IAM role: only what the rule uses', () => {
     expect(flatten(st?.Resource)).toBe('arn:${AWS::Partition}:iam::*:role/ImmutagExecution');
   });
 
+  test('ExemptionTagKey adds ecr:ListTagsForResource (DescribeRepositories returns no tags)', () => {
+    const { template } = synth({ parameters: { exemptionTagKey: 'immutag:exempt' } });
+    expect(grantedActions(template)).toEqual([...BASE_ACTIONS, 'ecr:ListTagsForResource'].sort());
+    const st = roleStatements(template).find((s) => s.Action.includes('ecr:ListTagsForResource'));
+    expect(flatten(st?.Resource)).toBe('arn:${AWS::Partition}:ecr:${AWS::Region}:${AWS::AccountId}:repository/*');
+  });
+
   test('remediation and ExecutionRoleName together', () => {
     const { template } = synth({ remediation: true, parameters: { executionRoleName: 'Org-Immutag' } });
     expect(grantedActions(template)).toEqual(

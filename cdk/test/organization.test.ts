@@ -85,8 +85,12 @@ describe('execution role stack (for a StackSet)', () => {
     expect(new AwsSolutionsChecks(stack).validateScope(stack).violations).toEqual([]);
   });
 
-  test('remediation adds ecr:PutImageTagMutability', () => {
+  test('remediation adds ecr:PutImageTagMutability; an exemption tag adds ecr:ListTagsForResource', () => {
     expect(grantedActions(roleStack(true).t)).toContain('ecr:PutImageTagMutability');
+    expect(grantedActions(roleStack(false).t)).not.toContain('ecr:ListTagsForResource');
+    const app = offlineApp();
+    const stack = new ImmutagExecutionRoleStack(app, 'Tags', { roleName: 'R', trustedRoleArn: TRUSTED, remediation: false, readTags: true });
+    expect(grantedActions(Template.fromStack(stack))).toContain('ecr:ListTagsForResource');
   });
 
   test('from context, with the errors that name what is missing', () => {
