@@ -23,12 +23,22 @@ use immutag_core::{RuleParameters, evaluate};
 const REPOSITORIES: usize = 10_000;
 
 fn params() -> RuleParameters {
-    RuleParameters::from_json(r#"{"AllowedExclusionFilters":"latest","ExemptionTagKey":"immutag:exempt"}"#)
-        .unwrap()
+    RuleParameters::from_json(
+        r#"{"AllowedExclusionFilters":"latest","ExemptionTagKey":"immutag:exempt"}"#,
+    )
+    .unwrap()
 }
 
 fn config_event() -> Vec<u8> {
     include_bytes!("../../../docs/examples/config-event-ok.json").to_vec()
+}
+
+/// The configuration item of that event on its own (invocation form).
+fn config_item() -> Vec<u8> {
+    let event: serde_json::Value = serde_json::from_slice(&config_event()).unwrap();
+    let invoking: serde_json::Value =
+        serde_json::from_str(event["invokingEvent"].as_str().unwrap()).unwrap();
+    serde_json::to_vec_pretty(&invoking["configurationItem"]).unwrap()
 }
 
 /// A GetResourceConfigHistory-style list of `n` items (API form, `configuration` a string).
@@ -148,7 +158,12 @@ fn plain_json(bytes: &[u8]) -> serde_json::Value {
 
 fn yaml_events(bytes: &[u8]) -> usize {
     let text = std::str::from_utf8(bytes).unwrap();
-    saphyr_parser::Parser::new_from_str(text).map(|e| e.unwrap()).count()
+    let mut n = 0;
+    for event in saphyr_parser::Parser::new_from_str(text) {
+        black_box(event.unwrap());
+        n += 1;
+    }
+    n
 }
 
 struct Case {
@@ -164,11 +179,38 @@ fn cases() -> Vec<Case> {
     let items = config_items(100);
     let json = cfn_json(REPOSITORIES);
     let yaml = cfn_yaml(REPOSITORIES);
+    let item = config_item();
     vec![
-        Case { name: "config_rule_event_1_item", bytes: event.clone(), json_twin: event, items: 1 },
-        Case { name: "config_history_100_items", bytes: items.clone(), json_twin: items, items: 100 },
-        Case { name: "cfn_json_10000_repositories", bytes: json.clone(), json_twin: json.clone(), items: REPOSITORIES },
-        Case { name: "cfn_yaml_10000_repositories", bytes: yaml, json_twin: json, items: REPOSITORIES },
+        Case {
+            name: "config_item",
+            bytes: item.clone(),
+            json_twin: item,
+            items: 1,
+        },
+        Case {
+            name: "config_rule_event_1_item",
+            bytes: event.clone(),
+            json_twin: event,
+            items: 1,
+        },
+        Case {
+            name: "config_history_100_items",
+            bytes: items.clone(),
+            json_twin: items,
+            items: 100,
+        },
+        Case {
+            name: "cfn_json_10000_repositories",
+            bytes: json.clone(),
+            json_twin: json.clone(),
+            items: REPOSITORIES,
+        },
+        Case {
+            name: "cfn_yaml_10000_repositories",
+            bytes: yaml,
+            json_twin: json,
+            items: REPOSITORIES,
+        },
     ]
 }
 
@@ -181,75 +223,96 @@ fn bench(c: &mut Criterion) {
         let mut g = c.benchmark_group(case.name);
         g.throughput(Throughput::Bytes(case.bytes.len() as u64));
         if case.items >= REPOSITORIES {
-            g.sample_size(20).measurement_time(Duration::from_secs(8));
+            g.sample_size(10).measurement_time(Duration::from_secs(5));
         }
-        g.bench_function("serde_json_value", |b| b.iter(|| plain_json(black_box(&case.json_twin))));
-        g.bench_function("parse_evaluate", |b| b.iter(|| parse_evaluate(black_box(&case.bytes), &params)));
+        g.bench_function("serde_json_value", |b| {
+            b.iter(|| plain_json(black_box(&case.json_twin)))
+        });
+        g.bench_function("parse_evaluate", |b| {
+            b.iter(|| parse_evaluate(black_box(&case.bytes), &params))
+        });
         if case.name.contains("yaml") {
-            g.bench_function("saphyr_events", |b| b.iter(|| yaml_events(black_box(&case.bytes))));
+            g.bench_function("saphyr_events", |b| {
+                b.iter(|| yaml_events(black_box(&case.bytes)))
+            });
         }
         g.finish();
     }
 }
 
-fn median(mut f: impl FnMut(), runs: usize) -> Duration {
-    f(); // warm up
-    let mut times: Vec<Duration> = (0..runs)
-        .map(|_| {
-            let t = Instant::now();
+/// Times `a` and `b` in alternation (so that load on a shared machine hits both alike) and
+/// returns their medians and the median of the per-pair ratios `b / a`.
+fn paired(mut a: impl FnMut(), mut b: impl FnMut(), budget: Duration) -> (Duration, Duration, f64) {
+    a();
+    b();
+    let t = Instant::now();
+    a();
+    let once = t.elapsed().max(Duration::from_nanos(100));
+    // Each sample runs long enough (about 2 ms) for the clock to resolve it.
+    let inner = u32::try_from((2_000_000 / once.as_nanos()).clamp(1, 10_000)).unwrap();
+    let time = |f: &mut dyn FnMut()| {
+        let t = Instant::now();
+        for _ in 0..inner {
             f();
-            t.elapsed()
-        })
-        .collect();
-    times.sort();
-    times[times.len() / 2]
+        }
+        t.elapsed() / inner
+    };
+    let (mut ta, mut tb, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+    let start = Instant::now();
+    while ta.len() < 9 || (start.elapsed() < budget && ta.len() < 301) {
+        let x = time(&mut a);
+        let y = time(&mut b);
+        ratios.push(y.as_secs_f64() / x.as_secs_f64());
+        ta.push(x);
+        tb.push(y);
+    }
+    ta.sort();
+    tb.sort();
+    ratios.sort_by(f64::total_cmp);
+    (ta[ta.len() / 2], tb[tb.len() / 2], ratios[ratios.len() / 2])
 }
 
 fn ratio_report() {
     let params = params();
-    println!("\nimmutag-core parse+evaluate vs plain serde_json::Value parse (median of runs):");
     println!(
-        "{:<30} {:>10} {:>14} {:>14} {:>8} {:>14}",
+        "\nimmutag-core parse+evaluate beside a plain serde_json::Value parse (paired medians):"
+    );
+    println!(
+        "{:<30} {:>10} {:>12} {:>12} {:>7} {:>12}",
         "case", "bytes", "serde_json", "parse+eval", "ratio", "per item"
     );
     for case in cases() {
-        let runs = if case.items >= REPOSITORIES { 15 } else { 2001 };
-        let inner = if case.items >= REPOSITORIES { 1 } else { 50 };
-        let plain = median(
+        let (plain, ours, ratio) = paired(
             || {
-                for _ in 0..inner {
-                    black_box(plain_json(black_box(&case.json_twin)));
-                }
+                black_box(plain_json(black_box(&case.json_twin)));
             },
-            runs,
-        ) / inner;
-        let ours = median(
             || {
-                for _ in 0..inner {
-                    black_box(parse_evaluate(black_box(&case.bytes), &params));
-                }
+                black_box(parse_evaluate(black_box(&case.bytes), &params));
             },
-            runs,
-        ) / inner;
+            Duration::from_secs(10),
+        );
         println!(
-            "{:<30} {:>10} {:>14?} {:>14?} {:>7.2}x {:>14?}",
+            "{:<30} {:>10} {:>12.1?} {:>12.1?} {:>6.2}x {:>12.1?}",
             case.name,
             case.bytes.len(),
             plain,
             ours,
-            ours.as_secs_f64() / plain.as_secs_f64(),
+            ratio,
             ours / u32::try_from(case.items).unwrap()
         );
         if case.name.contains("yaml") {
-            let events = median(
+            let (events, ours, ratio) = paired(
                 || {
                     black_box(yaml_events(black_box(&case.bytes)));
                 },
-                runs,
+                || {
+                    black_box(parse_evaluate(black_box(&case.bytes), &params));
+                },
+                Duration::from_secs(10),
             );
             println!(
-                "{:<30} {:>10} {:>14?} {:>14?} {:>7.2}x   (beside saphyr-parser events over the same YAML bytes)",
-                "", "", events, ours, ours.as_secs_f64() / events.as_secs_f64()
+                "{:<30} {:>10} {:>12.1?} {:>12.1?} {:>6.2}x   (beside bare saphyr-parser events over the same YAML)",
+                "", "", events, ours, ratio
             );
         }
     }

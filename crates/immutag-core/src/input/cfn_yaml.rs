@@ -190,16 +190,12 @@ pub(crate) fn load(text: &str) -> Result<Loaded, InputError> {
             Event::Scalar(text, style, _, tag) => {
                 // A scalar in key position is a key.
                 if let Some(Frame::Map {
-                    map,
                     key: key @ None,
                     resources,
                     ..
                 }) = stack.last_mut()
                 {
                     let k = text.into_owned();
-                    if map.contains_key(&k) {
-                        return Err(syntax(&span, format!("duplicate key `{k}`")));
-                    }
                     let line = u32::try_from(span.start.line()).unwrap_or(u32::MAX);
                     if *resources {
                         resource_lines.insert(k.clone(), line);
@@ -224,9 +220,18 @@ pub(crate) fn load(text: &str) -> Result<Loaded, InputError> {
             }
             Some(Frame::Seq { items, .. }) => items.push(value),
             Some(Frame::Map { map, key, .. }) => match key.take() {
-                Some((k, _)) => {
-                    map.insert(k, value);
-                }
+                Some((k, line)) => match map.entry(k) {
+                    serde_json::map::Entry::Vacant(slot) => {
+                        slot.insert(value);
+                    }
+                    serde_json::map::Entry::Occupied(slot) => {
+                        return Err(InputError::Syntax {
+                            format: "YAML",
+                            location: Some(format!("line {line}")),
+                            message: format!("duplicate key `{}`", slot.key()),
+                        });
+                    }
+                },
                 None => {
                     return Err(syntax(
                         &span,
