@@ -5,7 +5,7 @@
 //! cargo bench -p immutag-core --bench parse_evaluate
 //! ```
 //!
-//! Criterion reports each pair; at the end a ratio table (median of repeated runs, measured
+//! Criterion reports each pair; at the end a ratio table (medians of repeated runs, measured
 //! with `std::time::Instant`) is printed. For YAML there is no JSON parse of the same bytes:
 //! the YAML template is set beside `serde_json` over the equivalent JSON template, and
 //! beside a bare saphyr-parser event walk over the YAML bytes (the floor of any YAML read).
@@ -240,43 +240,35 @@ fn bench(c: &mut Criterion) {
     }
 }
 
-/// Times `a` and `b` in alternation (so that load on a shared machine hits both alike) and
-/// returns their medians and the median of the per-pair ratios `b / a`.
+/// Times `a`, then `b` (each a block of samples of about 2 ms or one run, within `budget`),
+/// and returns their medians and `median(b) / median(a)`.
 fn paired(mut a: impl FnMut(), mut b: impl FnMut(), budget: Duration) -> (Duration, Duration, f64) {
-    a();
-    b();
-    let t = Instant::now();
-    a();
-    let once = t.elapsed().max(Duration::from_nanos(100));
-    // Each sample runs long enough (about 2 ms) for the clock to resolve it.
-    let inner = u32::try_from((2_000_000 / once.as_nanos()).clamp(1, 10_000)).unwrap();
-    let time = |f: &mut dyn FnMut()| {
+    let median = |f: &mut dyn FnMut()| {
+        f();
         let t = Instant::now();
-        for _ in 0..inner {
-            f();
+        f();
+        let once = t.elapsed().max(Duration::from_nanos(100));
+        let inner = u32::try_from((2_000_000 / once.as_nanos()).clamp(1, 10_000)).unwrap();
+        let mut samples = Vec::new();
+        let start = Instant::now();
+        while samples.len() < 9 || (start.elapsed() < budget && samples.len() < 301) {
+            let t = Instant::now();
+            for _ in 0..inner {
+                f();
+            }
+            samples.push(t.elapsed() / inner);
         }
-        t.elapsed() / inner
+        samples.sort();
+        samples[samples.len() / 2]
     };
-    let (mut ta, mut tb, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
-    let start = Instant::now();
-    while ta.len() < 9 || (start.elapsed() < budget && ta.len() < 301) {
-        let x = time(&mut a);
-        let y = time(&mut b);
-        ratios.push(y.as_secs_f64() / x.as_secs_f64());
-        ta.push(x);
-        tb.push(y);
-    }
-    ta.sort();
-    tb.sort();
-    ratios.sort_by(f64::total_cmp);
-    (ta[ta.len() / 2], tb[tb.len() / 2], ratios[ratios.len() / 2])
+    let x = median(&mut a);
+    let y = median(&mut b);
+    (x, y, y.as_secs_f64() / x.as_secs_f64())
 }
 
 fn ratio_report() {
     let params = params();
-    println!(
-        "\nimmutag-core parse+evaluate beside a plain serde_json::Value parse (paired medians):"
-    );
+    println!("\nimmutag-core parse+evaluate beside a plain serde_json::Value parse (medians):");
     println!(
         "{:<30} {:>10} {:>12} {:>12} {:>7} {:>12}",
         "case", "bytes", "serde_json", "parse+eval", "ratio", "per item"
