@@ -8,6 +8,7 @@
 //! complex keys, duplicate keys and more than one document. Nesting is limited to
 //! [`MAX_DEPTH`] levels.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use saphyr_parser::{Event, Parser, ScalarStyle, Span, Tag};
@@ -86,16 +87,47 @@ fn expand(tag: &str, value: Value) -> Value {
     Value::Object(m)
 }
 
-fn scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Value {
+fn scalar(text: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Value {
     if is_core(tag, "str") {
-        return Value::String(text.to_owned());
+        return Value::String(text.into_owned());
     }
-    if style == ScalarStyle::Plain && matches!(text, "" | "~" | "null" | "Null" | "NULL")
+    if style == ScalarStyle::Plain && matches!(&*text, "" | "~" | "null" | "Null" | "NULL")
         || is_core(tag, "null")
     {
         return Value::Null;
     }
-    Value::String(text.to_owned())
+    Value::String(text.into_owned())
+}
+
+/// True when the value about to start is one the rule never reads: a top-level section
+/// other than those below, or a resource member other than `Type`, `Properties` and
+/// `Condition`. Such values are checked by the YAML parser but not built (their key is kept
+/// with a null, so that messages can still list the members).
+fn skippable(stack: &[Frame]) -> bool {
+    fn key_of(f: &Frame) -> Option<&str> {
+        match f {
+            Frame::Map {
+                key: Some((k, _)), ..
+            } => Some(k.as_str()),
+            _ => None,
+        }
+    }
+    match stack {
+        [top] => key_of(top).is_some_and(|k| {
+            !matches!(
+                k,
+                "AWSTemplateFormatVersion" | "Parameters" | "Mappings" | "Resources"
+            )
+        }),
+        [
+            _,
+            Frame::Map {
+                resources: true, ..
+            },
+            resource @ Frame::Map { .. },
+        ] => key_of(resource).is_some_and(|k| !matches!(k, "Type" | "Properties" | "Condition")),
+        _ => false,
+    }
 }
 
 /// Loads `text`.
@@ -105,6 +137,8 @@ pub(crate) fn load(text: &str) -> Result<Loaded, InputError> {
     let mut root: Option<Value> = None;
     let mut documents = 0usize;
     let mut resource_lines = HashMap::new();
+    // Depth inside a value that is being skipped (see `skippable`).
+    let mut skipping = 0usize;
 
     while let Some(next) = parser.next_event() {
         let (event, span) = next.map_err(|e| InputError::Syntax {
@@ -116,6 +150,33 @@ pub(crate) fn load(text: &str) -> Result<Loaded, InputError> {
             )),
             message: e.info().to_owned(),
         })?;
+        if skipping > 0 {
+            match event {
+                Event::Alias(_) => {
+                    return Err(syntax(
+                        &span,
+                        "YAML aliases (*name) are not supported by CloudFormation",
+                    ));
+                }
+                Event::MappingStart(..) | Event::SequenceStart(..) => skipping += 1,
+                Event::MappingEnd | Event::SequenceEnd => {
+                    skipping -= 1;
+                    if skipping == 0
+                        && let Some(Frame::Map { map, key, .. }) = stack.last_mut()
+                        && let Some((k, _)) = key.take()
+                    {
+                        map.insert(k, Value::Null);
+                    }
+                }
+                _ => {}
+            }
+            continue;
+        }
+        if matches!(event, Event::MappingStart(..) | Event::SequenceStart(..)) && skippable(&stack)
+        {
+            skipping = 1;
+            continue;
+        }
         let value = match event {
             Event::StreamStart | Event::StreamEnd | Event::Nothing | Event::DocumentEnd => continue,
             Event::DocumentStart(_) => {
@@ -190,16 +251,12 @@ pub(crate) fn load(text: &str) -> Result<Loaded, InputError> {
             Event::Scalar(text, style, _, tag) => {
                 // A scalar in key position is a key.
                 if let Some(Frame::Map {
-                    map,
                     key: key @ None,
                     resources,
                     ..
                 }) = stack.last_mut()
                 {
                     let k = text.into_owned();
-                    if map.contains_key(&k) {
-                        return Err(syntax(&span, format!("duplicate key `{k}`")));
-                    }
                     let line = u32::try_from(span.start.line()).unwrap_or(u32::MAX);
                     if *resources {
                         resource_lines.insert(k.clone(), line);
@@ -207,7 +264,7 @@ pub(crate) fn load(text: &str) -> Result<Loaded, InputError> {
                     *key = Some((k, line));
                     continue;
                 }
-                let v = scalar(&text, style, tag.as_deref());
+                let v = scalar(text, style, tag.as_deref());
                 match short_form(tag.as_deref()) {
                     Some(t) => expand(&t, v),
                     None => v,
@@ -224,9 +281,18 @@ pub(crate) fn load(text: &str) -> Result<Loaded, InputError> {
             }
             Some(Frame::Seq { items, .. }) => items.push(value),
             Some(Frame::Map { map, key, .. }) => match key.take() {
-                Some((k, _)) => {
-                    map.insert(k, value);
-                }
+                Some((k, line)) => match map.entry(k) {
+                    serde_json::map::Entry::Vacant(slot) => {
+                        slot.insert(value);
+                    }
+                    serde_json::map::Entry::Occupied(slot) => {
+                        return Err(InputError::Syntax {
+                            format: "YAML",
+                            location: Some(format!("line {line}")),
+                            message: format!("duplicate key `{}`", slot.key()),
+                        });
+                    }
+                },
                 None => {
                     return Err(syntax(
                         &span,
@@ -250,24 +316,26 @@ mod tests {
     #[test]
     fn short_forms_expand() {
         let y = r#"
-A: !Ref P
-B: !GetAtt Res.Arn
-C: !Sub "${AWS::Region}-x"
-D: !If [IsProd, IMMUTABLE, !Ref AWS::NoValue]
-E: !Join
-  - ""
-  - [a, !Select [0, !GetAZs ""]]
-F: !FindInMap [M, !Ref "AWS::Region", k]
-G: !Not [!Equals [!Ref P, x]]
-H: !Condition C
-I: !Base64 {"Fn::Sub": x}
-J: ~
-K: 'null'
-L: !!str 5
+Parameters:
+  X:
+    A: !Ref P
+    B: !GetAtt Res.Arn
+    C: !Sub "${AWS::Region}-x"
+    D: !If [IsProd, IMMUTABLE, !Ref AWS::NoValue]
+    E: !Join
+      - ""
+      - [a, !Select [0, !GetAZs ""]]
+    F: !FindInMap [M, !Ref "AWS::Region", k]
+    G: !Not [!Equals [!Ref P, x]]
+    H: !Condition C
+    I: !Base64 {"Fn::Sub": x}
+    J: ~
+    K: 'null'
+    L: !!str 5
 "#;
         let l = load(y).unwrap();
         assert_eq!(
-            l.doc,
+            l.doc["Parameters"]["X"],
             json!({
                 "A": {"Ref": "P"},
                 "B": {"Fn::GetAtt": ["Res", "Arn"]},
@@ -283,6 +351,18 @@ L: !!str 5
                 "L": "5"
             })
         );
+    }
+
+    #[test]
+    fn unread_sections_are_skipped_but_listed() {
+        let y = "Outputs:\n  O:\n    Value: !GetAtt R.Arn\nResources:\n  R:\n    Type: T\n    Metadata:\n      big: [1, 2, {a: b}]\n    Properties:\n      P: !Ref X\n  L:\n    - x\n";
+        let l = load(y).unwrap();
+        assert_eq!(
+            l.doc,
+            json!({"Outputs": null, "Resources": {"R": {"Type": "T", "Metadata": null, "Properties": {"P": {"Ref": "X"}}}, "L": ["x"]}})
+        );
+        let e = load("Outputs:\n  a: &x 1\n  b: *x\nResources: {}\n").unwrap_err();
+        assert!(e.to_string().contains("aliases"), "{e}");
     }
 
     #[test]

@@ -57,10 +57,149 @@ pub fn parse(bytes: &[u8], file: Option<&str>) -> Result<Vec<Repository>, InputE
 }
 
 /// Parses a JSON template (CDK `cdk.out` templates are JSON).
+///
+/// Only the sections the rule reads are kept (`Parameters`, `Mappings`, and of each resource
+/// its `Type`, `Properties` and `Condition`); the rest (`Metadata`, `Outputs`, `Rules`, ...)
+/// is checked for syntax and skipped without being built.
 pub fn parse_json(bytes: &[u8], file: Option<&str>) -> Result<Vec<Repository>, InputError> {
-    let doc: Value = serde_json::from_slice(bytes).map_err(|e| json_error(&e, SHAPE))?;
+    let slim: slim::Template = serde_json::from_slice(bytes).map_err(|e| json_error(&e, SHAPE))?;
+    let doc = slim.into_value();
     let lines = json_resource_lines(bytes);
     extract(&doc, &lines, file, false)
+}
+
+/// A JSON template read into only the parts the rule uses.
+mod slim {
+    use std::fmt;
+
+    use serde::Deserialize;
+    use serde::de::{self, Deserializer, IgnoredAny, MapAccess, SeqAccess, Visitor};
+    use serde_json::{Map, Value};
+
+    #[derive(Deserialize)]
+    pub(super) struct Template {
+        #[serde(rename = "AWSTemplateFormatVersion", default)]
+        version: Option<Value>,
+        #[serde(rename = "Parameters", default)]
+        parameters: Option<Value>,
+        #[serde(rename = "Mappings", default)]
+        mappings: Option<Value>,
+        #[serde(rename = "Resources", default)]
+        resources: Option<Resources>,
+    }
+
+    impl Template {
+        /// The template as the JSON value [`super::extract`] reads.
+        pub(super) fn into_value(self) -> Value {
+            let mut top = Map::new();
+            for (k, v) in [
+                ("AWSTemplateFormatVersion", self.version),
+                ("Parameters", self.parameters),
+                ("Mappings", self.mappings),
+                ("Resources", self.resources.map(|r| r.0)),
+            ] {
+                if let Some(v) = v {
+                    top.insert(k.to_owned(), v);
+                }
+            }
+            Value::Object(top)
+        }
+    }
+
+    /// `Resources`: a mapping of slim resources (anything else kept as is, for the error).
+    struct Resources(Value);
+
+    impl<'de> Deserialize<'de> for Resources {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Resources;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a mapping of resources")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Resources, A::Error> {
+                    let mut out = Map::new();
+                    while let Some(key) = map.next_key::<String>()? {
+                        let Resource(v) = map.next_value()?;
+                        out.insert(key, v);
+                    }
+                    Ok(Resources(Value::Object(out)))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Resources, A::Error> {
+                    Value::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(Resources)
+                }
+                fn visit_bool<E: de::Error>(self, v: bool) -> Result<Resources, E> {
+                    Ok(Resources(Value::Bool(v)))
+                }
+                fn visit_i64<E: de::Error>(self, v: i64) -> Result<Resources, E> {
+                    Ok(Resources(Value::from(v)))
+                }
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<Resources, E> {
+                    Ok(Resources(Value::from(v)))
+                }
+                fn visit_f64<E: de::Error>(self, v: f64) -> Result<Resources, E> {
+                    Ok(Resources(Value::from(v)))
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Resources, E> {
+                    Ok(Resources(Value::String(v.to_owned())))
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<Resources, E> {
+                    Ok(Resources(Value::Null))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
+
+    /// One resource: of a mapping only `Type`, `Properties` and `Condition` are kept; any
+    /// other value (the array of an `Fn::ForEach`) is kept whole.
+    struct Resource(Value);
+
+    impl<'de> Deserialize<'de> for Resource {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            struct V;
+            impl<'de> Visitor<'de> for V {
+                type Value = Resource;
+                fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                    f.write_str("a resource")
+                }
+                fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Resource, A::Error> {
+                    let mut out = Map::new();
+                    while let Some(key) = map.next_key::<String>()? {
+                        if matches!(key.as_str(), "Type" | "Properties" | "Condition") {
+                            let v: Value = map.next_value()?;
+                            out.insert(key, v);
+                        } else {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                    }
+                    Ok(Resource(Value::Object(out)))
+                }
+                fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<Resource, A::Error> {
+                    Value::deserialize(de::value::SeqAccessDeserializer::new(seq)).map(Resource)
+                }
+                fn visit_bool<E: de::Error>(self, v: bool) -> Result<Resource, E> {
+                    Ok(Resource(Value::Bool(v)))
+                }
+                fn visit_i64<E: de::Error>(self, v: i64) -> Result<Resource, E> {
+                    Ok(Resource(Value::from(v)))
+                }
+                fn visit_u64<E: de::Error>(self, v: u64) -> Result<Resource, E> {
+                    Ok(Resource(Value::from(v)))
+                }
+                fn visit_f64<E: de::Error>(self, v: f64) -> Result<Resource, E> {
+                    Ok(Resource(Value::from(v)))
+                }
+                fn visit_str<E: de::Error>(self, v: &str) -> Result<Resource, E> {
+                    Ok(Resource(Value::String(v.to_owned())))
+                }
+                fn visit_unit<E: de::Error>(self) -> Result<Resource, E> {
+                    Ok(Resource(Value::Null))
+                }
+            }
+            d.deserialize_any(V)
+        }
+    }
 }
 
 /// Parses a YAML template. With `sniffing`, a YAML document that is not a template is
@@ -115,9 +254,13 @@ fn extract(
         None if top.contains_key("AWSTemplateFormatVersion") => return Ok(Vec::new()),
         None => {
             let keys: Vec<String> = top.keys().take(8).map(|k| format!("`{k}`")).collect();
+            let members = if keys.is_empty() {
+                String::new()
+            } else {
+                format!(" with members {}", keys.join(", "))
+            };
             return Err(not_template(format!(
-                "a YAML mapping with members {}, but no Resources or AWSTemplateFormatVersion: not a CloudFormation template",
-                keys.join(", ")
+                "a mapping{members} but no Resources or AWSTemplateFormatVersion: not a CloudFormation template"
             )));
         }
     };

@@ -5,7 +5,7 @@
 //!
 //! | member seen at the top level (or in the first element of an array) | shape |
 //! |---|---|
-//! | `invokingEvent`, `messageType`, `configurationItem`, `configurationItems`, `configurationItemSummary`, `configurationItemStatus`, `configurationItemCaptureTime`, `resourceType` | Config |
+//! | `invokingEvent`, `messageType`, `configurationItem`, `configurationItems`, `configurationItemSummary`, `configurationItemStatus`, `configurationItemCaptureTime`, `resourceType`, and the other configuration-item members (`configurationItemVersion`, `configurationStateId`, `configurationItemMD5Hash`, `relatedEvents`, `relationships`, `supplementaryConfiguration`) | Config |
 //! | `repositories`, `repository`, `repositoryArn`, `repositoryName`, `registryId`, `imageTagMutability` | ECR |
 //! | `Resources`, `AWSTemplateFormatVersion` | CloudFormation |
 //! | `planned_values`, `resource_changes`, `terraform_version`, `prior_state`, or `format_version` | Terraform |
@@ -49,6 +49,12 @@ pub fn kind_of_member(name: &str) -> Option<InputKind> {
         | "configurationItemSummary"
         | "configurationItemStatus"
         | "configurationItemCaptureTime"
+        | "configurationItemVersion"
+        | "configurationStateId"
+        | "configurationItemMD5Hash"
+        | "relatedEvents"
+        | "relationships"
+        | "supplementaryConfiguration"
         | "resourceType" => InputKind::Config,
         "repositories" | "repository" | "repositoryArn" | "repositoryName" | "registryId"
         | "imageTagMutability" | "RepositoryArn" => InputKind::Ecr,
@@ -221,6 +227,11 @@ mod tests {
     fn decides_by_first_decisive_member() {
         assert_eq!(
             kind(r#"{"version":"1.0","invokingEvent":"{}"}"#).unwrap(),
+            Sniffed::Json(InputKind::Config)
+        );
+        // A bare configuration item as Config orders it: decided before `configuration`.
+        assert_eq!(
+            kind(r#"{"relatedEvents":[],"configuration":{"RepositoryName":"x"}}"#).unwrap(),
             Sniffed::Json(InputKind::Config)
         );
         assert_eq!(
