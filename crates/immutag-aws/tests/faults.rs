@@ -1,5 +1,6 @@
 //! Fault tests with aws-smithy-mocks: what moto cannot show (it neither paginates
 //! DescribeRepositories nor injects faults).
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::time::Duration;
 
@@ -164,7 +165,10 @@ async fn access_denied_is_not_retried_and_names_the_code() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("AccessDeniedException"));
-    assert!(err.to_string().contains("ecr:DescribeRepositories"), "{err}");
+    assert!(
+        err.to_string().contains("ecr:DescribeRepositories"),
+        "{err}"
+    );
     assert_eq!(rule.num_calls(), 1);
 }
 
