@@ -33,6 +33,10 @@ pub enum Command {
     Schema(cmd::schema::Args),
     /// Evaluate repository descriptions read from files or stdin.
     Evaluate(cmd::evaluate::Args),
+    /// Read live ECR repositories across accounts and regions and evaluate them.
+    Scan(cmd::scan::Args),
+    /// Recommend what to apply to each non-compliant repository, from its images.
+    Plan(cmd::plan::Args),
 }
 
 /// Parses the command line, runs the subcommand, and maps the outcome to an exit code.
@@ -53,6 +57,8 @@ pub fn main_entry() -> ExitCode {
         Command::Scp(args) => cmd::scp::run(args),
         Command::Schema(args) => cmd::schema::run(args),
         Command::Evaluate(args) => cmd::evaluate::run(args),
+        Command::Scan(args) => cmd::scan::run(args),
+        Command::Plan(args) => cmd::plan::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

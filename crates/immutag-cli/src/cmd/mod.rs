@@ -1,5 +1,8 @@
 //! One module per subcommand.
 
 pub mod evaluate;
+pub mod fleet;
+pub mod plan;
+pub mod scan;
 pub mod schema;
 pub mod scp;

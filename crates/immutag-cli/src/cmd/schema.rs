@@ -21,6 +21,8 @@ pub enum Which {
     Evaluation,
     /// The normalized repository model.
     Repository,
+    /// The `immutag plan --output json` document (the input of `immutag remediate`).
+    Plan,
 }
 
 /// Prints the schema to stdout.
@@ -29,6 +31,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         Which::Params => schemars::schema_for!(immutag_core::RuleParameters),
         Which::Evaluation => schemars::schema_for!(immutag_core::Evaluation),
         Which::Repository => schemars::schema_for!(immutag_core::Repository),
+        Which::Plan => schemars::schema_for!(immutag_core::plan::PlanDocument),
     };
     let text = serde_json::to_string_pretty(&schema)?;
     let mut out = std::io::stdout().lock();
