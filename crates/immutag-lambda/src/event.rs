@@ -4,8 +4,6 @@
 //! Everything is parsed and validated before the handler makes any AWS call, so that an
 //! event that cannot be read reports nothing.
 
-use std::collections::BTreeMap;
-
 use aws_lambda_events::event::config::ConfigEvent;
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
@@ -355,18 +353,6 @@ pub fn parse_event(payload: Value) -> Result<RuleEvent, EventError> {
         parameters,
         message,
     })
-}
-
-/// Tags of a configuration item: the top-level `tags` map of the invocation form.
-pub(crate) fn item_tags(item: &Value) -> BTreeMap<String, String> {
-    item.get("tags")
-        .and_then(Value::as_object)
-        .map(|m| {
-            m.iter()
-                .filter_map(|(k, v)| v.as_str().map(|s| (k.clone(), s.to_owned())))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 #[cfg(test)]
