@@ -291,11 +291,8 @@ pub async fn put_evaluations(
             })?;
             let failed: BTreeSet<(String, String)> =
                 output.failed_evaluations().iter().map(key).collect();
-            let accepted = pending.len()
-                - pending
-                    .iter()
-                    .filter(|e| failed.contains(&key(e)))
-                    .count();
+            let accepted =
+                pending.len() - pending.iter().filter(|e| failed.contains(&key(e))).count();
             summary.reported += accepted;
             tracing::info!(
                 batch = batch_no,
@@ -319,11 +316,7 @@ pub async fn put_evaluations(
             let unmatched = still.is_empty();
             if unmatched || attempt > retry.max_retries {
                 let listed: Vec<FailedEvaluation> = if unmatched {
-                    output
-                        .failed_evaluations()
-                        .iter()
-                        .map(failed_of)
-                        .collect()
+                    output.failed_evaluations().iter().map(failed_of).collect()
                 } else {
                     still.iter().map(failed_of).collect()
                 };
@@ -541,10 +534,10 @@ mod tests {
         let rule = mock!(Client::put_evaluations)
             .match_requests(move |req| {
                 seen.lock().unwrap().push((
-                    req.evaluations().map(|e| e.len()).unwrap_or(0),
+                    req.evaluations().len(),
                     req.test_mode(),
                     req.evaluations()
-                        .and_then(|e| e.first())
+                        .first()
                         .map(|e| e.compliance_resource_id().to_owned()),
                 ));
                 true
@@ -607,7 +600,6 @@ mod tests {
             .match_requests(move |req| {
                 r.lock().unwrap().push(
                     req.evaluations()
-                        .unwrap_or_default()
                         .iter()
                         .map(|e| e.compliance_resource_id().to_owned())
                         .collect::<Vec<_>>(),
@@ -629,8 +621,8 @@ mod tests {
 
     #[tokio::test]
     async fn failed_evaluations_that_persist_are_an_error_listing_them() {
-        let rule = mock!(Client::put_evaluations)
-            .then_output(|| failed(&["repo-0001", "repo-0002"]));
+        let rule =
+            mock!(Client::put_evaluations).then_output(|| failed(&["repo-0001", "repo-0002"]));
         let client = mock_client!(aws_sdk_config, RuleMode::MatchAny, [&rule]);
         let err = put_evaluations(&client, "tok", &evals(3), &RetryPolicy::immediate(2))
             .await
@@ -645,7 +637,10 @@ mod tests {
             other => panic!("unexpected {other:?}"),
         }
         let text = err.to_string();
-        assert!(text.contains("repo-0001") && text.contains("repo-0002"), "{text}");
+        assert!(
+            text.contains("repo-0001") && text.contains("repo-0002"),
+            "{text}"
+        );
     }
 
     #[tokio::test]
@@ -655,9 +650,7 @@ mod tests {
             .http_response(|| {
                 HttpResponse::new(
                     400.try_into().unwrap(),
-                    SdkBody::from(
-                        r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#,
-                    ),
+                    SdkBody::from(r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#),
                 )
             })
             .output(|| PutEvaluationsOutput::builder().build())
@@ -690,15 +683,17 @@ mod tests {
             .unwrap_err();
         let text = err.to_string();
         assert!(
-            text.contains("batch 2") && text.contains("100 sent before") && text.contains("InvalidResultToken"),
+            text.contains("batch 2")
+                && text.contains("100 sent before")
+                && text.contains("InvalidResultToken"),
             "{text}"
         );
     }
 
     #[tokio::test]
     async fn empty_token_and_invalid_items_report_nothing() {
-        let rule = mock!(Client::put_evaluations)
-            .then_output(|| PutEvaluationsOutput::builder().build());
+        let rule =
+            mock!(Client::put_evaluations).then_output(|| PutEvaluationsOutput::builder().build());
         let client = mock_client!(aws_sdk_config, RuleMode::MatchAny, [&rule]);
         assert!(matches!(
             put_evaluations(&client, "", &evals(1), &RetryPolicy::default()).await,
@@ -709,7 +704,10 @@ mod tests {
         let err = put_evaluations(&client, "tok", &bad, &RetryPolicy::default())
             .await
             .unwrap_err();
-        assert!(matches!(err, ConfigError::InvalidEvaluation { .. }), "{err}");
+        assert!(
+            matches!(err, ConfigError::InvalidEvaluation { .. }),
+            "{err}"
+        );
         assert_eq!(rule.num_calls(), 0);
     }
 
@@ -718,7 +716,6 @@ mod tests {
         let rule = mock!(Client::put_evaluations)
             .match_requests(|req| {
                 req.evaluations()
-                    .unwrap_or_default()
                     .iter()
                     .all(|e| e.annotation().map(|a| a.chars().count()) == Some(256))
             })
@@ -757,7 +754,9 @@ mod tests {
                             .resource_name("big-repo")
                             .aws_region("eu-west-1")
                             .tags("team", "core")
-                            .configuration(r#"{"RepositoryName":"big-repo","ImageTagMutability":"MUTABLE"}"#)
+                            .configuration(
+                                r#"{"RepositoryName":"big-repo","ImageTagMutability":"MUTABLE"}"#,
+                            )
                             .build(),
                     )
                     .build()
@@ -772,8 +771,7 @@ mod tests {
         assert_eq!(item["resourceId"], "big-repo");
         assert_eq!(item["tags"]["team"], "core");
         assert_eq!(item["configurationItemCaptureTime"], "2025-11-20T10:00:00Z");
-        let conf: Value =
-            serde_json::from_str(item["configuration"].as_str().unwrap()).unwrap();
+        let conf: Value = serde_json::from_str(item["configuration"].as_str().unwrap()).unwrap();
         assert_eq!(conf["ImageTagMutability"], "MUTABLE");
     }
 
@@ -817,7 +815,7 @@ mod tests {
                 req.next_token().is_none()
                     && req.config_rule_name() == Some("immutag")
                     && req.compliance_types()
-                        == Some(&[ComplianceType::Compliant, ComplianceType::NonCompliant][..])
+                        == [ComplianceType::Compliant, ComplianceType::NonCompliant]
             })
             .then_output(|| {
                 GetComplianceDetailsByConfigRuleOutput::builder()

@@ -61,7 +61,9 @@ mod tests {
             })
             .then_output(|| PutImageTagMutabilityOutput::builder().build());
         let client = mock_client!(aws_sdk_ecr, [&rule]);
-        set_immutable(&client, Some("123456789012"), "app").await.unwrap();
+        set_immutable(&client, Some("123456789012"), "app")
+            .await
+            .unwrap();
         assert_eq!(rule.num_calls(), 1);
     }
 
@@ -69,7 +71,9 @@ mod tests {
     async fn failure_names_the_repository() {
         let rule = mock!(Client::put_image_tag_mutability).then_error(|| {
             PutImageTagMutabilityError::RepositoryNotFoundException(
-                RepositoryNotFoundException::builder().message("nope").build(),
+                RepositoryNotFoundException::builder()
+                    .message("nope")
+                    .build(),
             )
         });
         let client = mock_client!(aws_sdk_ecr, [&rule]);

@@ -231,10 +231,7 @@ fn header(raw: RawItemHeader) -> Result<ItemHeader, EventError> {
     })
 }
 
-fn shape<T: for<'de> Deserialize<'de>>(
-    message_type: &str,
-    value: Value,
-) -> Result<T, EventError> {
+fn shape<T: for<'de> Deserialize<'de>>(message_type: &str, value: Value) -> Result<T, EventError> {
     serde_json::from_value(value).map_err(|e| EventError::InvokingEvent {
         message_type: message_type.to_owned(),
         problem: e.to_string(),
@@ -386,7 +383,10 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(e.partition(), "aws");
-        assert_eq!(e.parameters.remediation, immutag_core::RemediationMode::Immutable);
+        assert_eq!(
+            e.parameters.remediation,
+            immutag_core::RemediationMode::Immutable
+        );
         match e.message {
             InvokingEvent::Scheduled(p) => {
                 assert_eq!(p.notification_creation_time.secs(), 1_795_168_800);
@@ -398,7 +398,10 @@ mod tests {
     #[test]
     fn unknown_message_type_is_named() {
         let err = parse_event(event(json!({"messageType":"Surprise"}), None)).unwrap_err();
-        assert!(matches!(&err, EventError::UnknownMessageType(t) if t == "Surprise"), "{err}");
+        assert!(
+            matches!(&err, EventError::UnknownMessageType(t) if t == "Surprise"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -415,24 +418,44 @@ mod tests {
     fn broken_shapes_are_errors() {
         let mut e = event(json!({}), None);
         e["invokingEvent"] = Value::String("{not json".into());
-        assert!(parse_event(e).unwrap_err().to_string().contains("not valid JSON"));
+        assert!(
+            parse_event(e)
+                .unwrap_err()
+                .to_string()
+                .contains("not valid JSON")
+        );
 
         let mut e = event(json!({}), None);
         e.as_object_mut().unwrap().remove("invokingEvent");
-        assert!(parse_event(e).unwrap_err().to_string().contains("`invokingEvent`"));
+        assert!(
+            parse_event(e)
+                .unwrap_err()
+                .to_string()
+                .contains("`invokingEvent`")
+        );
 
         let mut e = event(
             json!({"notificationCreationTime":"2026-11-20T10:00:00Z","messageType":"ScheduledNotification"}),
             None,
         );
         e["resultToken"] = Value::String(String::new());
-        assert!(parse_event(e).unwrap_err().to_string().contains("`resultToken`"));
+        assert!(
+            parse_event(e)
+                .unwrap_err()
+                .to_string()
+                .contains("`resultToken`")
+        );
 
         let e = event(
             json!({"notificationCreationTime":"yesterday","messageType":"ScheduledNotification"}),
             None,
         );
-        assert!(parse_event(e).unwrap_err().to_string().contains("`yesterday`"));
+        assert!(
+            parse_event(e)
+                .unwrap_err()
+                .to_string()
+                .contains("`yesterday`")
+        );
 
         let e = event(
             json!({"messageType":"ConfigurationItemChangeNotification","configurationItem":{"resourceType":"AWS::ECR::Repository"}}),

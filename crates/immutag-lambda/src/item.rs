@@ -53,11 +53,16 @@ mod tests {
 
     #[test]
     fn absent_setting_and_errors() {
-        let r = repository_from_item(&json!({"resourceType":"AWS::ECR::Repository","resourceId":"x","configuration":{}})).unwrap();
+        let r = repository_from_item(
+            &json!({"resourceType":"AWS::ECR::Repository","resourceId":"x","configuration":{}}),
+        )
+        .unwrap();
         assert_eq!(r.tag_mutability, immutag_core::MutabilitySetting::Absent);
         assert!(repository_from_item(&json!([1])).is_err());
-        let err = repository_from_item(&json!({"resourceType":"AWS::ECR::Repository","resourceId":"x","configuration":"{bad"}))
-            .unwrap_err();
-        assert!(err.contains("configuration"), "{err}");
+        let err = repository_from_item(
+            &json!({"resourceType":"AWS::ECR::Repository","resourceId":"x","configuration":"{bad"}),
+        )
+        .unwrap_err();
+        assert!(err.contains("JSON held by a string"), "{err}");
     }
 }

@@ -352,7 +352,10 @@ async fn remediate(clients: &Clients, account_id: &str, pending: &mut [Pending])
         {
             continue;
         }
-        let registry = e.account_id.clone().unwrap_or_else(|| account_id.to_owned());
+        let registry = e
+            .account_id
+            .clone()
+            .unwrap_or_else(|| account_id.to_owned());
         match immutag_aws::remediate::set_immutable(&clients.ecr, Some(&registry), &e.resource_id)
             .await
         {

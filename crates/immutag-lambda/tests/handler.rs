@@ -145,21 +145,41 @@ fn compliance_of(summary: &immutag_lambda::Summary, id: &str) -> Compliance {
 async fn change_events_give_the_expected_verdicts_at_capture_time() {
     let capture = DateTime::from_str("2026-11-20T10:15:42.117Z", Format::DateTime).unwrap();
     for (file, id, want) in [
-        ("change-ok-mutable.json", "payments-api", Compliance::NonCompliant),
-        ("change-discovered-immutable.json", "web", Compliance::Compliant),
+        (
+            "change-ok-mutable.json",
+            "payments-api",
+            Compliance::NonCompliant,
+        ),
+        (
+            "change-discovered-immutable.json",
+            "web",
+            Compliance::Compliant,
+        ),
         (
             "change-ok-immutable-with-exclusion.json",
             "builds",
             Compliance::NonCompliant,
         ),
-        ("change-deleted.json", "old-service", Compliance::NotApplicable),
+        (
+            "change-deleted.json",
+            "old-service",
+            Compliance::NotApplicable,
+        ),
         (
             "change-deleted-not-recorded.json",
             "old-batch",
             Compliance::NotApplicable,
         ),
-        ("change-not-recorded.json", "unrecorded", Compliance::NotApplicable),
-        ("change-left-scope.json", "payments-api", Compliance::NotApplicable),
+        (
+            "change-not-recorded.json",
+            "unrecorded",
+            Compliance::NotApplicable,
+        ),
+        (
+            "change-left-scope.json",
+            "payments-api",
+            Compliance::NotApplicable,
+        ),
     ] {
         let (put, sent) = put_recorder();
         let provider = MockProvider::new(&[], &[&put]);
@@ -216,11 +236,18 @@ async fn scheduled_run_of_250_repositories_reports_100_100_50() {
     let sizes: Vec<usize> = sent.iter().map(Vec::len).collect();
     assert_eq!(sizes, [100, 100, 50]);
     let when = DateTime::from_str("2026-11-20T12:00:00.000Z", Format::DateTime).unwrap();
-    assert!(sent.iter().flatten().all(|e| e.ordering_timestamp() == &when));
+    assert!(
+        sent.iter()
+            .flatten()
+            .all(|e| e.ordering_timestamp() == &when)
+    );
     assert_eq!(summary.counts[&Compliance::Compliant], 84);
     assert_eq!(summary.counts[&Compliance::NonCompliant], 166);
     assert_eq!(summary.evaluations.len(), 250);
-    assert!(!summary.vanished_checked, "TESTMODE: Config stores nothing to read back");
+    assert!(
+        !summary.vanished_checked,
+        "TESTMODE: Config stores nothing to read back"
+    );
     for rule in &pages {
         assert_eq!(rule.num_calls(), 1);
     }
@@ -228,12 +255,19 @@ async fn scheduled_run_of_250_repositories_reports_100_100_50() {
 
 #[tokio::test]
 async fn snapshot_delivery_is_a_periodic_run_too() {
-    let pages = inventory(vec![repo("a", "IMMUTABLE"), repo("sandbox-b", "MUTABLE")], 1000);
+    let pages = inventory(
+        vec![repo("a", "IMMUTABLE"), repo("sandbox-b", "MUTABLE")],
+        1000,
+    );
     let (put, _) = put_recorder();
     let provider = MockProvider::new(&[&pages[0]], &[&put]);
-    let s = handle(fixture("snapshot-delivery-completed.json"), &provider, &options())
-        .await
-        .unwrap();
+    let s = handle(
+        fixture("snapshot-delivery-completed.json"),
+        &provider,
+        &options(),
+    )
+    .await
+    .unwrap();
     assert_eq!(s.message_type, "ConfigurationSnapshotDeliveryCompleted");
     assert_eq!(compliance_of(&s, "a"), Compliance::Compliant);
     assert_eq!(compliance_of(&s, "sandbox-b"), Compliance::NotApplicable);
@@ -320,7 +354,10 @@ async fn throttling_is_retried_on_ecr_and_config() {
         .await
         .unwrap();
     assert_eq!((describe.num_calls(), put.num_calls()), (2, 2));
-    assert_eq!(s.put_evaluations_calls, 1, "one logical call, retried by the SDK");
+    assert_eq!(
+        s.put_evaluations_calls, 1,
+        "one logical call, retried by the SDK"
+    );
     assert_eq!(compliance_of(&s, "a"), Compliance::NonCompliant);
 }
 
@@ -377,7 +414,10 @@ async fn oversized_deleted_item_is_not_fetched() {
     event["invokingEvent"] = Value::String(inner.to_string());
     let s = handle(event, &provider, &options()).await.unwrap();
     assert_eq!(history.num_calls(), 0);
-    assert_eq!(compliance_of(&s, "monorepo-images"), Compliance::NotApplicable);
+    assert_eq!(
+        compliance_of(&s, "monorepo-images"),
+        Compliance::NotApplicable
+    );
 }
 
 fn earlier(id: &str, kind: &str) -> EvaluationResult {
@@ -425,14 +465,22 @@ async fn periodic_run_marks_vanished_resources_not_applicable() {
     let s = handle(event, &provider, &options()).await.unwrap();
     assert!(s.vanished_checked && !s.test_mode);
     assert_eq!((page1.num_calls(), page2.num_calls()), (1, 1));
-    let ids: Vec<&str> = s.evaluations.iter().map(|e| e.resource_id.as_str()).collect();
+    let ids: Vec<&str> = s
+        .evaluations
+        .iter()
+        .map(|e| e.resource_id.as_str())
+        .collect();
     assert_eq!(ids, ["kept", "gone-1", "gone-2"]);
     assert_eq!(compliance_of(&s, "kept"), Compliance::Compliant);
     assert_eq!(compliance_of(&s, "gone-1"), Compliance::NotApplicable);
     assert_eq!(compliance_of(&s, "gone-2"), Compliance::NotApplicable);
     assert!(s.evaluations[1].annotation.contains("no longer exists"));
     let sent = sent.lock().unwrap();
-    assert!(sent[0].iter().all(|e| e.compliance_resource_id() != "some-bucket"));
+    assert!(
+        sent[0]
+            .iter()
+            .all(|e| e.compliance_resource_id() != "some-bucket")
+    );
 }
 
 fn remediation_rules() -> (Rule, Arc<Mutex<Vec<String>>>) {
@@ -440,7 +488,10 @@ fn remediation_rules() -> (Rule, Arc<Mutex<Vec<String>>>) {
     let f = flipped.clone();
     let rule = mock!(aws_sdk_ecr::Client::put_image_tag_mutability)
         .match_requests(move |r| {
-            assert_eq!(r.image_tag_mutability(), Some(&ImageTagMutability::Immutable));
+            assert_eq!(
+                r.image_tag_mutability(),
+                Some(&ImageTagMutability::Immutable)
+            );
             assert_eq!(r.registry_id(), Some("123456789012"));
             f.lock()
                 .unwrap()
@@ -480,14 +531,26 @@ async fn auto_remediation_flips_only_non_exempt_non_compliant_repositories() {
     assert_eq!(compliance_of(&s, "legacy"), Compliance::Compliant);
     assert_eq!(compliance_of(&s, "sandbox-tmp"), Compliance::NotApplicable);
     assert_eq!(compliance_of(&s, "web"), Compliance::Compliant);
-    let app = s.evaluations.iter().find(|e| e.resource_id == "app").unwrap();
+    let app = s
+        .evaluations
+        .iter()
+        .find(|e| e.resource_id == "app")
+        .unwrap();
     assert!(
         app.annotation.contains("immutag changed") && app.annotation.contains("it was MUTABLE"),
         "{}",
         app.annotation
     );
-    let legacy = s.evaluations.iter().find(|e| e.resource_id == "legacy").unwrap();
-    assert!(legacy.annotation.contains("MUTABLE_WITH_EXCLUSION"), "{}", legacy.annotation);
+    let legacy = s
+        .evaluations
+        .iter()
+        .find(|e| e.resource_id == "legacy")
+        .unwrap();
+    assert!(
+        legacy.annotation.contains("MUTABLE_WITH_EXCLUSION"),
+        "{}",
+        legacy.annotation
+    );
 }
 
 #[tokio::test]
@@ -513,12 +576,19 @@ async fn remediation_on_a_change_event_and_a_failed_flip_stays_non_compliant() {
     });
     let (put, _) = put_recorder();
     let provider = MockProvider::new(&[&flip], &[&put]);
-    let event = with_params(fixture("change-ok-mutable.json"), r#"{"Remediation":"IMMUTABLE"}"#);
+    let event = with_params(
+        fixture("change-ok-mutable.json"),
+        r#"{"Remediation":"IMMUTABLE"}"#,
+    );
     let s = handle(event, &provider, &options()).await.unwrap();
     assert_eq!(flip.num_calls(), 1);
     assert_eq!((s.remediated, s.remediation_failures), (0, 1));
     assert_eq!(compliance_of(&s, "payments-api"), Compliance::NonCompliant);
-    assert!(s.evaluations[0].annotation.starts_with("Auto-remediation failed"));
+    assert!(
+        s.evaluations[0]
+            .annotation
+            .starts_with("Auto-remediation failed")
+    );
 }
 
 #[tokio::test]
@@ -563,7 +633,9 @@ async fn invalid_events_fail_and_report_nothing() {
 async fn an_unreadable_inventory_reports_nothing() {
     let describe = mock!(aws_sdk_ecr::Client::describe_repositories).then_error(|| {
         aws_sdk_ecr::operation::describe_repositories::DescribeRepositoriesError::ServerException(
-            aws_sdk_ecr::types::error::ServerException::builder().message("boom").build(),
+            aws_sdk_ecr::types::error::ServerException::builder()
+                .message("boom")
+                .build(),
         )
     });
     let (put, _) = put_recorder();
