@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# End to end: the Config rule Lambda `bootstrap` (debug build) under `cargo lambda watch`
-# (a Lambda Runtime API emulator), with ECR on a moto server on 127.0.0.1, invoked with the
+# End to end: the Config rule Lambda `bootstrap` (debug build) against `cargo lambda watch`
+# (a Lambda Runtime API emulator; `--only-lambda-apis`, so that watch does not rebuild the
+# function with other flags: the binary is the one the test build already made), with ECR on a moto server on 127.0.0.1, invoked with the
 # fixture events of tests/fixtures/events/ through `cargo lambda invoke`. The events carry the
 # result token TESTMODE: moto accepts PutEvaluations only with TestMode=true.
 # Fails (never skips) when a peer is missing: run scripts/setup.sh.
@@ -31,8 +32,10 @@ wait_port() { # PORT SECONDS NAME
   echo "FAIL: $3 did not listen on 127.0.0.1:$1 within $2 s" >&2; return 1
 }
 
-# Build first, so that `cargo lambda watch` only starts it.
-cargo build --locked -p immutag-lambda --bin bootstrap >&2
+# The test build of the package makes target/debug/bootstrap (a no-op after 20-rust-test.sh).
+cargo test --locked --no-run -p immutag-lambda >&2
+bootstrap="$root/target/debug/bootstrap"
+[ -x "$bootstrap" ] || { echo "FAIL: $bootstrap was not built" >&2; exit 1; }
 
 moto_port=$(free_port)
 moto_server -H 127.0.0.1 -p "$moto_port" >"$work/moto.log" 2>&1 &
@@ -55,15 +58,19 @@ ecr.create_repository(repositoryName="builds", imageTagMutability="IMMUTABLE_WIT
 PY
 
 lambda_port=$(free_port)
-RUST_LOG=info cargo lambda watch --invoke-address 127.0.0.1 --invoke-port "$lambda_port" \
-  -p immutag-lambda --ignore-changes >"$work/watch.log" 2>&1 &
+cargo lambda watch --only-lambda-apis --invoke-address 127.0.0.1 --invoke-port "$lambda_port" \
+  >"$work/emulator.log" 2>&1 &
 pids+=($!)
-wait_port "$lambda_port" 120 "cargo lambda watch"
+wait_port "$lambda_port" 60 "cargo lambda watch"
+AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 AWS_LAMBDA_FUNCTION_NAME=_ \
+AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$lambda_port/.rt" RUST_LOG=info \
+  "$bootstrap" >"$work/watch.log" 2>&1 &
+pids+=($!)
 
 invoke() { # EVENT_FILE OUT_FILE -> exit status of the invoke
-  cargo lambda invoke -A 127.0.0.1 -P "$lambda_port" --data-file "$1" bootstrap >"$2" 2>&1
+  cargo lambda invoke -A 127.0.0.1 -P "$lambda_port" --data-file "$1" >"$2" 2>&1
 }
-fail() { echo "FAIL: $*" >&2; echo "--- watch log" >&2; tail -n 40 "$work/watch.log" >&2; exit 1; }
+fail() { echo "FAIL: $*" >&2; echo "--- function log" >&2; tail -n 40 "$work/watch.log" >&2; exit 1; }
 
 # check OUT 'python expression over s (the summary)' DESCRIPTION
 check() {
