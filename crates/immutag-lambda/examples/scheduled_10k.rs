@@ -78,7 +78,11 @@ async fn main() {
     let started = std::time::Instant::now();
     let summary = handle(
         event,
-        &Fixed(Clients { ecr, config }),
+        &Fixed(Clients {
+            ecr,
+            config,
+            region: "us-east-1".into(),
+        }),
         &HandlerOptions::default(),
     )
     .await

@@ -89,6 +89,9 @@ pub struct HandlerOptions {
 /// 6 MB); the rest are counted in [`Summary::evaluations_omitted`].
 pub const MAX_LISTED_EVALUATIONS: usize = 5_000;
 
+/// ListTagsForResource calls in flight at once (only with `ExemptionTagKey`).
+const TAG_CONCURRENCY: usize = 8;
+
 /// One reported evaluation, as listed in the summary.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -202,13 +205,14 @@ pub async fn handle<P: ClientProvider>(
         }
         InvokingEvent::Scheduled(p) | InvokingEvent::ConfigurationSnapshotDeliveryCompleted(p) => {
             let ordering = p.notification_creation_time;
-            let mut repos = clients::list_repositories(&clients.ecr)
-                .await
-                .map_err(HandlerError::Inventory)?;
-            if let Some(key) = &params.exemption_tag_key {
-                clients::fill_tags(&clients.ecr, &mut repos, key)
+            let mut repos =
+                immutag_aws::ecr::inventory(&clients.ecr, &event.account_id, &clients.region)
                     .await
-                    .map_err(HandlerError::Inventory)?;
+                    .map_err(|e| HandlerError::Inventory(e.to_string()))?;
+            if params.exemption_tag_key.is_some() {
+                repos = immutag_aws::ecr::fill_tags_all(&clients.ecr, repos, TAG_CONCURRENCY)
+                    .await
+                    .map_err(|e| HandlerError::Inventory(e.to_string()))?;
             }
             let present: BTreeSet<&str> = repos.iter().map(|r| r.resource_id.as_str()).collect();
             let mut vanished = Vec::new();

@@ -22,7 +22,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .with_ansi(false)
         .init();
 
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let sdk = immutag_aws::session::load(&immutag_aws::session::SessionOptions::default()).await;
     let provider = AwsClientProvider::new(&sdk);
     let options = HandlerOptions::default();
 

@@ -54,7 +54,11 @@ impl MockProvider {
         let ecr = mock_client!(aws_sdk_ecr, RuleMode::MatchAny, ecr.iter().copied());
         let config = mock_client!(aws_sdk_config, RuleMode::MatchAny, config.iter().copied());
         Self {
-            clients: Clients { ecr, config },
+            clients: Clients {
+                ecr,
+                config,
+                region: "us-east-1".into(),
+            },
             asked: Mutex::new(Vec::new()),
         }
     }
