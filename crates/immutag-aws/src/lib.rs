@@ -5,6 +5,10 @@
 //!
 //! * [`session`]: configuration from `aws-config` (credential chain, profiles,
 //!   `AWS_ENDPOINT_URL`, adaptive retries) and STS AssumeRole into member accounts.
+//! * [`config`]: AWS Config reporting (PutEvaluations in batches of 100, FailedEvaluations
+//!   retried), oversized item fetch (GetResourceConfigHistory), earlier results
+//!   (GetComplianceDetailsByConfigRule).
+//! * [`remediate`]: one repository switched to IMMUTABLE (PutImageTagMutability).
 //! * [`ecr`]: the repository inventory of one account and region (`DescribeRepositories`,
 //!   `maxResults=1000`, `nextToken`), repository tags, and a repository's images.
 //! * [`org`]: Organizations accounts and EC2 enabled regions.
@@ -13,11 +17,13 @@
 //! * `testing` (feature `test-util`): a moto server harness for tests.
 #![forbid(unsafe_code)]
 
+pub mod config;
 pub mod ecr;
 pub mod error;
 pub mod fanout;
 pub mod org;
 pub mod plan;
+pub mod remediate;
 pub mod session;
 #[cfg(feature = "test-util")]
 pub mod testing;
