@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 pub mod cmd;
 pub mod exit;
+pub mod output;
 
 /// immutag keeps Amazon ECR image tags immutable across an AWS organization.
 #[derive(Debug, Parser)]
@@ -27,6 +28,8 @@ pub struct Cli {
 pub enum Command {
     /// Print the JSON Schemas of immutag's data types.
     Schema(cmd::schema::Args),
+    /// Evaluate repository descriptions read from files or stdin.
+    Evaluate(cmd::evaluate::Args),
 }
 
 /// Parses the command line, runs the subcommand, and maps the outcome to an exit code.
@@ -45,6 +48,7 @@ pub fn main_entry() -> ExitCode {
     };
     let result = match cli.command {
         Command::Schema(args) => cmd::schema::run(args),
+        Command::Evaluate(args) => cmd::evaluate::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
