@@ -346,7 +346,11 @@ mod tests {
         let mut seqs: Vec<u64> = back.records.iter().map(|r| r.seq).collect();
         seqs.sort_unstable();
         assert_eq!(seqs, (1..=200).collect::<Vec<_>>());
-        assert!(back.records.iter().all(|r| r.run == "run-1" && r.time.ends_with('Z')));
+        assert!(
+            back.records
+                .iter()
+                .all(|r| r.run == "run-1" && r.time.ends_with('Z'))
+        );
     }
 
     #[test]

@@ -14,6 +14,7 @@ use std::time::Duration;
 
 use aws_sdk_ecr::Client;
 use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ecr::operation::put_image_tag_mutability::PutImageTagMutabilityError;
 use aws_sdk_ecr::types::{ImageTagMutability, ImageTagMutabilityExclusionFilter};
 use futures::stream::{self, StreamExt};
 use immutag_core::remediation::{JournalRecord, Operation, Phase, RepoKey, Setting};
@@ -333,6 +334,7 @@ pub async fn verify(
         .map(|r| r.change.key.clone())
         .collect();
     let read = read_settings(clients, &to_read, opts.concurrency).await;
+    let mut records = Vec::new();
     for report in reports.iter_mut() {
         let key = &report.change.key;
         let Some(state) = read.get(key) else {
@@ -371,9 +373,14 @@ pub async fn verify(
             if matches!(v, Verification::Missing) {
                 rec.error = Some("the repository was not found when read back".into());
             }
-            journal.append(rec).await?;
+            records.push(rec);
         }
         report.verification = Some(v);
+    }
+    // Queued together, the verification records share the writer's fsyncs.
+    let written = futures::future::join_all(records.into_iter().map(|r| journal.append(r))).await;
+    for w in written {
+        w?;
     }
     Ok(())
 }
@@ -411,21 +418,37 @@ async fn put(clients: &Clients, change: &Change) -> ChangeResult {
         .set_image_tag_mutability_exclusion_filters((!filters.is_empty()).then_some(filters));
     match call.send().await {
         Ok(_) => ChangeResult::Applied,
-        Err(e) => classify(e),
+        Err(e) => {
+            let modeled = e.as_service_error().and_then(|se| match se {
+                PutImageTagMutabilityError::InvalidParameterException(_) => {
+                    Some("InvalidParameterException")
+                }
+                PutImageTagMutabilityError::RepositoryNotFoundException(_) => {
+                    Some("RepositoryNotFoundException")
+                }
+                PutImageTagMutabilityError::ServerException(_) => Some("ServerException"),
+                _ => None,
+            });
+            classify(e, modeled)
+        }
     }
 }
 
 /// Turns an SDK error into a failed result: an error answer from AWS (4xx) is a known
 /// outcome (nothing changed); no answer, or a server error, is an unknown one.
-fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(e: SdkError<E>) -> ChangeResult {
+/// `modeled` names the modeled error when the response carried no code.
+fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    e: SdkError<E>,
+    modeled: Option<&'static str>,
+) -> ChangeResult {
     match &e {
         SdkError::ServiceError(se) => {
             let err = se.err();
-            let code = err.code().unwrap_or("UnknownError").to_owned();
+            let code = err.code().or(modeled).unwrap_or("UnknownError").to_owned();
             let message = err
                 .message()
                 .map(str::to_owned)
-                .unwrap_or_else(|| e.to_string());
+                .unwrap_or_else(|| err.to_string());
             let server_side = code == "ServerException" || se.raw().status().as_u16() >= 500;
             ChangeResult::Failed {
                 code,
@@ -523,12 +546,21 @@ pub async fn read_settings(
     results.into_iter().flatten().collect()
 }
 
-async fn read_batch(clients: &Clients, scope: Scope, names: Vec<String>) -> Vec<(RepoKey, ReadState)> {
+async fn read_batch(
+    clients: &Clients,
+    scope: Scope,
+    names: Vec<String>,
+) -> Vec<(RepoKey, ReadState)> {
     let key = |n: &str| RepoKey::new(scope.account.as_deref(), scope.region.as_deref(), n);
     let Some(client) = clients.get(&scope) else {
         return names
             .iter()
-            .map(|n| (key(n), ReadState::Error(format!("no credentials for {scope}"))))
+            .map(|n| {
+                (
+                    key(n),
+                    ReadState::Error(format!("no credentials for {scope}")),
+                )
+            })
             .collect();
     };
     let mut out = Vec::with_capacity(names.len());
@@ -555,7 +587,11 @@ async fn read_batch(clients: &Clients, scope: Scope, names: Vec<String>) -> Vec<
                     out.push((key(n), ReadState::Missing));
                 }
             }
-            Err(e) if e.code() == Some("RepositoryNotFoundException") => {
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_repository_not_found_exception())
+                    || e.code() == Some("RepositoryNotFoundException") =>
+            {
                 if batch.len() == 1 {
                     out.push((key(&batch[0]), ReadState::Missing));
                 } else {
@@ -568,7 +604,9 @@ async fn read_batch(clients: &Clients, scope: Scope, names: Vec<String>) -> Vec<
                 let msg = format!(
                     "{}: {}",
                     e.code().unwrap_or("error"),
-                    e.message().map(str::to_owned).unwrap_or_else(|| error_chain(&e))
+                    e.message()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| error_chain(&e))
                 );
                 for n in &batch {
                     out.push((key(n), ReadState::Error(msg.clone())));

@@ -52,7 +52,10 @@ type State = Arc<Mutex<std::collections::BTreeMap<String, String>>>;
 
 fn state(names: &[&str]) -> State {
     Arc::new(Mutex::new(
-        names.iter().map(|n| (n.to_string(), "MUTABLE".to_string())).collect(),
+        names
+            .iter()
+            .map(|n| (n.to_string(), "MUTABLE".to_string()))
+            .collect(),
     ))
 }
 
@@ -65,7 +68,9 @@ fn describe_rule(st: State, calls: Arc<Mutex<Vec<usize>>>) -> aws_smithy_mocks::
             return aws_smithy_mocks::MockResponse::Error(
                 DescribeRepositoriesError::RepositoryNotFoundException(
                     RepositoryNotFoundException::builder()
-                        .message(format!("The repository with name '{missing}' does not exist"))
+                        .message(format!(
+                            "The repository with name '{missing}' does not exist"
+                        ))
                         .build(),
                 ),
             );
@@ -92,7 +97,11 @@ fn put_rule(st: State) -> aws_smithy_mocks::Rule {
     mock!(Client::put_image_tag_mutability)
         .match_requests({
             let st = st.clone();
-            move |req| st.lock().unwrap().contains_key(req.repository_name().unwrap_or(""))
+            move |req| {
+                st.lock()
+                    .unwrap()
+                    .contains_key(req.repository_name().unwrap_or(""))
+            }
         })
         .then_compute_output(move |req| {
             let name = req.repository_name().unwrap_or("").to_string();
@@ -106,6 +115,17 @@ fn put_rule(st: State) -> aws_smithy_mocks::Rule {
                 .image_tag_mutability(ImageTagMutability::from(mode.as_str()))
                 .build()
         })
+}
+
+/// The production retry configuration on a real clock: the mock client's test defaults use
+/// a clock frozen in 2009, under which the adaptive rate limiter never refills.
+fn production_retry(b: aws_sdk_ecr::config::Builder) -> aws_sdk_ecr::config::Builder {
+    let clock = aws_sdk_ecr::Config::builder()
+        .behavior_version(aws_sdk_ecr::config::BehaviorVersion::latest())
+        .build()
+        .time_source()
+        .expect("the default configuration has a system clock");
+    b.retry_config(remediate::retry_config()).time_source(clock)
 }
 
 fn read_journal(path: &std::path::Path) -> Vec<immutag_core::remediation::JournalRecord> {
@@ -138,7 +158,7 @@ async fn throttling_is_retried_then_succeeds() {
         aws_sdk_ecr,
         RuleMode::MatchAny,
         [&throttled_then_ok, &describe],
-        |b| b.retry_config(remediate::retry_config())
+        production_retry
     );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("j.jsonl");
@@ -152,7 +172,11 @@ async fn throttling_is_retried_then_succeeds() {
     .await
     .unwrap();
     j.close();
-    assert_eq!(throttled_then_ok.num_calls(), 3, "two throttles then success");
+    assert_eq!(
+        throttled_then_ok.num_calls(),
+        3,
+        "two throttles then success"
+    );
     assert_eq!(reports[0].result, ChangeResult::Applied);
     assert_eq!(reports[0].verification, Some(Verification::Verified));
     let phases: Vec<Phase> = read_journal(&path).iter().map(|r| r.phase).collect();
@@ -192,7 +216,7 @@ async fn one_repository_failing_does_not_stop_the_others() {
         aws_sdk_ecr,
         RuleMode::MatchAny,
         [&denied, &not_found, &ok, &describe],
-        |b| b.retry_config(remediate::retry_config())
+        production_retry
     );
     let mut changes: Vec<Change> = names.iter().map(|n| change(n)).collect();
     changes.insert(100, change("ghost"));
@@ -220,7 +244,11 @@ async fn one_repository_failing_does_not_stop_the_others() {
                 code,
                 outcome_known,
                 ..
-            } => Some((r.change.key.repository.as_str(), code.as_str(), *outcome_known)),
+            } => Some((
+                r.change.key.repository.as_str(),
+                code.as_str(),
+                *outcome_known,
+            )),
             ChangeResult::Applied => None,
         })
         .collect();
@@ -246,8 +274,17 @@ async fn one_repository_failing_does_not_stop_the_others() {
 
     let entries = summarize(&read_journal(&path));
     assert_eq!(entries.len(), 251);
-    assert_eq!(entries.iter().filter(|e| e.outcome == Outcome::Verified).count(), 249);
-    let ghost = entries.iter().find(|e| e.key.repository == "ghost").unwrap();
+    assert_eq!(
+        entries
+            .iter()
+            .filter(|e| e.outcome == Outcome::Verified)
+            .count(),
+        249
+    );
+    let ghost = entries
+        .iter()
+        .find(|e| e.key.repository == "ghost")
+        .unwrap();
     assert_eq!(ghost.outcome, Outcome::Failed);
     assert!(ghost.error.as_deref().unwrap().contains("does not exist"));
 }

@@ -258,6 +258,12 @@ pub enum SkipReason {
         /// Why.
         detail: String,
     },
+    /// The current setting could not be read from AWS, so nothing is decided (counted as a
+    /// failure).
+    Unreadable {
+        /// The error.
+        detail: String,
+    },
 }
 
 impl fmt::Display for SkipReason {
@@ -270,6 +276,7 @@ impl fmt::Display for SkipReason {
             Self::FilteredOut => f.write_str("not selected by --repositories"),
             Self::NotApplicable { detail } => write!(f, "not applicable: {detail}"),
             Self::InvalidTarget { detail } => write!(f, "invalid target: {detail}"),
+            Self::Unreadable { detail } => write!(f, "current setting unreadable: {detail}"),
         }
     }
 }
@@ -285,6 +292,7 @@ impl SkipReason {
             Self::FilteredOut => "filtered-out",
             Self::NotApplicable { .. } => "not-applicable",
             Self::InvalidTarget { .. } => "invalid-target",
+            Self::Unreadable { .. } => "unreadable",
         }
     }
 }
@@ -373,12 +381,19 @@ pub fn selected(name: &str, patterns: &[String]) -> bool {
 }
 
 /// Plans every candidate, in order. See the module documentation.
-pub fn plan(candidates: &[Candidate], opts: &PlanOptions, params: &RuleParameters) -> Vec<PlanItem> {
+pub fn plan(
+    candidates: &[Candidate],
+    opts: &PlanOptions,
+    params: &RuleParameters,
+) -> Vec<PlanItem> {
     candidates
         .iter()
         .map(|c| {
             let repo = &c.repository;
-            let name = repo.name.clone().unwrap_or_else(|| repo.resource_id.clone());
+            let name = repo
+                .name
+                .clone()
+                .unwrap_or_else(|| repo.resource_id.clone());
             let key = RepoKey::new(repo.account_id.as_deref(), repo.region.as_deref(), &name);
             PlanItem {
                 key,
@@ -673,7 +688,10 @@ pub struct RollbackItem {
 /// current setting is still what the journal set, whatever the journal's outcome (so an
 /// unknown outcome is resolved by the state read again); one that someone changed since is
 /// left alone and reported.
-pub fn plan_rollback(entries: &[JournalEntry], current: &BTreeMap<RepoKey, Setting>) -> Vec<RollbackItem> {
+pub fn plan_rollback(
+    entries: &[JournalEntry],
+    current: &BTreeMap<RepoKey, Setting>,
+) -> Vec<RollbackItem> {
     entries
         .iter()
         .map(|e| {
@@ -762,7 +780,10 @@ mod tests {
             }
         );
         // The absent setting is the API default MUTABLE.
-        assert_eq!(first[2].change().map(|c| c.1.mode.clone()), Some(TagMutability::Mutable));
+        assert_eq!(
+            first[2].change().map(|c| c.1.mode.clone()),
+            Some(TagMutability::Mutable)
+        );
         apply(&first, &mut cands);
         let second = plan(&cands, &opts, &params);
         assert_eq!(count(&second).changes, 0);
@@ -785,18 +806,35 @@ mod tests {
                     reason: "pipeline re-pushes 40 tags".into(),
                 },
             ),
-            Candidate::new(repo("sandbox-x", TagMutability::Mutable), Recommendation::Immutable),
+            Candidate::new(
+                repo("sandbox-x", TagMutability::Mutable),
+                Recommendation::Immutable,
+            ),
             Candidate::new(
                 repo("tagged", TagMutability::Mutable).with_tag("immutag:exempt", "yes"),
                 Recommendation::Immutable,
             ),
-            Candidate::new(repo("other", TagMutability::Mutable), Recommendation::Immutable),
-            Candidate::new(repo("team-a-api", TagMutability::Immutable), Recommendation::Keep),
-            Candidate::new(repo("team-a-web", TagMutability::Mutable), Recommendation::Immutable),
+            Candidate::new(
+                repo("other", TagMutability::Mutable),
+                Recommendation::Immutable,
+            ),
+            Candidate::new(
+                repo("team-a-api", TagMutability::Immutable),
+                Recommendation::Keep,
+            ),
+            Candidate::new(
+                repo("team-a-web", TagMutability::Mutable),
+                Recommendation::Immutable,
+            ),
         ];
         let opts = PlanOptions {
             mode: Mode::Plan,
-            repositories: vec!["team-a-*".into(), "legacy".into(), "sandbox-*".into(), "tagged".into()],
+            repositories: vec![
+                "team-a-*".into(),
+                "legacy".into(),
+                "sandbox-*".into(),
+                "tagged".into(),
+            ],
         };
         let items = plan(&cands, &opts, &params);
         let ids: Vec<&str> = items
@@ -808,7 +846,14 @@ mod tests {
             .collect();
         assert_eq!(
             ids,
-            ["review", "exempt", "exempt", "filtered-out", "compliant", "change"]
+            [
+                "review",
+                "exempt",
+                "exempt",
+                "filtered-out",
+                "compliant",
+                "change"
+            ]
         );
         let Decision::Skip { reason } = &items[0].decision else {
             panic!("expected a skip")
@@ -840,8 +885,14 @@ mod tests {
             repositories: vec![],
         };
         let items = plan(&cands, &opts, &RuleParameters::default());
-        assert_eq!(items[0].change().map(|c| c.2.clone()), Some(Setting::immutable()));
-        assert_eq!(items[1].change().map(|c| c.2.clone()), Some(Setting::immutable()));
+        assert_eq!(
+            items[0].change().map(|c| c.2.clone()),
+            Some(Setting::immutable())
+        );
+        assert_eq!(
+            items[1].change().map(|c| c.2.clone()),
+            Some(Setting::immutable())
+        );
         assert!(matches!(
             items[2].decision,
             Decision::Skip {
@@ -854,11 +905,17 @@ mod tests {
     fn filters_compare_as_sets_and_invalid_targets_are_refused() {
         let a = Setting::new(
             TagMutability::ImmutableWithExclusion,
-            vec![ExclusionFilter::wildcard("x"), ExclusionFilter::wildcard("y")],
+            vec![
+                ExclusionFilter::wildcard("x"),
+                ExclusionFilter::wildcard("y"),
+            ],
         );
         let b = Setting::new(
             TagMutability::ImmutableWithExclusion,
-            vec![ExclusionFilter::wildcard("y"), ExclusionFilter::wildcard("x")],
+            vec![
+                ExclusionFilter::wildcard("y"),
+                ExclusionFilter::wildcard("x"),
+            ],
         );
         assert!(a.same_as(&b));
         assert!(!a.same_as(&Setting::immutable()));
@@ -918,12 +975,24 @@ mod tests {
             rec(6, "a", Phase::Verified, m.clone(), i.clone()),
         ];
         let s = summarize(&records);
-        let outcomes: Vec<(&str, Outcome)> = s.iter().map(|e| (e.key.repository.as_str(), e.outcome)).collect();
+        let outcomes: Vec<(&str, Outcome)> = s
+            .iter()
+            .map(|e| (e.key.repository.as_str(), e.outcome))
+            .collect();
         assert_eq!(
             outcomes,
-            [("a", Outcome::Verified), ("b", Outcome::Unknown), ("c", Outcome::Failed)]
+            [
+                ("a", Outcome::Verified),
+                ("b", Outcome::Unknown),
+                ("c", Outcome::Failed)
+            ]
         );
-        assert!(s[2].error.as_deref().unwrap_or("").contains("RepositoryNotFound"));
+        assert!(
+            s[2].error
+                .as_deref()
+                .unwrap_or("")
+                .contains("RepositoryNotFound")
+        );
     }
 
     #[test]
@@ -952,17 +1021,25 @@ mod tests {
         current.insert(k("unknown-not-done"), m.clone());
         current.insert(
             k("changed-since"),
-            Setting::new(TagMutability::ImmutableWithExclusion, vec![ExclusionFilter::wildcard("latest")]),
+            Setting::new(
+                TagMutability::ImmutableWithExclusion,
+                vec![ExclusionFilter::wildcard("latest")],
+            ),
         );
         let items = plan_rollback(&entries, &current);
         let restores: Vec<(&str, Setting)> = items
             .iter()
             .filter_map(|it| match &it.decision {
-                RollbackDecision::Restore { to, .. } => Some((it.entry.key.repository.as_str(), to.clone())),
+                RollbackDecision::Restore { to, .. } => {
+                    Some((it.entry.key.repository.as_str(), to.clone()))
+                }
                 RollbackDecision::Skip { .. } => None,
             })
             .collect();
-        assert_eq!(restores, [("applied", m.clone()), ("unknown-done", mx.clone())]);
+        assert_eq!(
+            restores,
+            [("applied", m.clone()), ("unknown-done", mx.clone())]
+        );
         let skip_reason = |n: &str| {
             items
                 .iter()
@@ -980,7 +1057,13 @@ mod tests {
 
     #[test]
     fn journal_record_round_trips_as_one_json_line() {
-        let mut r = rec(1, "a", Phase::Failed, Setting::new(TagMutability::Mutable, vec![]), Setting::immutable());
+        let mut r = rec(
+            1,
+            "a",
+            Phase::Failed,
+            Setting::new(TagMutability::Mutable, vec![]),
+            Setting::immutable(),
+        );
         r.error_code = Some("AccessDeniedException".into());
         r.outcome_known = Some(true);
         let line = serde_json::to_string(&r).unwrap();
