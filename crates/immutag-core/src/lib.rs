@@ -22,6 +22,7 @@ pub mod evaluate;
 pub mod input;
 pub mod model;
 pub mod params;
+pub mod plan;
 pub mod remediation;
 pub mod wildcard;
 

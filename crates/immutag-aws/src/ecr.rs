@@ -1,0 +1,248 @@
+//! Amazon ECR reads: the repository inventory of one account and region, repository tags,
+//! and the images of one repository.
+//!
+//! The inventory makes the fewest calls the API allows: `DescribeRepositories` with
+//! `maxResults=1000`, following `nextToken`, so `ceil(N / 1000)` calls (at least one) per
+//! account and region, and nothing per repository.
+
+use aws_sdk_ecr::Client;
+use aws_sdk_ecr::types::{ImageDetail, Repository as ApiRepository};
+use futures::{StreamExt, TryStreamExt};
+use immutag_core::plan::ImageRecord;
+use immutag_core::{ExclusionFilter, FilterType, InputKind, Repository, TagMutability};
+
+use crate::error::AwsError;
+
+/// `maxResults` of DescribeRepositories and DescribeImages: the API maximum.
+pub const PAGE_SIZE: i32 = 1000;
+
+/// Upper bound on pages read from one paginated call (10 million items): a guard against a
+/// service that never stops returning `nextToken`.
+pub const MAX_PAGES: usize = 10_000;
+
+/// Maps one DescribeRepositories item to the normalized model ([`InputKind::Live`]).
+///
+/// `account_id` and `region` label the repository; the item's own `registryId` wins over
+/// `account_id` when present. A missing `imageTagMutability` is kept as absent (the evaluator
+/// then applies the AWS default, MUTABLE).
+pub fn repository_from_api(api: &ApiRepository, account_id: &str, region: &str) -> Repository {
+    let name = api.repository_name().unwrap_or_default();
+    let mut repo = Repository::new(name, InputKind::Live);
+    repo.account_id = Some(api.registry_id().unwrap_or(account_id).to_owned());
+    repo.region = Some(region.to_owned());
+    repo.arn = api.repository_arn().map(str::to_owned);
+    if let Some(m) = api.image_tag_mutability() {
+        repo = repo.with_mutability(TagMutability::parse(m.as_str()));
+    }
+    let filters: Vec<ExclusionFilter> = api
+        .image_tag_mutability_exclusion_filters()
+        .iter()
+        .map(|f| ExclusionFilter {
+            filter_type: FilterType::parse(f.filter_type().as_str()),
+            filter: f.filter().to_owned(),
+        })
+        .collect();
+    repo.with_filters(filters)
+}
+
+/// Every repository of the account and region `client` is configured for.
+///
+/// `account_id` and `region` label the results (see [`repository_from_api`]).
+pub async fn inventory(
+    client: &Client,
+    account_id: &str,
+    region: &str,
+) -> Result<Vec<Repository>, AwsError> {
+    const OP: &str = "ecr:DescribeRepositories";
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0usize;
+    loop {
+        let resp = client
+            .describe_repositories()
+            .max_results(PAGE_SIZE)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| AwsError::api(OP, e))?;
+        pages += 1;
+        out.extend(
+            resp.repositories()
+                .iter()
+                .map(|r| repository_from_api(r, account_id, region)),
+        );
+        token = next_token(OP, token.as_deref(), resp.next_token(), pages)?;
+        if token.is_none() {
+            break;
+        }
+    }
+    tracing::debug!(account_id, region, repositories = out.len(), pages, "inventory read");
+    Ok(out)
+}
+
+/// Decides whether to read another page: `None` when done, an error when the service repeats
+/// the token or the page count passes [`MAX_PAGES`].
+fn next_token(
+    operation: &'static str,
+    previous: Option<&str>,
+    next: Option<&str>,
+    pages: usize,
+) -> Result<Option<String>, AwsError> {
+    match next {
+        None | Some("") => Ok(None),
+        Some(t) if Some(t) == previous || pages >= MAX_PAGES => {
+            Err(AwsError::Pagination { operation, pages })
+        }
+        Some(t) => Ok(Some(t.to_owned())),
+    }
+}
+
+/// Fills `repo.tags` with `ecr:ListTagsForResource` (needed only when rule parameters name an
+/// `ExemptionTagKey`: one call per repository). Repositories without an ARN are left alone.
+pub async fn fill_tags(client: &Client, repo: &mut Repository) -> Result<(), AwsError> {
+    let Some(arn) = repo.arn.clone() else {
+        return Ok(());
+    };
+    let resp = client
+        .list_tags_for_resource()
+        .resource_arn(arn)
+        .send()
+        .await
+        .map_err(|e| AwsError::api("ecr:ListTagsForResource", e))?;
+    for tag in resp.tags() {
+        repo.tags
+            .insert(tag.key().to_owned(), tag.value().to_owned());
+    }
+    Ok(())
+}
+
+/// [`fill_tags`] for many repositories, `concurrency` at a time.
+pub async fn fill_tags_all(
+    client: &Client,
+    repos: Vec<Repository>,
+    concurrency: usize,
+) -> Result<Vec<Repository>, AwsError> {
+    futures::stream::iter(repos.into_iter().map(|mut repo| async move {
+        fill_tags(client, &mut repo).await?;
+        Ok::<_, AwsError>(repo)
+    }))
+    .buffered(concurrency.max(1))
+    .try_collect()
+    .await
+}
+
+/// Maps one DescribeImages item.
+pub fn image_from_api(detail: &ImageDetail) -> ImageRecord {
+    ImageRecord {
+        digest: detail.image_digest().unwrap_or_default().to_owned(),
+        tags: detail.image_tags().to_vec(),
+        pushed_at: detail.image_pushed_at().map(|t| t.secs()),
+        last_pulled_at: detail.last_recorded_pull_time().map(|t| t.secs()),
+        media_type: detail
+            .image_manifest_media_type()
+            .or(detail.artifact_media_type())
+            .map(str::to_owned),
+        subject_digest: detail.subject_manifest_digest().map(str::to_owned),
+    }
+}
+
+/// Every image of a repository (`ecr:DescribeImages`, `maxResults=1000`, following
+/// `nextToken`): tags, push time, last recorded pull.
+pub async fn images(
+    client: &Client,
+    registry_id: Option<&str>,
+    repository_name: &str,
+) -> Result<Vec<ImageRecord>, AwsError> {
+    const OP: &str = "ecr:DescribeImages";
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0usize;
+    loop {
+        let resp = client
+            .describe_images()
+            .set_registry_id(registry_id.map(str::to_owned))
+            .repository_name(repository_name)
+            .max_results(PAGE_SIZE)
+            .set_next_token(token.clone())
+            .send()
+            .await
+            .map_err(|e| AwsError::api(OP, e))?;
+        pages += 1;
+        out.extend(resp.image_details().iter().map(image_from_api));
+        token = next_token(OP, token.as_deref(), resp.next_token(), pages)?;
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_ecr::types::{
+        ImageTagMutability, ImageTagMutabilityExclusionFilter,
+        ImageTagMutabilityExclusionFilterType,
+    };
+    use immutag_core::MutabilitySetting;
+
+    #[test]
+    fn maps_repository_items() {
+        let api = ApiRepository::builder()
+            .repository_name("web")
+            .registry_id("111122223333")
+            .repository_arn("arn:aws:ecr:eu-west-1:111122223333:repository/web")
+            .image_tag_mutability(ImageTagMutability::ImmutableWithExclusion)
+            .image_tag_mutability_exclusion_filters(
+                ImageTagMutabilityExclusionFilter::builder()
+                    .filter_type(ImageTagMutabilityExclusionFilterType::Wildcard)
+                    .filter("latest")
+                    .build()
+                    .unwrap(),
+            )
+            .build();
+        let repo = repository_from_api(&api, "999999999999", "eu-west-1");
+        assert_eq!(repo.name.as_deref(), Some("web"));
+        assert_eq!(repo.account_id.as_deref(), Some("111122223333"));
+        assert_eq!(repo.region.as_deref(), Some("eu-west-1"));
+        assert_eq!(repo.source.kind, InputKind::Live);
+        assert_eq!(
+            repo.tag_mutability,
+            MutabilitySetting::set(TagMutability::ImmutableWithExclusion)
+        );
+        assert_eq!(
+            repo.exclusion_filters.filters(),
+            &[ExclusionFilter::wildcard("latest")]
+        );
+    }
+
+    #[test]
+    fn missing_fields_fall_back() {
+        let api = ApiRepository::builder().repository_name("x").build();
+        let repo = repository_from_api(&api, "999999999999", "us-east-1");
+        assert_eq!(repo.account_id.as_deref(), Some("999999999999"));
+        assert_eq!(repo.tag_mutability, MutabilitySetting::Absent);
+        let api = ApiRepository::builder()
+            .repository_name("y")
+            .image_tag_mutability(ImageTagMutability::from("SOMETIMES"))
+            .build();
+        let repo = repository_from_api(&api, "999999999999", "us-east-1");
+        assert_eq!(
+            repo.tag_mutability,
+            MutabilitySetting::set(TagMutability::Unknown("SOMETIMES".into()))
+        );
+    }
+
+    #[test]
+    fn pagination_guard() {
+        const OP: &str = "x";
+        assert_eq!(next_token(OP, None, None, 1).unwrap(), None);
+        assert_eq!(next_token(OP, None, Some(""), 1).unwrap(), None);
+        assert_eq!(
+            next_token(OP, None, Some("a"), 1).unwrap().as_deref(),
+            Some("a")
+        );
+        assert!(next_token(OP, Some("a"), Some("a"), 2).is_err());
+        assert!(next_token(OP, Some("a"), Some("b"), MAX_PAGES).is_err());
+    }
+}

@@ -1,0 +1,174 @@
+//! AWS configuration and credentials, built from `aws-config` only.
+//!
+//! * The standard credential chain (environment, `AWS_PROFILE` / `--profile`, SSO, web identity,
+//!   container and instance roles, `credential_process`); nothing reads credentials by hand.
+//! * `AWS_ENDPOINT_URL` (and the per-service `AWS_ENDPOINT_URL_ECR`, ...) is honoured by
+//!   `aws-config`; [`SessionOptions::endpoint_url`] overrides it (tests point it at moto).
+//! * The SDK retries with the **adaptive** retry mode (client-side rate limiting on top of the
+//!   standard exponential backoff), [`DEFAULT_MAX_ATTEMPTS`] attempts per call.
+//! * Other accounts are reached by assuming `arn:PARTITION:iam::ACCOUNT:role/ROLE` through STS
+//!   with a caching credentials provider ([`assume_role`]); the caller's own account is used
+//!   directly.
+
+use aws_config::BehaviorVersion;
+use aws_config::retry::RetryConfig;
+use aws_config::sts::AssumeRoleProvider;
+use aws_types::SdkConfig;
+use aws_types::region::Region;
+
+use crate::error::{AwsError, check_account_id, check_role_name};
+
+/// The role assumed in member accounts unless `--role-name` says otherwise: the role AWS
+/// Organizations creates in every account it creates (accounts invited into an organization
+/// need it created by hand, or another role named).
+pub const DEFAULT_ROLE_NAME: &str = "OrganizationAccountAccessRole";
+
+/// Attempts per API call (first try included) under the adaptive retry mode.
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+
+/// The STS session name immutag uses when it assumes a role (visible in CloudTrail).
+pub const SESSION_NAME: &str = "immutag";
+
+/// How to build the base configuration. Everything left `None` comes from the standard
+/// `aws-config` chain (environment, profile files, instance metadata).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionOptions {
+    /// A named profile (`--profile`); `AWS_PROFILE` otherwise.
+    pub profile: Option<String>,
+    /// A region override; `AWS_REGION` / the profile's region otherwise.
+    pub region: Option<String>,
+    /// An endpoint override for every service; `AWS_ENDPOINT_URL` otherwise.
+    pub endpoint_url: Option<String>,
+    /// Attempts per call; [`DEFAULT_MAX_ATTEMPTS`] when `None`.
+    pub max_attempts: Option<u32>,
+}
+
+/// The retry configuration immutag uses: adaptive mode, `max_attempts` attempts.
+pub fn retry_config(max_attempts: u32) -> RetryConfig {
+    RetryConfig::adaptive().with_max_attempts(max_attempts.max(1))
+}
+
+/// Loads the base configuration from the standard chain, with the overrides in `opts`.
+pub async fn load(opts: &SessionOptions) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).retry_config(retry_config(
+        opts.max_attempts.unwrap_or(DEFAULT_MAX_ATTEMPTS),
+    ));
+    if let Some(profile) = &opts.profile {
+        loader = loader.profile_name(profile);
+    }
+    if let Some(region) = &opts.region {
+        loader = loader.region(Region::new(region.clone()));
+    }
+    if let Some(url) = &opts.endpoint_url {
+        loader = loader.endpoint_url(url);
+    }
+    loader.load().await
+}
+
+/// The same configuration in another region.
+pub fn with_region(config: &SdkConfig, region: &str) -> SdkConfig {
+    config
+        .clone()
+        .into_builder()
+        .region(Region::new(region.to_owned()))
+        .build()
+}
+
+/// Who the base credentials belong to (`sts:GetCallerIdentity`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Identity {
+    /// The 12-digit account id.
+    pub account_id: String,
+    /// The caller's ARN.
+    pub arn: String,
+    /// The partition (`aws`, `aws-us-gov`, `aws-cn`), taken from the ARN.
+    pub partition: String,
+}
+
+/// Calls `sts:GetCallerIdentity` with `config`.
+pub async fn caller_identity(config: &SdkConfig) -> Result<Identity, AwsError> {
+    let sts = aws_sdk_sts::Client::new(config);
+    let out = sts
+        .get_caller_identity()
+        .send()
+        .await
+        .map_err(|e| AwsError::api("sts:GetCallerIdentity", e))?;
+    let account_id = out
+        .account()
+        .ok_or(AwsError::MissingField {
+            operation: "sts:GetCallerIdentity",
+            field: "Account",
+        })?
+        .to_owned();
+    let arn = out.arn().unwrap_or_default().to_owned();
+    let partition = partition_of(&arn).unwrap_or("aws").to_owned();
+    Ok(Identity {
+        account_id,
+        arn,
+        partition,
+    })
+}
+
+/// The partition of an ARN (`arn:PARTITION:...`).
+pub fn partition_of(arn: &str) -> Option<&str> {
+    let mut parts = arn.split(':');
+    match (parts.next(), parts.next()) {
+        (Some("arn"), Some(p)) if !p.is_empty() => Some(p),
+        _ => None,
+    }
+}
+
+/// `arn:PARTITION:iam::ACCOUNT:role/ROLE`, after checking the account id and role name.
+pub fn role_arn(partition: &str, account_id: &str, role_name: &str) -> Result<String, AwsError> {
+    check_account_id(account_id)?;
+    check_role_name(role_name)?;
+    Ok(format!("arn:{partition}:iam::{account_id}:role/{role_name}"))
+}
+
+/// A configuration whose credentials come from assuming `role_arn` with the credentials of
+/// `base` (a caching provider: STS is called once, then again before the credentials expire).
+/// The assumed credentials are fetched lazily, so a refused AssumeRole surfaces as the error
+/// of the first call made with the returned configuration.
+pub async fn assume_role(base: &SdkConfig, role_arn: &str) -> SdkConfig {
+    let provider = AssumeRoleProvider::builder(role_arn)
+        .session_name(SESSION_NAME)
+        .configure(base)
+        .build()
+        .await;
+    base.clone()
+        .into_builder()
+        .credentials_provider(aws_sdk_ecr::config::SharedCredentialsProvider::new(provider))
+        .build()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn builds_role_arns() {
+        assert_eq!(
+            role_arn("aws", "111122223333", DEFAULT_ROLE_NAME).unwrap(),
+            "arn:aws:iam::111122223333:role/OrganizationAccountAccessRole"
+        );
+        assert!(role_arn("aws", "1111", "r").is_err());
+        assert!(role_arn("aws", "111122223333", "bad/name").is_err());
+    }
+
+    #[test]
+    fn reads_partitions() {
+        assert_eq!(
+            partition_of("arn:aws-us-gov:sts::111122223333:assumed-role/x/y"),
+            Some("aws-us-gov")
+        );
+        assert_eq!(partition_of("not-an-arn"), None);
+    }
+
+    #[test]
+    fn retry_is_adaptive() {
+        let r = retry_config(4);
+        assert_eq!(r.mode(), aws_config::retry::RetryMode::Adaptive);
+        assert_eq!(r.max_attempts(), 4);
+        assert_eq!(retry_config(0).max_attempts(), 1);
+    }
+}

@@ -1,0 +1,227 @@
+//! Test support (feature `test-util`): a moto server on 127.0.0.1 for the tests of this and
+//! other crates.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), String> {
+//! let moto = immutag_aws::testing::MotoServer::start()?;
+//! let config = moto.sdk_config("eu-west-1").await;
+//! let ecr = aws_sdk_ecr::Client::new(&config);
+//! # let _ = ecr; Ok(()) }
+//! ```
+//!
+//! The server binary is `$IMMUTAG_MOTO_SERVER`, else `.venv/bin/moto_server` at the workspace
+//! root (installed by `scripts/setup.sh`). When neither exists, [`MotoServer::start`] fails with
+//! a message saying so: tests must fail, never skip silently.
+
+use std::io::Read;
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use aws_types::SdkConfig;
+
+/// The account moto uses for requests signed with plain test credentials.
+pub const MOTO_DEFAULT_ACCOUNT: &str = "123456789012";
+
+/// How long to wait for the server to answer.
+const READY_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// A running moto server, killed when dropped.
+#[derive(Debug)]
+pub struct MotoServer {
+    child: Child,
+    port: u16,
+    log: PathBuf,
+}
+
+/// Where the moto server binary is expected.
+pub fn moto_binary() -> PathBuf {
+    match std::env::var_os("IMMUTAG_MOTO_SERVER") {
+        Some(p) if !p.is_empty() => PathBuf::from(p),
+        _ => workspace_root().join(".venv/bin/moto_server"),
+    }
+}
+
+/// The workspace root (two levels above this crate's manifest).
+pub fn workspace_root() -> PathBuf {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    manifest
+        .parent()
+        .and_then(|p| p.parent())
+        .map(PathBuf::from)
+        .unwrap_or(manifest)
+}
+
+fn free_port() -> Result<u16, String> {
+    let listener = TcpListener::bind("127.0.0.1:0")
+        .map_err(|e| format!("cannot bind a port on 127.0.0.1: {e}"))?;
+    listener
+        .local_addr()
+        .map(|a| a.port())
+        .map_err(|e| format!("cannot read the bound port: {e}"))
+}
+
+impl MotoServer {
+    /// Starts `moto_server -H 127.0.0.1 -p PORT` on a free port and waits until it answers.
+    pub fn start() -> Result<Self, String> {
+        let bin = moto_binary();
+        if !bin.exists() {
+            return Err(format!(
+                "moto server not found at {}: run `bash scripts/setup.sh` (it installs moto[server] into .venv), or set IMMUTAG_MOTO_SERVER to a moto_server binary",
+                bin.display()
+            ));
+        }
+        let mut last_err = String::new();
+        for _ in 0..3 {
+            match Self::try_start(&bin) {
+                Ok(server) => return Ok(server),
+                Err(e) => last_err = e,
+            }
+        }
+        Err(last_err)
+    }
+
+    fn try_start(bin: &PathBuf) -> Result<Self, String> {
+        let port = free_port()?;
+        let log = std::env::temp_dir().join(format!(
+            "immutag-moto-{}-{port}.log",
+            std::process::id()
+        ));
+        let log_file = std::fs::File::create(&log)
+            .map_err(|e| format!("cannot create {}: {e}", log.display()))?;
+        let log_err = log_file
+            .try_clone()
+            .map_err(|e| format!("cannot clone log handle: {e}"))?;
+        let child = Command::new(bin)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdin(Stdio::null())
+            .stdout(log_file)
+            .stderr(log_err)
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+        let mut server = Self { child, port, log };
+        server.wait_ready()?;
+        Ok(server)
+    }
+
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let addr = SocketAddr::from(([127, 0, 0, 1], self.port));
+        let deadline = Instant::now() + READY_TIMEOUT;
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!(
+                    "moto server exited ({status}) before answering; its log:\n{}",
+                    self.log_text()
+                ));
+            }
+            if TcpStream::connect_timeout(&addr, Duration::from_millis(200)).is_ok()
+                && self.http_get("/moto-api/").is_some()
+            {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                return Err(format!(
+                    "moto server did not answer on {addr} within {READY_TIMEOUT:?}; its log:\n{}",
+                    self.log_text()
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn http_get(&self, path: &str) -> Option<String> {
+        use std::io::Write;
+        let mut s = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(10))).ok()?;
+        write!(
+            s,
+            "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nConnection: close\r\n\r\n",
+            self.port
+        )
+        .ok()?;
+        let mut out = String::new();
+        s.read_to_string(&mut out).ok()?;
+        out.starts_with("HTTP/1").then_some(out)
+    }
+
+    fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// The port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:PORT`.
+    pub fn endpoint_url(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+
+    /// The server's request log so far (one line per request, werkzeug format).
+    pub fn request_log(&self) -> String {
+        self.log_text()
+    }
+
+    /// A configuration that talks to this server in `region` with static test credentials
+    /// (moto account [`MOTO_DEFAULT_ACCOUNT`]) and immutag's retry settings.
+    pub async fn sdk_config(&self, region: &str) -> SdkConfig {
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_types::region::Region::new(region.to_owned()))
+            .endpoint_url(self.endpoint_url())
+            .credentials_provider(aws_sdk_ecr::config::Credentials::new(
+                "AKIAIOSFODNN7EXAMPLE",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+                None,
+                None,
+                "immutag-test",
+            ))
+            .retry_config(crate::session::retry_config(crate::session::DEFAULT_MAX_ATTEMPTS))
+            .load()
+            .await
+    }
+
+    /// A configuration for `account_id` in `region`: the default one with credentials from
+    /// assuming `role/ROLE_NAME` in that account (moto keeps each account's state apart and
+    /// attributes assumed-role credentials to the role's account).
+    pub async fn sdk_config_for_account(
+        &self,
+        account_id: &str,
+        region: &str,
+        role_name: &str,
+    ) -> Result<SdkConfig, String> {
+        let base = self.sdk_config(region).await;
+        if account_id == MOTO_DEFAULT_ACCOUNT {
+            return Ok(base);
+        }
+        let arn = crate::session::role_arn("aws", account_id, role_name)
+            .map_err(|e| e.to_string())?;
+        Ok(crate::session::assume_role(&base, &arn).await)
+    }
+
+    /// Environment variables that point an `immutag` process (or the AWS CLI) at this server.
+    pub fn env(&self, region: &str) -> Vec<(&'static str, String)> {
+        vec![
+            ("AWS_ENDPOINT_URL", self.endpoint_url()),
+            ("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE".to_owned()),
+            (
+                "AWS_SECRET_ACCESS_KEY",
+                "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY".to_owned(),
+            ),
+            ("AWS_REGION", region.to_owned()),
+            ("AWS_DEFAULT_REGION", region.to_owned()),
+            ("AWS_EC2_METADATA_DISABLED", "true".to_owned()),
+            ("AWS_CONFIG_FILE", "/dev/null".to_owned()),
+            ("AWS_SHARED_CREDENTIALS_FILE", "/dev/null".to_owned()),
+        ]
+    }
+}
+
+impl Drop for MotoServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_file(&self.log);
+    }
+}

@@ -1,0 +1,255 @@
+//! immutag-aws against a moto server on 127.0.0.1 (started by the test; `scripts/setup.sh`
+//! installs it): several accounts (reached through STS AssumeRole, as in production) and
+//! regions, 2,500 repositories in all four modes, images with re-used tags.
+
+use std::collections::BTreeMap;
+
+use aws_sdk_ecr::types::{
+    ImageTagMutability, ImageTagMutabilityExclusionFilter, ImageTagMutabilityExclusionFilterType,
+};
+use aws_types::SdkConfig;
+use futures::StreamExt;
+use immutag_aws::fanout::{AccountSelection, FanOutOptions, NoProgress, RegionSelection};
+use immutag_aws::testing::{MOTO_DEFAULT_ACCOUNT, MotoServer};
+use immutag_core::plan::Recommendation;
+use immutag_core::{InputKind, MutabilitySetting, RuleParameters, TagMutability};
+
+const ROLE: &str = "immutag-test-role";
+const OTHER_A: &str = "111111111111";
+const OTHER_B: &str = "222222222222";
+
+fn moto() -> MotoServer {
+    match MotoServer::start() {
+        Ok(m) => m,
+        Err(e) => panic!("{e}"),
+    }
+}
+
+const MODES: [ImageTagMutability; 4] = [
+    ImageTagMutability::Mutable,
+    ImageTagMutability::Immutable,
+    ImageTagMutability::ImmutableWithExclusion,
+    ImageTagMutability::MutableWithExclusion,
+];
+
+fn filter(text: &str) -> ImageTagMutabilityExclusionFilter {
+    ImageTagMutabilityExclusionFilter::builder()
+        .filter_type(ImageTagMutabilityExclusionFilterType::Wildcard)
+        .filter(text)
+        .build()
+        .unwrap()
+}
+
+/// Creates `n` repositories, mode `i % 4`, 16 requests at a time.
+async fn seed(config: &SdkConfig, prefix: &str, n: usize) {
+    let client = aws_sdk_ecr::Client::new(config);
+    let client = &client;
+    futures::stream::iter((0..n).map(|i| async move {
+        let mode = MODES[i % 4].clone();
+        let mut req = client
+            .create_repository()
+            .repository_name(format!("{prefix}/repo-{i:05}"))
+            .image_tag_mutability(mode.clone());
+        if matches!(
+            mode,
+            ImageTagMutability::ImmutableWithExclusion | ImageTagMutability::MutableWithExclusion
+        ) {
+            // moto matches filters as regular expressions: keep them literal.
+            req = req.image_tag_mutability_exclusion_filters(filter("latest"));
+        }
+        req.send().await.unwrap();
+    }))
+    .buffer_unordered(16)
+    .collect::<Vec<()>>()
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn inventory_of_2500_repositories_across_accounts_and_regions() {
+    let moto = moto();
+    // (account, region, repositories): 2,500 in all.
+    let layout: [(&str, &str, usize); 5] = [
+        (MOTO_DEFAULT_ACCOUNT, "eu-west-1", 1100),
+        (MOTO_DEFAULT_ACCOUNT, "us-east-1", 400),
+        (OTHER_A, "eu-west-1", 500),
+        (OTHER_A, "us-east-1", 300),
+        (OTHER_B, "us-east-1", 200),
+    ];
+    for (account, region, n) in layout {
+        let config = moto
+            .sdk_config_for_account(account, region, ROLE)
+            .await
+            .unwrap();
+        seed(&config, &format!("team-{account}"), n).await;
+    }
+
+    let base = moto.sdk_config("eu-west-1").await;
+    let opts = FanOutOptions {
+        accounts: AccountSelection::Listed(vec![
+            OTHER_B.to_owned(),
+            MOTO_DEFAULT_ACCOUNT.to_owned(),
+            OTHER_A.to_owned(),
+        ]),
+        regions: RegionSelection::Listed(vec!["us-east-1".to_owned(), "eu-west-1".to_owned()]),
+        role_name: ROLE.to_owned(),
+        concurrency: 4,
+    };
+    let out = immutag_aws::fanout::inventory(&base, &opts, false, &NoProgress)
+        .await
+        .unwrap();
+    assert!(out.failures.is_empty(), "{:?}", out.failures);
+    assert_eq!(out.targets.len(), 6);
+    assert_eq!(out.items.len(), 2500);
+
+    let mut per_target: BTreeMap<(String, String), usize> = BTreeMap::new();
+    let mut per_mode: BTreeMap<String, usize> = BTreeMap::new();
+    for r in &out.items {
+        let account = r.account_id.clone().unwrap();
+        let region = r.region.clone().unwrap();
+        *per_target.entry((account.clone(), region.clone())).or_default() += 1;
+        let MutabilitySetting::Set { value } = &r.tag_mutability else {
+            panic!("no mutability on {}", r.label())
+        };
+        *per_mode.entry(value.as_str().to_owned()).or_default() += 1;
+        assert_eq!(r.source.kind, InputKind::Live);
+        let name = r.name.as_deref().unwrap();
+        assert!(name.starts_with(&format!("team-{account}/")), "{name} in {account}");
+        assert_eq!(
+            r.arn.as_deref().unwrap(),
+            format!("arn:aws:ecr:{region}:{account}:repository/{name}")
+        );
+        if value.takes_filters() {
+            assert_eq!(r.exclusion_filters.filters()[0].filter, "latest");
+        } else {
+            assert!(r.exclusion_filters.filters().is_empty());
+        }
+    }
+    for (account, region, n) in layout {
+        assert_eq!(
+            per_target.get(&(account.to_owned(), region.to_owned())),
+            Some(&n),
+            "{account}/{region}"
+        );
+    }
+    // OTHER_B has nothing in eu-west-1: read, empty, not a failure.
+    assert!(!per_target.contains_key(&(OTHER_B.to_owned(), "eu-west-1".to_owned())));
+    assert_eq!(per_mode.get("MUTABLE"), Some(&625));
+    assert_eq!(per_mode.get("IMMUTABLE"), Some(&625));
+    assert_eq!(per_mode.get("IMMUTABLE_WITH_EXCLUSION"), Some(&625));
+    assert_eq!(per_mode.get("MUTABLE_WITH_EXCLUSION"), Some(&625));
+
+    // Evaluation of the inventory: only IMMUTABLE passes by default.
+    let evals = immutag_core::evaluate_all(&out.items, &RuleParameters::default());
+    let open = evals
+        .iter()
+        .filter(|e| e.compliance == immutag_core::Compliance::NonCompliant)
+        .count();
+    assert_eq!(open, 1875);
+}
+
+fn manifest(n: u32) -> String {
+    format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":7023,"digest":"sha256:{n:064x}"}},"layers":[{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":32654,"digest":"sha256:{:064x}"}}]}}"#,
+        n + 1000
+    )
+}
+
+async fn push(client: &aws_sdk_ecr::Client, repo: &str, n: u32, tag: &str) {
+    client
+        .put_image()
+        .repository_name(repo)
+        .image_manifest(manifest(n))
+        .image_tag(tag)
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn plan_reads_images_and_recommends() {
+    let moto = moto();
+    let config = moto
+        .sdk_config_for_account(OTHER_A, "eu-west-1", ROLE)
+        .await
+        .unwrap();
+    let ecr = aws_sdk_ecr::Client::new(&config);
+    for (name, mode) in [
+        ("web", ImageTagMutability::Mutable),
+        ("api", ImageTagMutability::Mutable),
+        ("busy", ImageTagMutability::MutableWithExclusion),
+        ("done", ImageTagMutability::Immutable),
+    ] {
+        let mut req = ecr
+            .create_repository()
+            .repository_name(name)
+            .image_tag_mutability(mode.clone());
+        if mode == ImageTagMutability::MutableWithExclusion {
+            req = req.image_tag_mutability_exclusion_filters(filter("v1"));
+        }
+        req.send().await.unwrap();
+    }
+    // web: `latest` re-pushed twice (two manifests left untagged), a branch tag, versions.
+    push(&ecr, "web", 1, "v1.0.0").await;
+    push(&ecr, "web", 1, "latest").await; // re-tag of the same manifest
+    push(&ecr, "web", 2, "latest").await; // latest moves: manifest 1 keeps v1.0.0
+    push(&ecr, "web", 3, "latest").await; // latest moves: manifest 2 is left untagged
+    push(&ecr, "web", 4, "feature-login").await;
+    push(&ecr, "web", 5, "feature-login").await; // manifest 4 is left untagged
+    // api: versions only.
+    push(&ecr, "api", 10, "v2.0.0").await;
+    push(&ecr, "api", 11, "v2.0.1").await;
+    // busy: seven floating tags.
+    for (i, t) in ["latest", "dev", "staging", "main", "nightly", "edge", "qa"]
+        .iter()
+        .enumerate()
+    {
+        push(&ecr, "busy", 20 + i as u32, t).await;
+    }
+    push(&ecr, "done", 30, "v1").await;
+
+    let base = moto.sdk_config("eu-west-1").await;
+    let opts = FanOutOptions {
+        accounts: AccountSelection::Listed(vec![OTHER_A.to_owned()]),
+        regions: RegionSelection::Listed(vec!["eu-west-1".to_owned()]),
+        role_name: ROLE.to_owned(),
+        concurrency: 4,
+    };
+    let doc = immutag_aws::plan::plan(&base, &opts, &RuleParameters::default(), &NoProgress)
+        .await
+        .unwrap();
+    assert!(doc.failures.is_empty(), "{:?}", doc.failures);
+    let names: Vec<&str> = doc.repositories.iter().map(|p| p.name.as_str()).collect();
+    assert_eq!(names, vec!["api", "busy", "web"], "IMMUTABLE `done` is not planned");
+
+    let api = &doc.repositories[0];
+    assert_eq!(api.recommendation, Recommendation::Immutable);
+    assert_eq!(api.evidence.images, 2);
+    assert_eq!(api.account_id.as_deref(), Some(OTHER_A));
+
+    let busy = &doc.repositories[1];
+    assert_eq!(busy.recommendation, Recommendation::Review);
+    assert_eq!(busy.current_mutability, TagMutability::MutableWithExclusion);
+    assert_eq!(busy.current_filters[0].filter, "v1");
+
+    let web = &doc.repositories[2];
+    assert_eq!(web.recommendation, Recommendation::ImmutableWithExclusion);
+    let filters: Vec<&str> = web.target_filters.iter().map(|f| f.filter.as_str()).collect();
+    assert_eq!(filters, vec!["feature-*", "latest"]);
+    assert_eq!(web.evidence.images, 5);
+    assert_eq!(web.evidence.untagged_images, 2);
+    assert!(web.lifecycle_policy.is_some());
+    assert_eq!(web.region.as_deref(), Some("eu-west-1"));
+    assert!(
+        web.arn
+            .as_deref()
+            .unwrap()
+            .starts_with(&format!("arn:aws:ecr:eu-west-1:{OTHER_A}:"))
+    );
+    let latest = web
+        .evidence
+        .floating_tags
+        .iter()
+        .find(|t| t.tag == "latest")
+        .unwrap();
+    assert!(latest.pushed_at.is_some());
+}
