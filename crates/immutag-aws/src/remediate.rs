@@ -616,3 +616,58 @@ async fn read_batch(
     }
     out
 }
+
+/// Clients for the scopes named by a plan or a journal, from the base configuration:
+/// the caller's own account directly, any other account through `role_name` (STS
+/// AssumeRole, see [`crate::session::assume_role`]), each region by name. A scope without an
+/// account is the caller's; one without a region is the base configuration's region.
+/// Credentials are fetched lazily: a refused AssumeRole shows up as the per-repository error
+/// of the calls made with that client.
+pub async fn clients_for_scopes(
+    base: &aws_config::SdkConfig,
+    scopes: impl IntoIterator<Item = Scope>,
+    role_name: &str,
+) -> Result<Clients, crate::AwsError> {
+    let mut scopes: Vec<Scope> = scopes.into_iter().collect();
+    scopes.sort();
+    scopes.dedup();
+    let control = match (base.region(), scopes.iter().find_map(|s| s.region.clone())) {
+        (Some(_), _) => base.clone(),
+        (None, Some(r)) => crate::session::with_region(base, &r),
+        (None, None) => return Err(crate::AwsError::NoRegion),
+    };
+    let needs_identity = scopes.iter().any(|s| s.account.is_some());
+    let identity = if needs_identity {
+        Some(crate::session::caller_identity(&control).await?)
+    } else {
+        None
+    };
+    let mut per_account: BTreeMap<Option<String>, aws_config::SdkConfig> = BTreeMap::new();
+    let mut clients = Clients::new();
+    for scope in scopes {
+        let config = match per_account.get(&scope.account) {
+            Some(c) => c.clone(),
+            None => {
+                let c = match (&scope.account, &identity) {
+                    (Some(account), Some(id)) if *account != id.account_id => {
+                        let arn = crate::session::role_arn(&id.partition, account, role_name)?;
+                        crate::session::assume_role(&control, &arn).await
+                    }
+                    _ => control.clone(),
+                };
+                per_account.insert(scope.account.clone(), c.clone());
+                c
+            }
+        };
+        let config = match &scope.region {
+            Some(r) => {
+                crate::error::check_region(r)?;
+                crate::session::with_region(&config, r)
+            }
+            None if base.region().is_none() => return Err(crate::AwsError::NoRegion),
+            None => config,
+        };
+        clients.insert(scope, remediation_client(&config));
+    }
+    Ok(clients)
+}

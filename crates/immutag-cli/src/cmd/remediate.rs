@@ -27,7 +27,7 @@ use immutag_core::{InputKind, Repository, RuleParameters};
 use serde::Serialize;
 
 use crate::cmd::evaluate::command_line_params;
-use crate::cmd::scan::ScanArgs;
+use crate::cmd::fleet::FleetArgs;
 use crate::exit;
 
 /// Arguments of `immutag remediate`.
@@ -58,18 +58,25 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub journal: Option<PathBuf>,
 
-    /// PutImageTagMutability calls in flight at once.
-    #[arg(long = "change-concurrency", value_name = "N", default_value_t = remediate::DEFAULT_CONCURRENCY)]
-    pub change_concurrency: usize,
+    /// A rule parameter, as for `immutag scan` (repeatable): exemptions
+    /// (`ExemptRepositoryPatterns`, `ExemptionTagKey`) are honoured, `AllowedExclusionFilters`
+    /// decides what a live scan calls compliant.
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+
+    /// Rule parameters from a JSON file (an object of strings); `--param` overrides.
+    #[arg(long, value_name = "FILE")]
+    pub params_file: Option<PathBuf>,
 
     /// Report format on stdout.
-    #[arg(long = "report", value_enum, default_value_t = ReportFormat::Text)]
-    pub report: ReportFormat,
+    #[arg(long, short = 'o', value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
 
-    /// The scan options (accounts, regions, role, rule parameters), used for a live scan and
-    /// to reach the accounts a plan names.
+    /// Accounts, regions and credentials, as for `immutag scan`. With `--plan`, the plan
+    /// names the accounts and regions; `--role-name`, `--profile` and `--endpoint-url` say
+    /// how to reach them. `--concurrency` also bounds the changes in flight.
     #[command(flatten)]
-    pub scan: ScanArgs,
+    pub fleet: FleetArgs,
 }
 
 /// `--mode`.
@@ -105,16 +112,15 @@ pub struct Report<'a, P: Serialize> {
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    rt.block_on(run_async(args))
+    args.fleet.validate()?;
+    crate::cmd::fleet::runtime()?.block_on(run_async(args))
 }
 
 async fn run_async(args: Args) -> anyhow::Result<u8> {
-    let params = command_line_params(&args.scan.params, args.scan.params_file.as_deref())?
-        .unwrap_or_default();
+    let params =
+        command_line_params(&args.params, args.params_file.as_deref())?.unwrap_or_default();
+    let concurrency = args.fleet.concurrency.max(1);
+    let base = immutag_aws::session::load(&args.fleet.session_options()).await;
     let opts = PlanOptions {
         mode: match args.mode {
             ModeArg::Plan => Mode::Plan,
@@ -122,8 +128,10 @@ async fn run_async(args: Args) -> anyhow::Result<u8> {
         },
         repositories: args.repositories.clone(),
     };
-    if args.change_concurrency == 0 {
-        bail!("--change-concurrency must be at least 1");
+    if args.plan.is_some()
+        && (args.fleet.org || !args.fleet.accounts.is_empty() || !args.fleet.regions.is_empty() || args.fleet.all_regions)
+    {
+        bail!("--plan names the accounts and regions: --org, --accounts, --regions and --all-regions apply to a live scan only");
     }
 
     let (clients, candidates, mut items) = match &args.plan {
@@ -137,18 +145,50 @@ async fn run_async(args: Args) -> anyhow::Result<u8> {
                     region: p.region.clone(),
                 })
                 .collect();
-            let clients = crate::cmd::scan::remediation_clients(&args.scan, scopes).await?;
-            let (candidates, skipped) =
-                refresh(&clients, &wanted, args.change_concurrency).await;
+            let clients =
+                remediate::clients_for_scopes(&base, scopes, &args.fleet.role_name).await?;
+            let (mut candidates, skipped) = refresh(&clients, &wanted, concurrency).await;
+            if params.exemption_tag_key.is_some() {
+                candidates = fill_tags(&clients, candidates, concurrency).await?;
+            }
             (clients, candidates, skipped)
         }
         None => {
-            let (clients, repos) = crate::cmd::scan::live_repositories(&args.scan).await?;
-            let candidates = repos
+            let inv = immutag_aws::fanout::inventory(
+                &base,
+                &args.fleet.fan_out_options(),
+                params.exemption_tag_key.is_some(),
+                &immutag_aws::fanout::NoProgress,
+            )
+            .await?;
+            let mut skipped = Vec::new();
+            for f in &inv.failures {
+                eprintln!("immutag: error: {}", failure_text(f));
+                skipped.push(PlanItem {
+                    key: RepoKey::new(
+                        f.account_id.as_deref(),
+                        f.region.as_deref(),
+                        f.repository.as_deref().unwrap_or("*"),
+                    ),
+                    decision: Decision::Skip {
+                        reason: SkipReason::Unreadable {
+                            detail: f.error.clone(),
+                        },
+                    },
+                });
+            }
+            let scopes = inv.targets.iter().map(|t| Scope {
+                account: Some(t.account_id.clone()),
+                region: Some(t.region.clone()),
+            });
+            let clients =
+                remediate::clients_for_scopes(&base, scopes, &args.fleet.role_name).await?;
+            let candidates = inv
+                .items
                 .into_iter()
                 .map(|r| Candidate::from_evaluation(r, &params))
                 .collect();
-            (clients, candidates, Vec::new())
+            (clients, candidates, skipped)
         }
     };
     let mut planned = remediation::plan(&candidates, &opts, &params);
@@ -178,7 +218,7 @@ async fn run_async(args: Args) -> anyhow::Result<u8> {
         .count();
 
     if !args.apply {
-        emit(&args.report, false, None, &items, &[], |out| {
+        emit(&args.output, false, None, &items, &[], |out| {
             print_plan(out, &items)?;
             writeln!(
                 out,
@@ -206,7 +246,7 @@ async fn run_async(args: Args) -> anyhow::Result<u8> {
             changes,
             &j,
             ApplyOptions {
-                concurrency: args.change_concurrency,
+                concurrency: concurrency,
                 operation: Operation::Remediate,
                 verify: true,
             },
@@ -217,7 +257,7 @@ async fn run_async(args: Args) -> anyhow::Result<u8> {
     };
     let journal_shown = (!reports.is_empty()).then(|| path.display().to_string());
     emit(
-        &args.report,
+        &args.output,
         true,
         journal_shown.clone(),
         &items,
@@ -237,6 +277,40 @@ async fn run_async(args: Args) -> anyhow::Result<u8> {
     } else {
         exit::OK
     })
+}
+
+fn failure_text(f: &immutag_aws::fanout::Failure) -> String {
+    let mut where_ = Vec::new();
+    for p in [&f.account_id, &f.region, &f.repository].into_iter().flatten() {
+        where_.push(p.as_str());
+    }
+    format!("{}: {}", where_.join("/"), f.error)
+}
+
+/// Reads each candidate's tags (for `ExemptionTagKey`), one ListTagsForResource each.
+async fn fill_tags(
+    clients: &Clients,
+    candidates: Vec<Candidate>,
+    concurrency: usize,
+) -> anyhow::Result<Vec<Candidate>> {
+    use futures::StreamExt;
+    let results: Vec<anyhow::Result<Candidate>> =
+        futures::stream::iter(candidates.into_iter().map(|mut c| async move {
+            let scope = Scope {
+                account: c.repository.account_id.clone(),
+                region: c.repository.region.clone(),
+            };
+            if let Some(client) = clients.get(&scope) {
+                immutag_aws::ecr::fill_tags(client, &mut c.repository)
+                    .await
+                    .with_context(|| format!("tags of {}", c.repository.label()))?;
+            }
+            Ok(c)
+        }))
+        .buffered(concurrency)
+        .collect()
+        .await;
+    results.into_iter().collect()
 }
 
 /// Reads and checks a plan document.

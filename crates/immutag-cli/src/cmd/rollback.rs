@@ -9,7 +9,7 @@
 
 use std::path::PathBuf;
 
-use anyhow::{Context, bail};
+use anyhow::bail;
 use immutag_aws::journal::{self, Journal};
 use immutag_aws::remediate::{self, ApplyOptions, Change, Scope};
 use immutag_core::remediation::{
@@ -18,7 +18,7 @@ use immutag_core::remediation::{
 use std::io::Write;
 
 use crate::cmd::remediate::{ReportFormat, emit, print_results, settings_of};
-use crate::cmd::scan::SessionArgs;
+use crate::cmd::fleet::FleetArgs;
 use crate::exit;
 
 /// Arguments of `immutag rollback`.
@@ -37,32 +37,31 @@ pub struct Args {
     #[arg(long, value_name = "PATH")]
     pub journal: Option<PathBuf>,
 
-    /// PutImageTagMutability calls in flight at once.
-    #[arg(long = "change-concurrency", value_name = "N", default_value_t = remediate::DEFAULT_CONCURRENCY)]
-    pub change_concurrency: usize,
-
     /// Report format on stdout.
-    #[arg(long = "report", value_enum, default_value_t = ReportFormat::Text)]
-    pub report: ReportFormat,
+    #[arg(long, short = 'o', value_enum, default_value_t = ReportFormat::Text)]
+    pub output: ReportFormat,
 
-    /// How to reach the accounts the journal names.
+    /// How to reach the accounts the journal names (`--role-name`, `--profile`,
+    /// `--endpoint-url`, `--concurrency`). The journal names the accounts and regions:
+    /// `--org`, `--accounts`, `--regions` and `--all-regions` are refused.
     #[command(flatten)]
-    pub session: SessionArgs,
+    pub fleet: FleetArgs,
 }
 
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .context("cannot start the async runtime")?;
-    rt.block_on(run_async(args))
+    args.fleet.validate()?;
+    let f = &args.fleet;
+    if f.org || !f.accounts.is_empty() || !f.regions.is_empty() || f.all_regions {
+        bail!(
+            "the journal names the accounts and regions: --org, --accounts, --regions and --all-regions do not apply to rollback"
+        );
+    }
+    crate::cmd::fleet::runtime()?.block_on(run_async(args))
 }
 
 async fn run_async(args: Args) -> anyhow::Result<u8> {
-    if args.change_concurrency == 0 {
-        bail!("--change-concurrency must be at least 1");
-    }
+    let concurrency = args.fleet.concurrency.max(1);
     let contents = journal::read(&args.from)?;
     for w in &contents.warnings {
         eprintln!("immutag: warning: {w}");
@@ -78,9 +77,10 @@ async fn run_async(args: Args) -> anyhow::Result<u8> {
         );
     }
     let scopes: Vec<Scope> = entries.iter().map(|e| Scope::of(&e.key)).collect();
-    let clients = crate::cmd::scan::session_clients(&args.session, scopes).await?;
+    let base = immutag_aws::session::load(&args.fleet.session_options()).await;
+    let clients = remediate::clients_for_scopes(&base, scopes, &args.fleet.role_name).await?;
     let keys: Vec<_> = entries.iter().map(|e| e.key.clone()).collect();
-    let read = remediate::read_settings(&clients, &keys, args.change_concurrency).await;
+    let read = remediate::read_settings(&clients, &keys, concurrency).await;
     let unreadable: Vec<String> = read
         .iter()
         .filter_map(|(k, v)| match v {
@@ -114,7 +114,7 @@ async fn run_async(args: Args) -> anyhow::Result<u8> {
         .collect();
 
     if !args.apply {
-        emit(&args.report, false, None, &items, &[], |out| {
+        emit(&args.output, false, None, &items, &[], |out| {
             print_items(out, &items)?;
             writeln!(
                 out,
@@ -142,7 +142,7 @@ async fn run_async(args: Args) -> anyhow::Result<u8> {
             changes,
             &j,
             ApplyOptions {
-                concurrency: args.change_concurrency,
+                concurrency: concurrency,
                 operation: Operation::Rollback,
                 verify: true,
             },
@@ -153,7 +153,7 @@ async fn run_async(args: Args) -> anyhow::Result<u8> {
     };
     let journal_shown = (!reports.is_empty()).then(|| path.display().to_string());
     emit(
-        &args.report,
+        &args.output,
         true,
         journal_shown.clone(),
         &items,
