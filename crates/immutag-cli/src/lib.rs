@@ -12,6 +12,7 @@ use clap::{Parser, Subcommand};
 
 pub mod cmd;
 pub mod exit;
+pub mod locate;
 pub mod output;
 
 /// immutag keeps Amazon ECR image tags immutable across an AWS organization.

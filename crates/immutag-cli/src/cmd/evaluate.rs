@@ -1,9 +1,10 @@
 //! `immutag evaluate`: evaluate repository descriptions read from files or stdin.
 //!
 //! Behaviour (documented in `docs/cli.md`):
-//! - Each FILE is read and parsed on its own (`-` is stdin, at most once). A file that cannot
-//!   be read or parsed is reported on stderr as `immutag: error: FILE: what was wrong`; the
-//!   other files are still evaluated and printed, and the exit code is then 2.
+//! - Each FILE is read and parsed on its own (`-` is stdin, at most once). A directory is
+//!   skipped with a warning (a shell glob such as `docs/examples/*` expands to them). A file
+//!   that cannot be read or parsed is reported on stderr as `immutag: error: FILE: what was
+//!   wrong`; the other files are still evaluated and printed, and the exit code is then 2.
 //! - Rule parameters: `--params-file` (a JSON object of strings, like Config's
 //!   `ruleParameters`) and `--param KEY=VALUE` are merged key by key, `--param` winning.
 //!   When either is given, they apply to every file, replacing the `ruleParameters` that a
@@ -13,7 +14,7 @@
 //!   error (bad parameters stop before any file is read).
 
 use std::collections::BTreeMap;
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 
 use anyhow::{Context, bail};
 use clap::ValueEnum;
@@ -21,7 +22,7 @@ use immutag_core::input::{InputFormat, MAX_INPUT_BYTES, parse};
 use immutag_core::{Evaluation, InputKind, RuleParameters, evaluate_all};
 
 use crate::exit;
-use crate::output::{self, ColorChoice, Counts, Format, RenderOptions};
+use crate::output::{self, ColorChoice, Counts, Format};
 
 /// Arguments of `immutag evaluate`.
 #[derive(Debug, clap::Args)]
@@ -69,8 +70,10 @@ pub enum InputArg {
     /// ECR API / CLI output.
     Ecr,
     /// A CloudFormation template (JSON or YAML) or a CDK `cdk.out` template.
+    #[value(alias = "cfn")]
     Cloudformation,
     /// A Terraform plan (`terraform show -json`).
+    #[value(alias = "tf")]
     Terraform,
 }
 
@@ -96,7 +99,17 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let format = InputFormat::from(args.input);
     let mut evals: Vec<Evaluation> = Vec::new();
     let mut failed = 0usize;
+    let mut inputs = 0usize;
     for file in &args.files {
+        if file != "-" && std::path::Path::new(file).is_dir() {
+            // `immutag evaluate dir/*` expands to subdirectories too; they are not inputs.
+            eprintln!(
+                "immutag: warning: {file}: is a directory, skipped (evaluate its files: {}/*)",
+                file.trim_end_matches('/')
+            );
+            continue;
+        }
+        inputs += 1;
         match evaluate_file(file, format, cli_params.as_ref()) {
             Ok(mut found) => {
                 if found.is_empty() {
@@ -114,38 +127,14 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     // With every input failed, a table would only say "nothing evaluated"; machine formats
     // still get a valid (empty) document so that pipelines can parse it.
     if !(evals.is_empty() && failed > 0 && args.output == Format::Table) {
-        write_output(&evals, &args)?;
+        output::print(&evals, args.output, args.color).context("writing the output")?;
     }
 
     if failed > 0 {
-        eprintln!(
-            "immutag: {failed} of {} input(s) could not be evaluated",
-            args.files.len()
-        );
+        eprintln!("immutag: {failed} of {inputs} input(s) could not be evaluated");
         return Ok(exit::USAGE);
     }
-    Ok(if Counts::of(&evals).non_compliant > 0 {
-        exit::FINDINGS
-    } else {
-        exit::OK
-    })
-}
-
-/// Renders to stdout; a closed pipe (`| head`) is not an error.
-fn write_output(evals: &[Evaluation], args: &Args) -> anyhow::Result<()> {
-    let color = args.output == Format::Table && args.color.enabled_for_stdout();
-    let opts = RenderOptions {
-        color,
-        width: output::table::terminal_width(),
-    };
-    let stdout = io::stdout();
-    let mut out = io::BufWriter::new(stdout.lock());
-    let written = output::render(evals, args.output, &opts, &mut out).and_then(|()| out.flush());
-    match written {
-        Ok(()) => Ok(()),
-        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
-        Err(e) => Err(e).context("writing the output"),
-    }
+    Ok(Counts::of(&evals).exit_code())
 }
 
 /// Reads, parses and evaluates one input.
@@ -155,7 +144,8 @@ fn evaluate_file(
     cli_params: Option<&RuleParameters>,
 ) -> anyhow::Result<Vec<Evaluation>> {
     let bytes = read_input(file)?;
-    let parsed = parse(&bytes, format, Some(file))?;
+    let mut parsed = parse(&bytes, format, Some(file))?;
+    crate::locate::fill_json_lines(&bytes, &mut parsed.repositories);
     let params = match (cli_params, &parsed.rule_parameters) {
         (Some(p), _) => p.clone(),
         (None, Some(p)) => p.clone(),
@@ -169,6 +159,9 @@ fn read_input(file: &str) -> anyhow::Result<Vec<u8>> {
     let limit = u64::try_from(MAX_INPUT_BYTES).unwrap_or(u64::MAX);
     let mut bytes = Vec::new();
     if file == "-" {
+        if io::IsTerminal::is_terminal(&io::stdin()) {
+            eprintln!("immutag: reading stdin (end with Ctrl-D); pipe input or name files instead");
+        }
         io::stdin()
             .lock()
             .take(limit + 1)

@@ -1,5 +1,7 @@
 //! `immutag schema`: print the JSON Schemas of the public data types.
 
+use std::io::Write;
+
 use clap::ValueEnum;
 
 /// Arguments of `immutag schema`.
@@ -28,6 +30,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         Which::Evaluation => schemars::schema_for!(immutag_core::Evaluation),
         Which::Repository => schemars::schema_for!(immutag_core::Repository),
     };
-    println!("{}", serde_json::to_string_pretty(&schema)?);
+    let text = serde_json::to_string_pretty(&schema)?;
+    let mut out = std::io::stdout().lock();
+    match writeln!(out, "{text}").and_then(|()| out.flush()) {
+        Ok(()) => {}
+        // `immutag schema params | head`: the reader left early.
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(e.into()),
+    }
     Ok(crate::exit::OK)
 }

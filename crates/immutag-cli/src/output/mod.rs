@@ -95,6 +95,22 @@ pub fn render(
     }
 }
 
+/// Renders `evals` to stdout the way every command does: colour only for the table and
+/// only when `color` allows it, the table fitted to the terminal, and a reader that leaves
+/// early (`| head`) is not an error.
+pub fn print(evals: &[Evaluation], format: Format, color: ColorChoice) -> io::Result<()> {
+    let opts = RenderOptions {
+        color: format == Format::Table && color.enabled_for_stdout(),
+        width: table::terminal_width(),
+    };
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match render(evals, format, &opts, &mut out).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        other => other,
+    }
+}
+
 /// Counts per compliance type, for summaries and exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Counts {
@@ -123,6 +139,15 @@ impl Counts {
     /// All evaluations counted.
     pub fn total(&self) -> usize {
         self.compliant + self.non_compliant + self.not_applicable
+    }
+
+    /// [`crate::exit::FINDINGS`] when anything is NON_COMPLIANT, else [`crate::exit::OK`].
+    pub fn exit_code(&self) -> u8 {
+        if self.non_compliant > 0 {
+            crate::exit::FINDINGS
+        } else {
+            crate::exit::OK
+        }
     }
 }
 

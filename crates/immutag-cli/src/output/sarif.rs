@@ -12,7 +12,8 @@
 //!   naming the resource. Input read from stdin has no physical location; GitHub code
 //!   scanning needs one, so evaluate files when uploading.
 //! - `partialFingerprints["immutagResource/v1"]` identifies resource and rule (type,
-//!   account, region, id, reason) so an alert follows the repository, not the line.
+//!   account, region, id, file, logical id, reason) so an alert follows the repository,
+//!   not the line it sits on.
 //!
 //! The structs below are the subset of the SARIF object model immutag writes (the
 //! `serde-sarif` crate was considered: its 0.8 release fails to build unless another crate
@@ -409,7 +410,8 @@ fn percent_encode_path(path: &str) -> String {
     out
 }
 
-/// FNV-1a 64 over the resource identity and the rule, as 16 hex digits.
+/// FNV-1a 64 over the resource identity (type, account, region, id, and the file and
+/// logical id it was described at) and the rule, as 16 hex digits.
 fn fingerprint(e: &Evaluation) -> String {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     let parts = [
@@ -418,6 +420,8 @@ fn fingerprint(e: &Evaluation) -> String {
         e.region.as_deref().unwrap_or(""),
         e.resource_id.as_str(),
         e.reason.id(),
+        e.source.file.as_deref().unwrap_or(""),
+        e.source.logical_id.as_deref().unwrap_or(""),
     ];
     for part in parts {
         for b in part.bytes().chain([0u8]) {

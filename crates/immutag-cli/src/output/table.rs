@@ -7,7 +7,9 @@
 
 use std::io::{self, Write};
 
-use comfy_table::{Attribute, Cell, Color, ContentArrangement, Table, presets};
+use comfy_table::{
+    Attribute, Cell, Color, ColumnConstraint, ContentArrangement, Table, Width, presets,
+};
 use immutag_core::{Compliance, Evaluation};
 
 use super::{Counts, RenderOptions, location_label, mutability_label};
@@ -50,22 +52,35 @@ pub fn write(evals: &[Evaluation], opts: &RenderOptions, out: &mut dyn Write) ->
     if with_source {
         header.push("SOURCE");
     }
+    // On a narrow terminal, wrap the prose, not the short fixed-width codes.
+    let constraints: Vec<ColumnConstraint> = header
+        .iter()
+        .map(|h| match *h {
+            "ACCOUNT" | "REGION" | "COMPLIANCE" | "MUTABILITY" => ColumnConstraint::ContentWidth,
+            "ANNOTATION" => ColumnConstraint::LowerBoundary(Width::Percentage(30)),
+            "RESOURCE" => ColumnConstraint::LowerBoundary(Width::Fixed(24)),
+            _ => ColumnConstraint::LowerBoundary(Width::Fixed(12)),
+        })
+        .collect();
     table.set_header(header);
+    if opts.width.is_some() {
+        table.set_constraints(constraints);
+    }
 
     for e in evals {
         let mut row = Vec::new();
         if with_account {
-            row.push(Cell::new(e.account_id.as_deref().unwrap_or("")));
+            row.push(text_cell(e.account_id.as_deref().unwrap_or("")));
         }
         if with_region {
-            row.push(Cell::new(e.region.as_deref().unwrap_or("")));
+            row.push(text_cell(e.region.as_deref().unwrap_or("")));
         }
-        row.push(Cell::new(resource_label(e)));
+        row.push(text_cell(&resource_label(e)));
         row.push(compliance_cell(e.compliance, opts.color));
-        row.push(Cell::new(mutability_label(&e.tag_mutability)));
-        row.push(Cell::new(&e.annotation));
+        row.push(text_cell(&mutability_label(&e.tag_mutability)));
+        row.push(text_cell(&e.annotation));
         if with_source {
-            row.push(Cell::new(if e.source.file.is_some() {
+            row.push(text_cell(&if e.source.file.is_some() {
                 location_label(&e.source)
             } else {
                 String::new()
@@ -99,6 +114,20 @@ fn resource_label(e: &Evaluation) -> String {
         e.resource_id.clone()
     } else {
         format!("{} ({})", e.resource_id, e.resource_type)
+    }
+}
+
+/// A cell for input-derived text: control characters (an escape sequence in a resource name
+/// would otherwise drive the reader's terminal) are shown as `?`.
+fn text_cell(text: &str) -> Cell {
+    if text.chars().any(char::is_control) {
+        Cell::new(
+            text.chars()
+                .map(|c| if c.is_control() { '?' } else { c })
+                .collect::<String>(),
+        )
+    } else {
+        Cell::new(text)
     }
 }
 
@@ -184,11 +213,24 @@ mod tests {
     fn width_wraps_lines() {
         let narrow = render(&RenderOptions {
             color: false,
-            width: Some(60),
+            width: Some(90),
         });
         for line in narrow.lines() {
-            assert!(line.chars().count() <= 60, "too wide: {line}");
+            assert!(line.chars().count() <= 90, "too wide: {line}");
         }
+    }
+
+    #[test]
+    fn control_characters_in_input_do_not_reach_the_terminal() {
+        let mut e = evals();
+        e[0].resource_id = "evil\u{1b}[2J\nname".into();
+        e[0].tag_mutability =
+            immutag_core::MutabilitySetting::set(TagMutability::parse("X\u{1b}]0;title\u{7}"));
+        let mut out = Vec::new();
+        write(&e, &RenderOptions::default(), &mut out).unwrap();
+        let s = String::from_utf8(out).unwrap();
+        assert!(!s.contains('\u{1b}') && !s.contains('\u{7}'), "{s:?}");
+        assert!(s.contains("evil?[2J?name"), "{s}");
     }
 
     #[test]

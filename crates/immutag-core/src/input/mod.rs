@@ -30,6 +30,7 @@ use crate::error::InputError;
 use crate::model::{InputKind, Repository};
 use crate::params::RuleParameters;
 
+mod cfn_yaml;
 pub mod cloudformation;
 pub mod config;
 pub mod detect;
