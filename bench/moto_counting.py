@@ -9,6 +9,7 @@ such as STS). The tally is read with `GET /__counts` and cleared with `POST /__c
 `POST /moto-api/reset` resets moto's state as usual. Used by bench/remediate.sh so that every
 contender's calls are counted the same way, on the server side.
 """
+import io
 import json
 import sys
 import threading
@@ -28,6 +29,14 @@ def operation_of(environ):
     query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
     if "Action" in query:
         return query["Action"][0]
+    if environ.get("CONTENT_TYPE", "").startswith("application/x-www-form-urlencoded"):
+        # Query protocols (STS) send the Action in the body: read it, then put it back.
+        length = int(environ.get("CONTENT_LENGTH") or 0)
+        body = environ["wsgi.input"].read(length)
+        environ["wsgi.input"] = io.BytesIO(body)
+        form = urllib.parse.parse_qs(body.decode("utf-8", "replace"))
+        if "Action" in form:
+            return form["Action"][0]
     return "%s %s" % (environ.get("REQUEST_METHOD"), environ.get("PATH_INFO"))
 
 

@@ -31,6 +31,10 @@ pub enum Command {
     Schema(cmd::schema::Args),
     /// Evaluate repository descriptions read from files or stdin.
     Evaluate(cmd::evaluate::Args),
+    /// Switch repositories to their target tag mutability (dry run unless --apply), journaled.
+    Remediate(cmd::remediate::Args),
+    /// Restore what a remediation journal changed (dry run unless --apply).
+    Rollback(cmd::rollback::Args),
 }
 
 /// Parses the command line, runs the subcommand, and maps the outcome to an exit code.
@@ -50,6 +54,8 @@ pub fn main_entry() -> ExitCode {
     let result = match cli.command {
         Command::Schema(args) => cmd::schema::run(args),
         Command::Evaluate(args) => cmd::evaluate::run(args),
+        Command::Remediate(args) => cmd::remediate::run(args),
+        Command::Rollback(args) => cmd::rollback::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

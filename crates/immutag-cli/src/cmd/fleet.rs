@@ -1,0 +1,218 @@
+//! What `immutag scan` and `immutag plan` share: which accounts and regions to read, how to
+//! reach them, the async runtime and the progress bar.
+
+use std::io::{self, IsTerminal, Write};
+
+use anyhow::Context;
+use immutag_aws::AwsError;
+use immutag_aws::fanout::{
+    AccountSelection, DEFAULT_CONCURRENCY, FanOutOptions, Failure, Progress, RegionSelection,
+    Skipped, Target,
+};
+use immutag_aws::session::{self, DEFAULT_ROLE_NAME, SessionOptions};
+
+/// Accounts, regions and credentials.
+#[derive(Debug, Clone, clap::Args)]
+pub struct FleetArgs {
+    /// Read every ACTIVE account of the organization (organizations:ListAccounts; run with
+    /// the management account or a delegated administrator).
+    #[arg(long, conflicts_with = "accounts")]
+    pub org: bool,
+
+    /// Read these accounts (comma-separated 12-digit ids). Default: the caller's account.
+    #[arg(long, value_delimiter = ',', value_name = "ID,...")]
+    pub accounts: Vec<String>,
+
+    /// The role assumed in every account other than the caller's
+    /// (arn:PARTITION:iam::ACCOUNT:role/ROLE).
+    #[arg(long, default_value = DEFAULT_ROLE_NAME, value_name = "ROLE")]
+    pub role_name: String,
+
+    /// Read these regions (comma-separated). Default: the configured region (AWS_REGION or
+    /// the profile's).
+    #[arg(long, value_delimiter = ',', value_name = "REGION,...", conflicts_with = "all_regions")]
+    pub regions: Vec<String>,
+
+    /// Read every region enabled for each account (ec2:DescribeRegions); regions that are not
+    /// opted in are listed as skipped.
+    #[arg(long)]
+    pub all_regions: bool,
+
+    /// How many (account, region) pairs to read at once.
+    #[arg(long, default_value_t = DEFAULT_CONCURRENCY, value_parser = clap::value_parser!(u16).range(1..=256).map(usize::from))]
+    pub concurrency: usize,
+
+    /// The AWS profile (default: AWS_PROFILE, else the standard chain).
+    #[arg(long, value_name = "NAME")]
+    pub profile: Option<String>,
+
+    /// An endpoint for every AWS service (default: AWS_ENDPOINT_URL), e.g. a local emulator.
+    #[arg(long, value_name = "URL")]
+    pub endpoint_url: Option<String>,
+
+    /// Attempts per API call, first included (adaptive retry mode).
+    #[arg(long, default_value_t = session::DEFAULT_MAX_ATTEMPTS, value_parser = clap::value_parser!(u32).range(1..=20))]
+    pub max_attempts: u32,
+
+    /// Never draw the progress bar (it is drawn on stderr only when stderr is a terminal).
+    #[arg(long)]
+    pub no_progress: bool,
+}
+
+impl FleetArgs {
+    /// The fan-out options.
+    pub fn fan_out_options(&self) -> FanOutOptions {
+        FanOutOptions {
+            accounts: if self.org {
+                AccountSelection::Organization
+            } else if self.accounts.is_empty() {
+                AccountSelection::Current
+            } else {
+                AccountSelection::Listed(self.accounts.iter().map(|a| a.trim().to_owned()).collect())
+            },
+            regions: if self.all_regions {
+                RegionSelection::AllEnabled
+            } else if self.regions.is_empty() {
+                RegionSelection::Configured
+            } else {
+                RegionSelection::Listed(self.regions.iter().map(|r| r.trim().to_owned()).collect())
+            },
+            role_name: self.role_name.clone(),
+            concurrency: self.concurrency,
+        }
+    }
+
+    /// The session options.
+    pub fn session_options(&self) -> SessionOptions {
+        SessionOptions {
+            profile: self.profile.clone(),
+            region: None,
+            endpoint_url: self.endpoint_url.clone(),
+            max_attempts: Some(self.max_attempts),
+        }
+    }
+
+    /// Checks the identifiers before any call.
+    pub fn validate(&self) -> anyhow::Result<()> {
+        for a in &self.accounts {
+            immutag_aws::error::check_account_id(a.trim()).context("--accounts")?;
+        }
+        for r in &self.regions {
+            immutag_aws::error::check_region(r.trim()).context("--regions")?;
+        }
+        immutag_aws::error::check_role_name(&self.role_name).context("--role-name")?;
+        Ok(())
+    }
+}
+
+/// A multi-threaded tokio runtime.
+pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
+}
+
+/// A progress bar on stderr, drawn only when stderr is a terminal.
+pub struct Bar {
+    bar: indicatif::ProgressBar,
+}
+
+impl Bar {
+    /// A bar (hidden when `hidden` or when stderr is not a terminal).
+    pub fn new(hidden: bool, what: &str) -> Self {
+        let target = if hidden || !io::stderr().is_terminal() {
+            indicatif::ProgressDrawTarget::hidden()
+        } else {
+            indicatif::ProgressDrawTarget::stderr()
+        };
+        let bar = indicatif::ProgressBar::with_draw_target(None, target);
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{spinner} {msg} [{bar:30}] {pos}/{len} account-regions ({elapsed})",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        bar.set_message(what.to_owned());
+        bar.enable_steady_tick(std::time::Duration::from_millis(200));
+        Self { bar }
+    }
+
+    /// Removes the bar.
+    pub fn clear(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+impl Progress for Bar {
+    fn start(&self, targets: usize) {
+        self.bar.set_length(targets as u64);
+    }
+
+    fn finish(&self, target: &Target, result: Result<usize, &AwsError>) {
+        self.bar.inc(1);
+        if let Err(e) = result {
+            self.bar.suspend(|| {
+                eprintln!(
+                    "immutag: error: {}/{}: {e}",
+                    target.account_id, target.region
+                );
+            });
+        }
+    }
+}
+
+/// Writes what could not be read, and what was skipped, to stderr; returns whether anything
+/// failed.
+pub fn report_failures(failures: &[Failure], skipped: &[Skipped]) -> bool {
+    for s in skipped {
+        eprintln!(
+            "immutag: note: {}/{}: skipped, {}",
+            s.account_id, s.region, s.reason
+        );
+    }
+    if failures.is_empty() {
+        return false;
+    }
+    eprintln!(
+        "immutag: {} account/region(s) or repositories could not be read:",
+        failures.len()
+    );
+    for f in failures {
+        eprintln!("  {}: {}", failure_label(f), f.error);
+    }
+    true
+}
+
+/// `account/region/repository` with the parts known.
+pub fn failure_label(f: &Failure) -> String {
+    [&f.account_id, &f.region, &f.repository]
+        .iter()
+        .filter_map(|p| p.as_deref())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Runs `write` against a buffered stdout; a closed pipe (`| head`) is not an error.
+pub fn with_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> anyhow::Result<()> {
+    let stdout = io::stdout();
+    let mut out = io::BufWriter::new(stdout.lock());
+    match write(&mut out).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(e).context("writing the output"),
+    }
+}
+
+/// Turns an error that stops the whole run into a message that says what to check.
+pub fn setup_error(e: AwsError) -> anyhow::Error {
+    let hint = match &e {
+        AwsError::Api { operation, .. } if operation.starts_with("sts:GetCallerIdentity") => {
+            " (check the credentials: AWS_PROFILE / --profile, or `aws sts get-caller-identity`)"
+        }
+        AwsError::Api { operation, .. } if operation.starts_with("organizations:") => {
+            " (--org needs the management account or a delegated administrator, with organizations:ListAccounts)"
+        }
+        _ => "",
+    };
+    anyhow::anyhow!("{e}{hint}")
+}
