@@ -38,9 +38,13 @@ echo "==> bench venv ($VENV): moto, c7n, awscli" >&2
 "$VENV/bin/pip" install --quiet --upgrade pip
 "$VENV/bin/pip" install --quiet -r bench/requirements.txt
 
-echo "==> release build of immutag" >&2
-cargo build --release --locked -p immutag-cli >&2
-IMMUTAG=$ROOT/target/release/immutag
+if [ -n "${IMMUTAG_BIN:-}" ]; then
+  IMMUTAG=$IMMUTAG_BIN   # another build, e.g. a debug one; the report names it
+else
+  echo "==> release build of immutag" >&2
+  cargo build --release --locked -p immutag-cli >&2
+  IMMUTAG=$ROOT/target/release/immutag
+fi
 
 PORT=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 URL=http://127.0.0.1:$PORT
@@ -112,7 +116,7 @@ measure loop bash "$WORK/loop.sh"
 LOOP_CALLS=$(calls)
 LOOP_LEFT=$(mutable_left)
 
-"$VENV/bin/python" - "$WORK" "$MUTABLE" "$LOOP_SAMPLE" "$REPOS" \
+IMMUTAG_SHOWN=${IMMUTAG#$ROOT/} "$VENV/bin/python" - "$WORK" "$MUTABLE" "$LOOP_SAMPLE" "$REPOS" \
   "$IMMUTAG_CALLS" "$C7N_CALLS" "$LOOP_CALLS" "$IMMUTAG_LEFT" "$C7N_LEFT" "$LOOP_LEFT" \
   >"$OUT/remediate.md" <<'EOF'
 import json, sys
@@ -131,7 +135,8 @@ iw, im = t("immutag"); cw, cm = t("custodian"); lw, lm = t("list"); pw, pm = t("
 per_repo = (pw - lw) / sample  # the loop run includes one listing
 loop_total = lw + per_repo * mutable
 loop_calls_total = 1 + mutable  # one listing, one put per repository
-print(f"{repos} repositories, {mutable} MUTABLE, moto on 127.0.0.1, one region.\n")
+import os
+print(f"{repos} repositories, {mutable} MUTABLE, moto on 127.0.0.1, one region; immutag binary: {os.environ.get('IMMUTAG_SHOWN', 'target/release/immutag')}.\n")
 print("| contender | wall time | peak memory | API calls | MUTABLE left | vs immutag |")
 print("|---|---:|---:|---|---:|---:|")
 print(f"| `immutag remediate --apply` | {iw:.2f} s | {im:.0f} MiB | {sum(calls[0].values())}: {fmt_calls(calls[0])} | {left[0]} | 1x |")

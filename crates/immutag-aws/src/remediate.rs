@@ -631,6 +631,9 @@ pub async fn clients_for_scopes(
     let mut scopes: Vec<Scope> = scopes.into_iter().collect();
     scopes.sort();
     scopes.dedup();
+    if scopes.is_empty() {
+        return Ok(Clients::new());
+    }
     let control = match (base.region(), scopes.iter().find_map(|s| s.region.clone())) {
         (Some(_), _) => base.clone(),
         (None, Some(r)) => crate::session::with_region(base, &r),

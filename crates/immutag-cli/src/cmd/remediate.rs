@@ -23,7 +23,7 @@ use immutag_core::remediation::{
     self, Candidate, Decision, Mode, Operation, PlanItem, PlanOptions, Recommendation, RepoKey,
     Setting, SkipReason,
 };
-use immutag_core::{InputKind, Repository, RuleParameters};
+use immutag_core::{InputKind, Repository};
 use serde::Serialize;
 
 use crate::cmd::evaluate::command_line_params;
@@ -246,7 +246,7 @@ async fn run_async(args: Args) -> anyhow::Result<u8> {
             changes,
             &j,
             ApplyOptions {
-                concurrency: concurrency,
+                concurrency,
                 operation: Operation::Remediate,
                 verify: true,
             },
