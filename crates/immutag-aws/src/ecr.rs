@@ -76,7 +76,13 @@ pub async fn inventory(
             break;
         }
     }
-    tracing::debug!(account_id, region, repositories = out.len(), pages, "inventory read");
+    tracing::debug!(
+        account_id,
+        region,
+        repositories = out.len(),
+        pages,
+        "inventory read"
+    );
     Ok(out)
 }
 

@@ -44,7 +44,9 @@ pub enum AwsError {
         field: &'static str,
     },
     /// A paginated call returned the same token twice, or too many pages.
-    #[error("{operation}: pagination did not end after {pages} pages (the service repeats nextToken)")]
+    #[error(
+        "{operation}: pagination did not end after {pages} pages (the service repeats nextToken)"
+    )]
     Pagination {
         /// The operation.
         operation: &'static str,

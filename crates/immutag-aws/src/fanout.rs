@@ -259,15 +259,14 @@ pub async fn resolve(
             }
         }
         None => {
-            let lookups = futures::stream::iter(account_configs.iter().map(
-                |(account, config)| async move {
+            let lookups =
+                futures::stream::iter(account_configs.iter().map(|(account, config)| async move {
                     let ec2 = aws_sdk_ec2::Client::new(config);
                     (account, config, crate::org::regions(&ec2).await)
-                },
-            ))
-            .buffer_unordered(opts.concurrency.max(1))
-            .collect::<Vec<_>>()
-            .await;
+                }))
+                .buffer_unordered(opts.concurrency.max(1))
+                .collect::<Vec<_>>()
+                .await;
             for (account, config, result) in lookups {
                 match result {
                     Ok(regions) => {

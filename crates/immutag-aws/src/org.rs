@@ -132,7 +132,10 @@ mod tests {
     #[test]
     fn splits_regions_by_opt_in() {
         let r = split_regions([
-            ("us-east-1".to_owned(), Some("opt-in-not-required".to_owned())),
+            (
+                "us-east-1".to_owned(),
+                Some("opt-in-not-required".to_owned()),
+            ),
             ("af-south-1".to_owned(), Some("not-opted-in".to_owned())),
             ("ap-east-1".to_owned(), Some("opted-in".to_owned())),
             ("xx-new-1".to_owned(), None),

@@ -8,7 +8,7 @@ use immutag_core::plan::{PLAN_SCHEMA_VERSION, PlanDocument, RepositoryPlan, reco
 use immutag_core::{Compliance, Repository, RuleParameters, evaluate};
 
 use crate::error::AwsError;
-use crate::fanout::{FanOutOptions, Failure, Progress, Target, fan_out};
+use crate::fanout::{Failure, FanOutOptions, Progress, Target, fan_out};
 
 /// The result for one repository.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,7 +40,10 @@ pub async fn plan_target(
         .collect();
     let client = &client;
     let items = futures::stream::iter(open.into_iter().map(|repo| async move {
-        let name = repo.name.clone().unwrap_or_else(|| repo.resource_id.clone());
+        let name = repo
+            .name
+            .clone()
+            .unwrap_or_else(|| repo.resource_id.clone());
         match crate::ecr::images(client, repo.account_id.as_deref(), &name).await {
             Ok(images) => PlanItem::Plan(Box::new(recommend(&repo, &images, params))),
             Err(err) => PlanItem::Failed(Failure {

@@ -122,7 +122,9 @@ pub fn partition_of(arn: &str) -> Option<&str> {
 pub fn role_arn(partition: &str, account_id: &str, role_name: &str) -> Result<String, AwsError> {
     check_account_id(account_id)?;
     check_role_name(role_name)?;
-    Ok(format!("arn:{partition}:iam::{account_id}:role/{role_name}"))
+    Ok(format!(
+        "arn:{partition}:iam::{account_id}:role/{role_name}"
+    ))
 }
 
 /// A configuration whose credentials come from assuming `role_arn` with the credentials of
@@ -137,7 +139,9 @@ pub async fn assume_role(base: &SdkConfig, role_arn: &str) -> SdkConfig {
         .await;
     base.clone()
         .into_builder()
-        .credentials_provider(aws_sdk_ecr::config::SharedCredentialsProvider::new(provider))
+        .credentials_provider(aws_sdk_ecr::config::SharedCredentialsProvider::new(
+            provider,
+        ))
         .build()
 }
 

@@ -84,10 +84,8 @@ impl MotoServer {
 
     fn try_start(bin: &PathBuf) -> Result<Self, String> {
         let port = free_port()?;
-        let log = std::env::temp_dir().join(format!(
-            "immutag-moto-{}-{port}.log",
-            std::process::id()
-        ));
+        let log =
+            std::env::temp_dir().join(format!("immutag-moto-{}-{port}.log", std::process::id()));
         let log_file = std::fs::File::create(&log)
             .map_err(|e| format!("cannot create {}: {e}", log.display()))?;
         let log_err = log_file
@@ -177,7 +175,9 @@ impl MotoServer {
                 None,
                 "immutag-test",
             ))
-            .retry_config(crate::session::retry_config(crate::session::DEFAULT_MAX_ATTEMPTS))
+            .retry_config(crate::session::retry_config(
+                crate::session::DEFAULT_MAX_ATTEMPTS,
+            ))
             .load()
             .await
     }
@@ -195,8 +195,8 @@ impl MotoServer {
         if account_id == MOTO_DEFAULT_ACCOUNT {
             return Ok(base);
         }
-        let arn = crate::session::role_arn("aws", account_id, role_name)
-            .map_err(|e| e.to_string())?;
+        let arn =
+            crate::session::role_arn("aws", account_id, role_name).map_err(|e| e.to_string())?;
         Ok(crate::session::assume_role(&base, &arn).await)
     }
 

@@ -164,7 +164,10 @@ async fn access_denied_is_not_retried_and_names_the_code() {
         .await
         .unwrap_err();
     assert_eq!(err.code(), Some("AccessDeniedException"));
-    assert!(err.to_string().contains("ecr:DescribeRepositories"), "{err}");
+    assert!(
+        err.to_string().contains("ecr:DescribeRepositories"),
+        "{err}"
+    );
     assert_eq!(rule.num_calls(), 1);
 }
 

@@ -106,14 +106,19 @@ async fn inventory_of_2500_repositories_across_accounts_and_regions() {
     for r in &out.items {
         let account = r.account_id.clone().unwrap();
         let region = r.region.clone().unwrap();
-        *per_target.entry((account.clone(), region.clone())).or_default() += 1;
+        *per_target
+            .entry((account.clone(), region.clone()))
+            .or_default() += 1;
         let MutabilitySetting::Set { value } = &r.tag_mutability else {
             panic!("no mutability on {}", r.label())
         };
         *per_mode.entry(value.as_str().to_owned()).or_default() += 1;
         assert_eq!(r.source.kind, InputKind::Live);
         let name = r.name.as_deref().unwrap();
-        assert!(name.starts_with(&format!("team-{account}/")), "{name} in {account}");
+        assert!(
+            name.starts_with(&format!("team-{account}/")),
+            "{name} in {account}"
+        );
         assert_eq!(
             r.arn.as_deref().unwrap(),
             format!("arn:aws:ecr:{region}:{account}:repository/{name}")
@@ -219,7 +224,11 @@ async fn plan_reads_images_and_recommends() {
         .unwrap();
     assert!(doc.failures.is_empty(), "{:?}", doc.failures);
     let names: Vec<&str> = doc.repositories.iter().map(|p| p.name.as_str()).collect();
-    assert_eq!(names, vec!["api", "busy", "web"], "IMMUTABLE `done` is not planned");
+    assert_eq!(
+        names,
+        vec!["api", "busy", "web"],
+        "IMMUTABLE `done` is not planned"
+    );
 
     let api = &doc.repositories[0];
     assert_eq!(api.recommendation, Recommendation::Immutable);
@@ -233,7 +242,11 @@ async fn plan_reads_images_and_recommends() {
 
     let web = &doc.repositories[2];
     assert_eq!(web.recommendation, Recommendation::ImmutableWithExclusion);
-    let filters: Vec<&str> = web.target_filters.iter().map(|f| f.filter.as_str()).collect();
+    let filters: Vec<&str> = web
+        .target_filters
+        .iter()
+        .map(|f| f.filter.as_str())
+        .collect();
     assert_eq!(filters, vec!["feature-*", "latest"]);
     assert_eq!(web.evidence.images, 5);
     assert_eq!(web.evidence.untagged_images, 2);

@@ -186,8 +186,7 @@ fn changes_of(items: &[immutag_core::remediation::PlanItem]) -> Vec<Change> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn remediate_verify_refuse_rerun_and_roll_back_across_accounts_and_regions() {
     let world = World::new().await;
-    let params =
-        RuleParameters::from_json(r#"{"ExemptRepositoryPatterns":"sandbox-*"}"#).unwrap();
+    let params = RuleParameters::from_json(r#"{"ExemptRepositoryPatterns":"sandbox-*"}"#).unwrap();
     let clients = world.clients().await;
     let before = world.state(&clients).await;
     assert_eq!(before.len(), 24);
@@ -323,7 +322,11 @@ async fn remediate_verify_refuse_rerun_and_roll_back_across_accounts_and_regions
     // The rollback journal is a journal like any other.
     let rb_entries = summarize(&journal::read(&rpath).unwrap().records);
     assert_eq!(rb_entries.len(), 16);
-    assert!(rb_entries.iter().all(|e| e.operation == Operation::Rollback));
+    assert!(
+        rb_entries
+            .iter()
+            .all(|e| e.operation == Operation::Rollback)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -125,7 +125,10 @@ async fn live_scan_dry_run_apply_rerun_and_rollback() {
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(out.matches("CHANGE ").count(), 6, "{}", text(&o));
-    assert!(out.contains("/eu-west-1/jobs  MUTABLE_WITH_EXCLUSION [release, stable] -> IMMUTABLE"), "{out}");
+    assert!(
+        out.contains("/eu-west-1/jobs  MUTABLE_WITH_EXCLUSION [release, stable] -> IMMUTABLE"),
+        "{out}"
+    );
     assert!(out.contains("dry run: nothing changed"), "{out}");
     assert_eq!(state(&moto).await, before);
     assert!(!journal.exists());
@@ -140,7 +143,12 @@ async fn live_scan_dry_run_apply_rerun_and_rollback() {
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(out.contains("6 changed and verified, 0 failed"), "{out}");
     let after = state(&moto).await;
-    assert!(after.values().all(|(m, f)| m == "IMMUTABLE" && f.is_empty()), "{after:?}");
+    assert!(
+        after
+            .values()
+            .all(|(m, f)| m == "IMMUTABLE" && f.is_empty()),
+        "{after:?}"
+    );
 
     // Second run: nothing to do.
     let o = immutag(&moto, &["remediate", regions, "--apply"], None);
@@ -153,7 +161,9 @@ async fn live_scan_dry_run_apply_rerun_and_rollback() {
     let o = immutag(&moto, &["rollback", journal_s], None);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     assert_eq!(
-        String::from_utf8_lossy(&o.stdout).matches("RESTORE ").count(),
+        String::from_utf8_lossy(&o.stdout)
+            .matches("RESTORE ")
+            .count(),
         6,
         "{}",
         text(&o)
@@ -162,7 +172,13 @@ async fn live_scan_dry_run_apply_rerun_and_rollback() {
     let rj = dir.path().join("rollback.jsonl");
     let o = immutag(
         &moto,
-        &["rollback", journal_s, "--apply", "--journal", rj.to_str().unwrap()],
+        &[
+            "rollback",
+            journal_s,
+            "--apply",
+            "--journal",
+            rj.to_str().unwrap(),
+        ],
         None,
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
@@ -170,7 +186,11 @@ async fn live_scan_dry_run_apply_rerun_and_rollback() {
     // Rolling back twice does nothing more.
     let o = immutag(&moto, &["rollback", journal_s, "--apply"], None);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stdout).contains("0 changed"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stdout).contains("0 changed"),
+        "{}",
+        text(&o)
+    );
     assert_eq!(state(&moto).await, before);
 }
 
@@ -206,22 +226,42 @@ async fn plan_on_stdin_review_is_skipped_and_exclusions_are_applied() {
     let j = dir.path().join("j.jsonl");
     let o = immutag(
         &moto,
-        &["remediate", "--plan", "-", "--apply", "--journal", j.to_str().unwrap()],
+        &[
+            "remediate",
+            "--plan",
+            "-",
+            "--apply",
+            "--journal",
+            j.to_str().unwrap(),
+        ],
         Some(&plan),
     );
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
-    assert!(out.contains("web  marked for review: latest re-pushed by 40 builds"), "{out}");
-    assert!(out.contains("gone  not applicable: the repository no longer exists"), "{out}");
+    assert!(
+        out.contains("web  marked for review: latest re-pushed by 40 builds"),
+        "{out}"
+    );
+    assert!(
+        out.contains("gone  not applicable: the repository no longer exists"),
+        "{out}"
+    );
     let s = state(&moto).await;
     assert_eq!(
         s[&("eu-west-1".to_owned(), "api".to_owned())],
-        ("IMMUTABLE_WITH_EXCLUSION".to_owned(), vec!["latest".to_owned()])
+        (
+            "IMMUTABLE_WITH_EXCLUSION".to_owned(),
+            vec!["latest".to_owned()]
+        )
     );
     assert_eq!(s[&("eu-west-1".to_owned(), "web".to_owned())].0, "MUTABLE");
 
     // A plan that is not one is a usage error naming the input.
     let o = immutag(&moto, &["remediate", "--plan", "-"], Some("{\"nope\":1}"));
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("not a plan"), "{}", text(&o));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("not a plan"),
+        "{}",
+        text(&o)
+    );
 }

@@ -130,7 +130,10 @@ pub struct ImageRecord {
 
 impl ImageRecord {
     /// An image with a digest and tags, no times.
-    pub fn new<S: Into<String>>(digest: impl Into<String>, tags: impl IntoIterator<Item = S>) -> Self {
+    pub fn new<S: Into<String>>(
+        digest: impl Into<String>,
+        tags: impl IntoIterator<Item = S>,
+    ) -> Self {
         Self {
             digest: digest.into(),
             tags: tags.into_iter().map(Into::into).collect(),
@@ -583,7 +586,10 @@ pub fn recommend(
     RepositoryPlan {
         account_id: repo.account_id.clone(),
         region: repo.region.clone(),
-        name: repo.name.clone().unwrap_or_else(|| repo.resource_id.clone()),
+        name: repo
+            .name
+            .clone()
+            .unwrap_or_else(|| repo.resource_id.clone()),
         arn: repo.arn.clone(),
         current_mutability,
         current_filters: repo.exclusion_filters.filters().to_vec(),
@@ -617,12 +623,24 @@ mod tests {
     }
 
     fn filters(plan: &RepositoryPlan) -> Vec<&str> {
-        plan.target_filters.iter().map(|f| f.filter.as_str()).collect()
+        plan.target_filters
+            .iter()
+            .map(|f| f.filter.as_str())
+            .collect()
     }
 
     #[test]
     fn classifies_tags() {
-        for t in ["latest", "dev", "staging", "main", "nightly", "latest-arm64", "prod_eu", "Edge"] {
+        for t in [
+            "latest",
+            "dev",
+            "staging",
+            "main",
+            "nightly",
+            "latest-arm64",
+            "prod_eu",
+            "Edge",
+        ] {
             assert_eq!(classify_tag(t), Some(TagClass::Floating), "{t}");
         }
         for t in ["feature-login", "pr-42", "renovate_lodash", "fix.typo"] {
@@ -692,13 +710,16 @@ mod tests {
                 .any(|n| n.contains("AllowedExclusionFilters"))
         );
         // All filters valid per the API pattern.
-        assert!(plan.target_filters.iter().all(|f| wildcard::is_valid_filter(&f.filter)));
+        assert!(
+            plan.target_filters
+                .iter()
+                .all(|f| wildcard::is_valid_filter(&f.filter))
+        );
     }
 
     #[test]
     fn allowed_filters_silence_the_note() {
-        let params =
-            RuleParameters::from_json(r#"{"AllowedExclusionFilters":"latest"}"#).unwrap();
+        let params = RuleParameters::from_json(r#"{"AllowedExclusionFilters":"latest"}"#).unwrap();
         let plan = recommend(&repo(), &[ImageRecord::new("d", ["latest"])], &params);
         assert_eq!(filters(&plan), vec!["latest"]);
         assert!(
@@ -712,11 +733,12 @@ mod tests {
 
     #[test]
     fn too_many_floating_tags_need_review() {
-        let images: Vec<ImageRecord> = ["latest", "dev", "staging", "main", "nightly", "edge", "qa"]
-            .iter()
-            .enumerate()
-            .map(|(i, t)| ImageRecord::new(format!("sha256:{i}"), [*t]))
-            .collect();
+        let images: Vec<ImageRecord> =
+            ["latest", "dev", "staging", "main", "nightly", "edge", "qa"]
+                .iter()
+                .enumerate()
+                .map(|(i, t)| ImageRecord::new(format!("sha256:{i}"), [*t]))
+                .collect();
         let plan = recommend(&repo(), &images, &RuleParameters::default());
         assert_eq!(plan.recommendation, Recommendation::Review);
         assert_eq!(plan.target_mutability, None);
@@ -747,7 +769,11 @@ mod tests {
     fn long_tags_make_valid_filters() {
         let tag = format!("latest-{}", "x".repeat(200));
         assert_eq!(classify_tag(&tag), Some(TagClass::Floating));
-        let plan = recommend(&repo(), &[ImageRecord::new("d", [tag.as_str()])], &RuleParameters::default());
+        let plan = recommend(
+            &repo(),
+            &[ImageRecord::new("d", [tag.as_str()])],
+            &RuleParameters::default(),
+        );
         assert_eq!(plan.recommendation, Recommendation::ImmutableWithExclusion);
         let f = &plan.target_filters[0].filter;
         assert_eq!(f.len(), 128);
@@ -790,7 +816,11 @@ mod tests {
 
     #[test]
     fn plan_document_round_trips() {
-        let plan = recommend(&repo(), &[ImageRecord::new("d", ["latest"])], &RuleParameters::default());
+        let plan = recommend(
+            &repo(),
+            &[ImageRecord::new("d", ["latest"])],
+            &RuleParameters::default(),
+        );
         let doc = PlanDocument {
             schema_version: PLAN_SCHEMA_VERSION,
             repositories: vec![plan],

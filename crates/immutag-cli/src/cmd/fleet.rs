@@ -6,7 +6,7 @@ use std::io::{self, IsTerminal, Write};
 use anyhow::Context;
 use immutag_aws::AwsError;
 use immutag_aws::fanout::{
-    AccountSelection, DEFAULT_CONCURRENCY, FanOutOptions, Failure, Progress, RegionSelection,
+    AccountSelection, DEFAULT_CONCURRENCY, Failure, FanOutOptions, Progress, RegionSelection,
     Skipped, Target,
 };
 use immutag_aws::session::{self, DEFAULT_ROLE_NAME, SessionOptions};
@@ -30,7 +30,12 @@ pub struct FleetArgs {
 
     /// Read these regions (comma-separated). Default: the configured region (AWS_REGION or
     /// the profile's).
-    #[arg(long, value_delimiter = ',', value_name = "REGION,...", conflicts_with = "all_regions")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "REGION,...",
+        conflicts_with = "all_regions"
+    )]
     pub regions: Vec<String>,
 
     /// Read every region enabled for each account (ec2:DescribeRegions); regions that are not
@@ -68,7 +73,9 @@ impl FleetArgs {
             } else if self.accounts.is_empty() {
                 AccountSelection::Current
             } else {
-                AccountSelection::Listed(self.accounts.iter().map(|a| a.trim().to_owned()).collect())
+                AccountSelection::Listed(
+                    self.accounts.iter().map(|a| a.trim().to_owned()).collect(),
+                )
             },
             regions: if self.all_regions {
                 RegionSelection::AllEnabled

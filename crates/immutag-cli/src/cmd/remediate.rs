@@ -15,8 +15,7 @@ use anyhow::{Context, bail};
 use clap::ValueEnum;
 use immutag_aws::journal::{self, Journal};
 use immutag_aws::remediate::{
-    self, ApplyOptions, Change, ChangeReport, ChangeResult, Clients, ReadState, Scope,
-    Verification,
+    self, ApplyOptions, Change, ChangeReport, ChangeResult, Clients, ReadState, Scope, Verification,
 };
 use immutag_core::plan::{PLAN_SCHEMA_VERSION, PlanDocument, RepositoryPlan};
 use immutag_core::remediation::{
@@ -129,9 +128,14 @@ async fn run_async(args: Args) -> anyhow::Result<u8> {
         repositories: args.repositories.clone(),
     };
     if args.plan.is_some()
-        && (args.fleet.org || !args.fleet.accounts.is_empty() || !args.fleet.regions.is_empty() || args.fleet.all_regions)
+        && (args.fleet.org
+            || !args.fleet.accounts.is_empty()
+            || !args.fleet.regions.is_empty()
+            || args.fleet.all_regions)
     {
-        bail!("--plan names the accounts and regions: --org, --accounts, --regions and --all-regions apply to a live scan only");
+        bail!(
+            "--plan names the accounts and regions: --org, --accounts, --regions and --all-regions apply to a live scan only"
+        );
     }
 
     let (clients, candidates, mut items) = match &args.plan {
@@ -281,7 +285,10 @@ async fn run_async(args: Args) -> anyhow::Result<u8> {
 
 fn failure_text(f: &immutag_aws::fanout::Failure) -> String {
     let mut where_ = Vec::new();
-    for p in [&f.account_id, &f.region, &f.repository].into_iter().flatten() {
+    for p in [&f.account_id, &f.region, &f.repository]
+        .into_iter()
+        .flatten()
+    {
         where_.push(p.as_str());
     }
     format!("{}: {}", where_.join("/"), f.error)
@@ -317,14 +324,14 @@ async fn fill_tags(
 fn read_plan(file: &str) -> anyhow::Result<PlanDocument> {
     let text = if file == "-" {
         let mut s = String::new();
-        io::Read::read_to_string(&mut io::stdin(), &mut s).context("cannot read the plan from stdin")?;
+        io::Read::read_to_string(&mut io::stdin(), &mut s)
+            .context("cannot read the plan from stdin")?;
         s
     } else {
         std::fs::read_to_string(file).with_context(|| format!("cannot read the plan {file}"))?
     };
-    let doc: PlanDocument = serde_json::from_str(&text).with_context(|| {
-        format!("{file}: not a plan from `immutag plan --output json`")
-    })?;
+    let doc: PlanDocument = serde_json::from_str(&text)
+        .with_context(|| format!("{file}: not a plan from `immutag plan --output json`"))?;
     if doc.schema_version != PLAN_SCHEMA_VERSION {
         bail!(
             "{file}: plan schema version {} is not supported (expected {PLAN_SCHEMA_VERSION})",
@@ -509,7 +516,9 @@ pub fn print_results(out: &mut dyn Write, reports: &[ChangeReport]) -> io::Resul
                 writeln!(
                     out,
                     "UNKNOWN {head}  {code}: {message}; {}",
-                    v.as_ref().map(describe).unwrap_or_else(|| "not read back".into())
+                    v.as_ref()
+                        .map(describe)
+                        .unwrap_or_else(|| "not read back".into())
                 )?;
             }
         }

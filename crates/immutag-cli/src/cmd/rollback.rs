@@ -17,8 +17,8 @@ use immutag_core::remediation::{
 };
 use std::io::Write;
 
-use crate::cmd::remediate::{ReportFormat, emit, print_results, settings_of};
 use crate::cmd::fleet::FleetArgs;
+use crate::cmd::remediate::{ReportFormat, emit, print_results, settings_of};
 use crate::exit;
 
 /// Arguments of `immutag rollback`.
@@ -192,5 +192,9 @@ fn print_items(out: &mut dyn Write, items: &[RollbackItem]) -> std::io::Result<(
             }
         }
     }
-    writeln!(out, "{restore} to restore, {} skipped", items.len() - restore)
+    writeln!(
+        out,
+        "{restore} to restore, {} skipped",
+        items.len() - restore
+    )
 }
