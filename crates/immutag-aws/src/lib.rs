@@ -8,7 +8,8 @@
 //! * [`config`]: AWS Config reporting (PutEvaluations in batches of 100, FailedEvaluations
 //!   retried), oversized item fetch (GetResourceConfigHistory), earlier results
 //!   (GetComplianceDetailsByConfigRule).
-//! * [`remediate`]: one repository switched to IMMUTABLE (PutImageTagMutability).
+//! * [`remediate`]: fleet remediation (bounded concurrency, journal, verification); [`journal`]: the JSON-lines journal.
+//! * [`auto_remediate`]: one repository switched to IMMUTABLE (the Lambda's auto-remediation).
 //! * [`ecr`]: the repository inventory of one account and region (`DescribeRepositories`,
 //!   `maxResults=1000`, `nextToken`), repository tags, and a repository's images.
 //! * [`org`]: Organizations accounts and EC2 enabled regions.
@@ -17,10 +18,12 @@
 //! * `testing` (feature `test-util`): a moto server harness for tests.
 #![forbid(unsafe_code)]
 
+pub mod auto_remediate;
 pub mod config;
 pub mod ecr;
 pub mod error;
 pub mod fanout;
+pub mod journal;
 pub mod org;
 pub mod plan;
 pub mod remediate;

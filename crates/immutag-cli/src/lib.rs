@@ -37,6 +37,10 @@ pub enum Command {
     Scan(cmd::scan::Args),
     /// Recommend what to apply to each non-compliant repository, from its images.
     Plan(cmd::plan::Args),
+    /// Switch repositories to their target tag mutability (dry run unless --apply), journaled.
+    Remediate(cmd::remediate::Args),
+    /// Restore what a remediation journal changed (dry run unless --apply).
+    Rollback(cmd::rollback::Args),
 }
 
 /// Parses the command line, runs the subcommand, and maps the outcome to an exit code.
@@ -59,6 +63,8 @@ pub fn main_entry() -> ExitCode {
         Command::Evaluate(args) => cmd::evaluate::run(args),
         Command::Scan(args) => cmd::scan::run(args),
         Command::Plan(args) => cmd::plan::run(args),
+        Command::Remediate(args) => cmd::remediate::run(args),
+        Command::Rollback(args) => cmd::rollback::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

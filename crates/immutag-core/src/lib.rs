@@ -23,6 +23,7 @@ pub mod input;
 pub mod model;
 pub mod params;
 pub mod plan;
+pub mod remediation;
 pub mod wildcard;
 
 pub use error::{InputError, ParamError};

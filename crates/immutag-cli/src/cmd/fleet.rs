@@ -1,6 +1,7 @@
 //! What `immutag scan` and `immutag plan` share: which accounts and regions to read, how to
 //! reach them, the async runtime and the progress bar.
 
+use clap::builder::TypedValueParser;
 use std::io::{self, IsTerminal, Write};
 
 use anyhow::Context;

@@ -1,0 +1,383 @@
+//! The remediation journal: JSON lines on disk, one [`JournalRecord`] per line, each one
+//! written and flushed to stable storage (`fsync`) before the call it announces proceeds.
+//!
+//! Records of concurrent changes are group-committed: a writer thread takes every record
+//! waiting at that moment, writes them, calls `fsync` once, and only then releases each
+//! waiting change. So the guarantee holds per record (the `intent` is on disk before
+//! PutImageTagMutability is sent, the result is on disk before the change counts as done)
+//! without paying one `fsync` per record when many changes run at once.
+//!
+//! [`read`] reads a journal back, tolerating a last line cut short by a crash (reported as a
+//! warning); [`immutag_core::remediation::summarize`] then says what happened per repository.
+
+use std::fs::{File, OpenOptions};
+use std::io::{self, BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Mutex, mpsc};
+use std::thread::JoinHandle;
+use std::time::SystemTime;
+
+use aws_smithy_types::DateTime;
+use aws_smithy_types::date_time::Format;
+use immutag_core::remediation::JournalRecord;
+use tokio::sync::oneshot;
+
+/// Journal errors; each names the file.
+#[derive(Debug, thiserror::Error)]
+pub enum JournalError {
+    /// The journal could not be created or opened.
+    #[error("cannot open the journal {path}: {source}")]
+    Open {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// A record could not be written or flushed: the change it announces must not proceed.
+    #[error("cannot write the journal {path}: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+    /// The journal writer stopped (an earlier write failed).
+    #[error("the journal writer for {path} has stopped after an earlier error")]
+    Closed {
+        /// The file.
+        path: PathBuf,
+    },
+    /// A line of the journal is not a record.
+    #[error("{path} line {line}: not a journal record: {problem}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line number.
+        line: usize,
+        /// What serde said.
+        problem: String,
+    },
+    /// The journal could not be read.
+    #[error("cannot read the journal {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: io::Error,
+    },
+}
+
+/// The current time, RFC 3339 UTC (`2026-11-26T15:22:48.123Z`).
+pub fn now_rfc3339() -> String {
+    DateTime::from(SystemTime::now())
+        .fmt(Format::DateTime)
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
+}
+
+/// A compact UTC timestamp for file names: `20261126T152248Z`.
+pub fn compact_timestamp() -> String {
+    let full = now_rfc3339();
+    // 2026-11-26T15:22:48[.123]Z -> 20261126T152248Z
+    let base: String = full
+        .chars()
+        .take_while(|c| *c != '.' && *c != 'Z')
+        .filter(|c| *c != '-' && *c != ':')
+        .collect();
+    format!("{base}Z")
+}
+
+/// The default journal path for a command: `immutag-journal-20261126T152248Z.jsonl` (or
+/// `immutag-rollback-journal-...` for a rollback) in the current directory.
+pub fn default_path(prefix: &str) -> PathBuf {
+    PathBuf::from(format!("{prefix}-{}.jsonl", compact_timestamp()))
+}
+
+type Ack = oneshot::Sender<io::Result<()>>;
+
+/// An open journal. Cheap to share by reference across concurrent changes.
+pub struct Journal {
+    path: PathBuf,
+    run: String,
+    seq: AtomicU64,
+    tx: Mutex<Option<mpsc::Sender<(Vec<u8>, Ack)>>>,
+    writer: Mutex<Option<JoinHandle<()>>>,
+}
+
+impl std::fmt::Debug for Journal {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Journal")
+            .field("path", &self.path)
+            .field("run", &self.run)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Journal {
+    /// Opens `path` for appending (creating it), for a run named `run`. The file is synced
+    /// once at open so that its directory entry exists before the first change.
+    pub fn open(path: impl Into<PathBuf>, run: impl Into<String>) -> Result<Self, JournalError> {
+        let path = path.into();
+        let file = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&path)
+            .map_err(|source| JournalError::Open {
+                path: path.clone(),
+                source,
+            })?;
+        file.sync_all().map_err(|source| JournalError::Open {
+            path: path.clone(),
+            source,
+        })?;
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            // Persist the new directory entry too; not every platform lets a directory be
+            // opened, so this is best effort.
+            if let Ok(d) = File::open(dir) {
+                let _ = d.sync_all();
+            }
+        }
+        let (tx, rx) = mpsc::channel::<(Vec<u8>, Ack)>();
+        let writer = std::thread::Builder::new()
+            .name("immutag-journal".into())
+            .spawn(move || writer_loop(file, rx))
+            .map_err(|source| JournalError::Open {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(Self {
+            path,
+            run: run.into(),
+            seq: AtomicU64::new(0),
+            tx: Mutex::new(Some(tx)),
+            writer: Mutex::new(Some(writer)),
+        })
+    }
+
+    /// The journal's file.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// The run name written into each record.
+    pub fn run(&self) -> &str {
+        &self.run
+    }
+
+    /// Appends `record` (its `run`, `seq` and `time` are filled in here) and returns once it
+    /// is on stable storage. An error means the record may not be on disk: the change it
+    /// announces must not proceed.
+    pub async fn append(&self, mut record: JournalRecord) -> Result<JournalRecord, JournalError> {
+        record.run = self.run.clone();
+        record.seq = self.seq.fetch_add(1, Ordering::SeqCst) + 1;
+        record.time = now_rfc3339();
+        let mut line = serde_json::to_vec(&record).map_err(|e| JournalError::Write {
+            path: self.path.clone(),
+            source: io::Error::other(e),
+        })?;
+        line.push(b'\n');
+        let (ack_tx, ack_rx) = oneshot::channel();
+        {
+            let guard = self.tx.lock().map_err(|_| self.closed())?;
+            let Some(tx) = guard.as_ref() else {
+                return Err(self.closed());
+            };
+            tx.send((line, ack_tx)).map_err(|_| self.closed())?;
+        }
+        match ack_rx.await {
+            Ok(Ok(())) => Ok(record),
+            Ok(Err(source)) => Err(JournalError::Write {
+                path: self.path.clone(),
+                source,
+            }),
+            Err(_) => Err(self.closed()),
+        }
+    }
+
+    /// Stops the writer after everything queued is on disk.
+    pub fn close(&self) {
+        if let Ok(mut tx) = self.tx.lock() {
+            tx.take();
+        }
+        if let Ok(mut w) = self.writer.lock()
+            && let Some(handle) = w.take()
+        {
+            let _ = handle.join();
+        }
+    }
+
+    fn closed(&self) -> JournalError {
+        JournalError::Closed {
+            path: self.path.clone(),
+        }
+    }
+}
+
+impl Drop for Journal {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn writer_loop(mut file: File, rx: mpsc::Receiver<(Vec<u8>, Ack)>) {
+    let mut failed: Option<io::ErrorKind> = None;
+    while let Ok(first) = rx.recv() {
+        let mut batch = vec![first];
+        while let Ok(more) = rx.try_recv() {
+            batch.push(more);
+        }
+        let result = match failed {
+            Some(kind) => Err(io::Error::new(kind, "an earlier journal write failed")),
+            None => {
+                let mut buf = Vec::with_capacity(batch.iter().map(|(l, _)| l.len()).sum());
+                for (line, _) in &batch {
+                    buf.extend_from_slice(line);
+                }
+                file.write_all(&buf).and_then(|()| file.sync_data())
+            }
+        };
+        if let Err(e) = &result {
+            failed = Some(e.kind());
+        }
+        for (_, ack) in batch {
+            let r = match &result {
+                Ok(()) => Ok(()),
+                Err(e) => Err(io::Error::new(e.kind(), e.to_string())),
+            };
+            let _ = ack.send(r);
+        }
+    }
+}
+
+/// A journal read back.
+#[derive(Debug, Clone, Default)]
+pub struct JournalContents {
+    /// The records, in file order.
+    pub records: Vec<JournalRecord>,
+    /// Problems that did not stop the read (a last line cut short by a crash).
+    pub warnings: Vec<String>,
+}
+
+/// Reads a journal. A last line that is not a complete record (a crash mid-write) is
+/// reported in `warnings`; any other line that is not a record is an error.
+pub fn read(path: &Path) -> Result<JournalContents, JournalError> {
+    let file = File::open(path).map_err(|source| JournalError::Read {
+        path: path.to_owned(),
+        source,
+    })?;
+    let mut lines: Vec<String> = Vec::new();
+    for line in BufReader::new(file).lines() {
+        lines.push(line.map_err(|source| JournalError::Read {
+            path: path.to_owned(),
+            source,
+        })?);
+    }
+    parse(path, &lines)
+}
+
+fn parse(path: &Path, lines: &[String]) -> Result<JournalContents, JournalError> {
+    let mut out = JournalContents::default();
+    let last = lines.iter().rposition(|l| !l.trim().is_empty());
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<JournalRecord>(line) {
+            Ok(r) => out.records.push(r),
+            Err(e) if Some(i) == last => out.warnings.push(format!(
+                "{} line {}: incomplete last record ignored (the writer stopped mid-line): {e}",
+                path.display(),
+                i + 1
+            )),
+            Err(e) => {
+                return Err(JournalError::Parse {
+                    path: path.to_owned(),
+                    line: i + 1,
+                    problem: e.to_string(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use immutag_core::TagMutability;
+    use immutag_core::remediation::{Operation, Phase, RepoKey, Setting};
+
+    fn draft(name: &str, phase: Phase) -> JournalRecord {
+        JournalRecord {
+            run: String::new(),
+            seq: 0,
+            time: String::new(),
+            operation: Operation::Remediate,
+            phase,
+            key: RepoKey::new(Some("111111111111"), Some("us-east-1"), name),
+            previous: Setting::new(TagMutability::Mutable, vec![]),
+            new: Setting::immutable(),
+            observed: None,
+            error_code: None,
+            error: None,
+            outcome_known: None,
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_appends_are_all_on_disk_in_seq_order_per_writer() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let journal = std::sync::Arc::new(Journal::open(&path, "run-1").unwrap());
+        let mut tasks = Vec::new();
+        for i in 0..200 {
+            let j = journal.clone();
+            tasks.push(tokio::spawn(async move {
+                j.append(draft(&format!("repo-{i}"), Phase::Intent)).await
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap().unwrap();
+        }
+        journal.close();
+        let back = read(&path).unwrap();
+        assert!(back.warnings.is_empty());
+        assert_eq!(back.records.len(), 200);
+        let mut seqs: Vec<u64> = back.records.iter().map(|r| r.seq).collect();
+        seqs.sort_unstable();
+        assert_eq!(seqs, (1..=200).collect::<Vec<_>>());
+        assert!(
+            back.records
+                .iter()
+                .all(|r| r.run == "run-1" && r.time.ends_with('Z'))
+        );
+    }
+
+    #[test]
+    fn a_cut_last_line_is_a_warning_but_a_bad_middle_line_is_an_error() {
+        let good = serde_json::to_string(&draft("a", Phase::Intent)).unwrap();
+        let p = Path::new("j.jsonl");
+        let ok = parse(p, &[good.clone(), good[..good.len() / 2].to_owned()]).unwrap();
+        assert_eq!(ok.records.len(), 1);
+        assert_eq!(ok.warnings.len(), 1);
+        assert!(ok.warnings[0].contains("line 2"));
+        let err = parse(p, &["{oops".to_owned(), good]).unwrap_err();
+        assert!(err.to_string().contains("line 1"), "{err}");
+    }
+
+    #[test]
+    fn timestamps_have_the_documented_shapes() {
+        let t = compact_timestamp();
+        assert_eq!(t.len(), 16, "{t}");
+        assert!(t.ends_with('Z') && t.as_bytes()[8] == b'T');
+        let p = default_path("immutag-journal");
+        let s = p.to_string_lossy();
+        assert!(s.starts_with("immutag-journal-") && s.ends_with("Z.jsonl"));
+    }
+
+    #[tokio::test]
+    async fn opening_in_a_missing_directory_names_the_file() {
+        let err = Journal::open("/nonexistent-dir-immutag/j.jsonl", "r").unwrap_err();
+        assert!(err.to_string().contains("/nonexistent-dir-immutag/j.jsonl"));
+    }
+}
