@@ -360,8 +360,12 @@ async fn remediate(clients: &Clients, account_id: &str, pending: &mut [Pending])
             .account_id
             .clone()
             .unwrap_or_else(|| account_id.to_owned());
-        match immutag_aws::auto_remediate::set_immutable(&clients.ecr, Some(&registry), &e.resource_id)
-            .await
+        match immutag_aws::auto_remediate::set_immutable(
+            &clients.ecr,
+            Some(&registry),
+            &e.resource_id,
+        )
+        .await
         {
             Ok(()) => {
                 ok += 1;

@@ -3,8 +3,8 @@
 pub mod evaluate;
 pub mod fleet;
 pub mod plan;
-pub mod scan;
 pub mod remediate;
 pub mod rollback;
+pub mod scan;
 pub mod schema;
 pub mod scp;
