@@ -95,12 +95,15 @@ pub fn default_path(prefix: &str) -> PathBuf {
 
 type Ack = oneshot::Sender<io::Result<()>>;
 
+/// One record for the writer thread: its bytes and where to send the fsync result.
+type WriteRequest = (Vec<u8>, Ack);
+
 /// An open journal. Cheap to share by reference across concurrent changes.
 pub struct Journal {
     path: PathBuf,
     run: String,
     seq: AtomicU64,
-    tx: Mutex<Option<mpsc::Sender<(Vec<u8>, Ack)>>>,
+    tx: Mutex<Option<mpsc::Sender<WriteRequest>>>,
     writer: Mutex<Option<JoinHandle<()>>>,
 }
 
@@ -137,7 +140,7 @@ impl Journal {
                 let _ = d.sync_all();
             }
         }
-        let (tx, rx) = mpsc::channel::<(Vec<u8>, Ack)>();
+        let (tx, rx) = mpsc::channel::<WriteRequest>();
         let writer = std::thread::Builder::new()
             .name("immutag-journal".into())
             .spawn(move || writer_loop(file, rx))
@@ -219,7 +222,7 @@ impl Drop for Journal {
     }
 }
 
-fn writer_loop(mut file: File, rx: mpsc::Receiver<(Vec<u8>, Ack)>) {
+fn writer_loop(mut file: File, rx: mpsc::Receiver<WriteRequest>) {
     let mut failed: Option<io::ErrorKind> = None;
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];

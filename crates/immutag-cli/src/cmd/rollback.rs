@@ -142,7 +142,7 @@ async fn run_async(args: Args) -> anyhow::Result<u8> {
             changes,
             &j,
             ApplyOptions {
-                concurrency: concurrency,
+                concurrency,
                 operation: Operation::Rollback,
                 verify: true,
             },
