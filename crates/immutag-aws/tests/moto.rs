@@ -171,6 +171,16 @@ async fn push(client: &aws_sdk_ecr::Client, repo: &str, n: u32, tag: &str) {
         .unwrap();
 }
 
+async fn push_untagged(client: &aws_sdk_ecr::Client, repo: &str, n: u32) {
+    client
+        .put_image()
+        .repository_name(repo)
+        .image_manifest(manifest(n))
+        .send()
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn plan_reads_images_and_recommends() {
     let moto = moto();
@@ -201,6 +211,10 @@ async fn plan_reads_images_and_recommends() {
     push(&ecr, "web", 3, "latest").await; // latest moves: manifest 2 is left untagged
     push(&ecr, "web", 4, "feature-login").await;
     push(&ecr, "web", 5, "feature-login").await; // manifest 4 is left untagged
+    // ECR keeps a manifest whose last tag moved away as an untagged image; moto deletes it.
+    // Push manifests 2 and 4 again by digest alone to give the state ECR would have.
+    push_untagged(&ecr, "web", 2).await;
+    push_untagged(&ecr, "web", 4).await;
     // api: versions only.
     push(&ecr, "api", 10, "v2.0.0").await;
     push(&ecr, "api", 11, "v2.0.1").await;

@@ -5,7 +5,9 @@
 
 use std::process::Output;
 
-use aws_sdk_ecr::types::ImageTagMutability;
+use aws_sdk_ecr::types::{
+    ImageTagMutability, ImageTagMutabilityExclusionFilter, ImageTagMutabilityExclusionFilterType,
+};
 use immutag_aws::testing::{MOTO_DEFAULT_ACCOUNT, MotoServer};
 use immutag_core::plan::{PlanDocument, Recommendation};
 use immutag_core::{Compliance, Evaluation};
@@ -41,12 +43,24 @@ async fn create(
         .unwrap();
     let ecr = aws_sdk_ecr::Client::new(&config);
     for (name, mode) in repos {
-        ecr.create_repository()
+        let mut req = ecr
+            .create_repository()
             .repository_name(*name)
-            .image_tag_mutability(mode.clone())
-            .send()
-            .await
-            .unwrap();
+            .image_tag_mutability(mode.clone());
+        if matches!(
+            mode,
+            ImageTagMutability::MutableWithExclusion | ImageTagMutability::ImmutableWithExclusion
+        ) {
+            // ECR (and moto) refuse a *_WITH_EXCLUSION mode without filters.
+            req = req.image_tag_mutability_exclusion_filters(
+                ImageTagMutabilityExclusionFilter::builder()
+                    .filter_type(ImageTagMutabilityExclusionFilterType::Wildcard)
+                    .filter("latest")
+                    .build()
+                    .unwrap(),
+            );
+        }
+        req.send().await.unwrap();
     }
 }
 
@@ -300,17 +314,17 @@ async fn org_lists_active_accounts_and_all_regions_reads_enabled_ones() {
             )
         })
         .collect();
-    assert_eq!(
-        found,
-        vec![
-            (
-                MOTO_DEFAULT_ACCOUNT.into(),
-                "eu-west-1".into(),
-                "api".into()
-            ),
-            (member.clone(), "sa-east-1".into(), "legacy".into()),
-        ]
-    );
+    // Output is sorted by account id; moto draws the member's id at random.
+    let mut expected: Vec<(String, String, String)> = vec![
+        (
+            MOTO_DEFAULT_ACCOUNT.into(),
+            "eu-west-1".into(),
+            "api".into(),
+        ),
+        (member.clone(), "sa-east-1".into(), "legacy".into()),
+    ];
+    expected.sort();
+    assert_eq!(found, expected);
     // Regions that are not opted in are named as skipped, not silently dropped.
     assert!(
         stderr(&out).contains("skipped, region not enabled (not-opted-in)"),
@@ -334,14 +348,21 @@ async fn plan_prints_the_remediation_input() {
     .await;
     let config = moto.sdk_config("eu-west-1").await;
     let ecr = aws_sdk_ecr::Client::new(&config);
-    for (n, tag) in [(1, "v1.0.0"), (2, "latest"), (3, "latest")] {
+    // ECR keeps the manifest `latest` moved away from as an untagged image; moto deletes it, so
+    // that manifest is pushed again untagged afterwards to give the state ECR would have.
+    for (n, tag) in [
+        (1, Some("v1.0.0")),
+        (2, Some("latest")),
+        (3, Some("latest")),
+        (2, None),
+    ] {
         let manifest = format!(
             r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":1,"digest":"sha256:{n:064x}"}},"layers":[]}}"#
         );
         ecr.put_image()
             .repository_name("web")
             .image_manifest(manifest)
-            .image_tag(tag)
+            .set_image_tag(tag.map(str::to_owned))
             .send()
             .await
             .unwrap();
