@@ -19,10 +19,31 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
+use aws_sdk_ecr::types::{
+    ImageTagMutabilityExclusionFilter, ImageTagMutabilityExclusionFilterType,
+};
 use aws_types::SdkConfig;
 
 /// The account moto uses for requests signed with plain test credentials.
 pub const MOTO_DEFAULT_ACCOUNT: &str = "123456789012";
+
+/// A `WILDCARD` exclusion filter, as ECR's CreateRepository and PutImageTagMutability take it.
+pub fn wildcard_filter(text: &str) -> ImageTagMutabilityExclusionFilter {
+    #[allow(clippy::expect_used)] // both required members are set just above
+    ImageTagMutabilityExclusionFilter::builder()
+        .filter_type(ImageTagMutabilityExclusionFilterType::Wildcard)
+        .filter(text)
+        .build()
+        .expect("filter type and filter are set")
+}
+
+/// A Docker image manifest (schema 2) whose config digest is `n`: distinct `n`, distinct
+/// images, for `PutImage` on moto.
+pub fn image_manifest(n: u32) -> String {
+    format!(
+        r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":1,"digest":"sha256:{n:064x}"}},"layers":[]}}"#
+    )
+}
 
 /// How long to wait for the server to answer.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);

@@ -9,6 +9,7 @@ use aws_sdk_ecr::operation::describe_images::DescribeImagesOutput;
 use aws_sdk_ecr::operation::describe_repositories::DescribeRepositoriesOutput;
 use aws_sdk_ecr::types::{ImageDetail, ImageTagMutability, Repository};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use aws_types::sdk_config::SharedTimeSource;
 use immutag_aws::fanout::{NoProgress, Target, run_targets};
 use immutag_aws::session::{DEFAULT_MAX_ATTEMPTS, retry_config};
 use immutag_core::TagMutability;
@@ -35,26 +36,16 @@ fn repos(prefix: &str, n: usize) -> Vec<Repository> {
 const THROTTLE: &str = r#"{"__type":"ThrottlingException","message":"Rate exceeded"}"#;
 const SERVER: &str = r#"{"__type":"ServerException","message":"internal error"}"#;
 
-/// A system clock: the mock client's test defaults use a clock frozen in 2009, under which
-/// the adaptive retry's rate limiter never refills and a retried call waits forever.
-macro_rules! real_clock {
-    () => {
-        aws_sdk_ecr::Config::builder()
-            .behavior_version(aws_sdk_ecr::config::BehaviorVersion::latest())
-            .build()
-            .time_source()
-            .expect("the default configuration has a system clock")
-    };
-}
-
-/// A mocked client with immutag's retry settings (adaptive, 5 attempts), fast backoff.
+/// A mocked client with immutag's retry settings (adaptive, 5 attempts), fast backoff, on the
+/// system clock: the mock's default clock is frozen in 2009, under which the adaptive retry's
+/// rate limiter never refills and a retried call waits forever.
 macro_rules! client {
     ($rules:expr) => {
         mock_client!(aws_sdk_ecr, RuleMode::MatchAny, $rules, |c| c
             .retry_config(
                 retry_config(DEFAULT_MAX_ATTEMPTS).with_initial_backoff(Duration::from_millis(1))
             )
-            .time_source(real_clock!()))
+            .time_source(SharedTimeSource::default()))
     };
 }
 

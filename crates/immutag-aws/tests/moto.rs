@@ -5,13 +5,11 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ecr::types::{
-    ImageTagMutability, ImageTagMutabilityExclusionFilter, ImageTagMutabilityExclusionFilterType,
-};
+use aws_sdk_ecr::types::ImageTagMutability;
 use aws_types::SdkConfig;
 use futures::StreamExt;
 use immutag_aws::fanout::{AccountSelection, FanOutOptions, NoProgress, RegionSelection};
-use immutag_aws::testing::{MOTO_DEFAULT_ACCOUNT, MotoServer};
+use immutag_aws::testing::{MOTO_DEFAULT_ACCOUNT, MotoServer, image_manifest, wildcard_filter};
 use immutag_core::plan::Recommendation;
 use immutag_core::{InputKind, MutabilitySetting, RuleParameters, TagMutability};
 
@@ -33,14 +31,6 @@ const MODES: [ImageTagMutability; 4] = [
     ImageTagMutability::MutableWithExclusion,
 ];
 
-fn filter(text: &str) -> ImageTagMutabilityExclusionFilter {
-    ImageTagMutabilityExclusionFilter::builder()
-        .filter_type(ImageTagMutabilityExclusionFilterType::Wildcard)
-        .filter(text)
-        .build()
-        .unwrap()
-}
-
 /// Creates `n` repositories, mode `i % 4`, 16 requests at a time.
 async fn seed(config: &SdkConfig, prefix: &str, n: usize) {
     let client = aws_sdk_ecr::Client::new(config);
@@ -56,7 +46,7 @@ async fn seed(config: &SdkConfig, prefix: &str, n: usize) {
             ImageTagMutability::ImmutableWithExclusion | ImageTagMutability::MutableWithExclusion
         ) {
             // moto matches filters as regular expressions: keep them literal.
-            req = req.image_tag_mutability_exclusion_filters(filter("latest"));
+            req = req.image_tag_mutability_exclusion_filters(wildcard_filter("latest"));
         }
         req.send().await.unwrap();
     }))
@@ -153,29 +143,18 @@ async fn inventory_of_2500_repositories_across_accounts_and_regions() {
     assert_eq!(open, 1875);
 }
 
-fn manifest(n: u32) -> String {
-    format!(
-        r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":7023,"digest":"sha256:{n:064x}"}},"layers":[{{"mediaType":"application/vnd.docker.image.rootfs.diff.tar.gzip","size":32654,"digest":"sha256:{:064x}"}}]}}"#,
-        n + 1000
-    )
-}
-
-async fn push(client: &aws_sdk_ecr::Client, repo: &str, n: u32, tag: &str) {
+/// `PutImage` of manifest `n`, with `tag` or, given `None`, by digest alone (untagged).
+async fn push<'a>(
+    client: &aws_sdk_ecr::Client,
+    repo: &str,
+    n: u32,
+    tag: impl Into<Option<&'a str>>,
+) {
     client
         .put_image()
         .repository_name(repo)
-        .image_manifest(manifest(n))
-        .image_tag(tag)
-        .send()
-        .await
-        .unwrap();
-}
-
-async fn push_untagged(client: &aws_sdk_ecr::Client, repo: &str, n: u32) {
-    client
-        .put_image()
-        .repository_name(repo)
-        .image_manifest(manifest(n))
+        .image_manifest(image_manifest(n))
+        .set_image_tag(tag.into().map(str::to_owned))
         .send()
         .await
         .unwrap();
@@ -200,7 +179,7 @@ async fn plan_reads_images_and_recommends() {
             .repository_name(name)
             .image_tag_mutability(mode.clone());
         if mode == ImageTagMutability::MutableWithExclusion {
-            req = req.image_tag_mutability_exclusion_filters(filter("v1"));
+            req = req.image_tag_mutability_exclusion_filters(wildcard_filter("v1"));
         }
         req.send().await.unwrap();
     }
@@ -213,8 +192,8 @@ async fn plan_reads_images_and_recommends() {
     push(&ecr, "web", 5, "feature-login").await; // manifest 4 is left untagged
     // ECR keeps a manifest whose last tag moved away as an untagged image; moto deletes it.
     // Push manifests 2 and 4 again by digest alone to give the state ECR would have.
-    push_untagged(&ecr, "web", 2).await;
-    push_untagged(&ecr, "web", 4).await;
+    push(&ecr, "web", 2, None).await;
+    push(&ecr, "web", 4, None).await;
     // api: versions only.
     push(&ecr, "api", 10, "v2.0.0").await;
     push(&ecr, "api", 11, "v2.0.1").await;
@@ -223,7 +202,7 @@ async fn plan_reads_images_and_recommends() {
         .iter()
         .enumerate()
     {
-        push(&ecr, "busy", 20 + i as u32, t).await;
+        push(&ecr, "busy", 20 + i as u32, *t).await;
     }
     push(&ecr, "done", 30, "v1").await;
 

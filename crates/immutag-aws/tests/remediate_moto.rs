@@ -7,15 +7,13 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_ecr::types::{
-    ImageTagMutability, ImageTagMutabilityExclusionFilter, ImageTagMutabilityExclusionFilterType,
-};
+use aws_sdk_ecr::types::ImageTagMutability;
 use immutag_aws::fanout::{AccountSelection, FanOutOptions, NoProgress, RegionSelection};
 use immutag_aws::journal::{self, Journal};
 use immutag_aws::remediate::{
     self, ApplyOptions, Change, ChangeResult, Clients, ReadState, Scope, Verification,
 };
-use immutag_aws::testing::{MOTO_DEFAULT_ACCOUNT, MotoServer};
+use immutag_aws::testing::{MOTO_DEFAULT_ACCOUNT, MotoServer, image_manifest, wildcard_filter};
 use immutag_core::remediation::{
     Candidate, Mode, Operation, PlanOptions, RepoKey, RollbackDecision, Setting, count, plan,
     plan_rollback, summarize,
@@ -31,14 +29,6 @@ fn moto() -> MotoServer {
         Ok(m) => m,
         Err(e) => panic!("{e}"),
     }
-}
-
-fn api_filter(text: &str) -> ImageTagMutabilityExclusionFilter {
-    ImageTagMutabilityExclusionFilter::builder()
-        .filter_type(ImageTagMutabilityExclusionFilterType::Wildcard)
-        .filter(text)
-        .build()
-        .unwrap()
 }
 
 /// The seeded repositories of one (account, region): name, mode, filters. moto matches
@@ -70,17 +60,10 @@ async fn seed(config: &aws_types::SdkConfig) {
             .repository_name(name)
             .image_tag_mutability(mode);
         for f in filters {
-            req = req.image_tag_mutability_exclusion_filters(api_filter(f));
+            req = req.image_tag_mutability_exclusion_filters(wildcard_filter(f));
         }
         req.send().await.unwrap();
     }
-}
-
-fn manifest(n: u32) -> String {
-    format!(
-        r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":{n},"digest":"sha256:{:064x}"}},"layers":[]}}"#,
-        n
-    )
 }
 
 async fn push(client: &aws_sdk_ecr::Client, repo: &str, tag: &str, n: u32) -> Result<(), String> {
@@ -88,7 +71,7 @@ async fn push(client: &aws_sdk_ecr::Client, repo: &str, tag: &str, n: u32) -> Re
         .put_image()
         .repository_name(repo)
         .image_tag(tag)
-        .image_manifest(manifest(n))
+        .image_manifest(image_manifest(n))
         .send()
         .await
         .map(|_| ())

@@ -7,10 +7,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
-use aws_sdk_ecr::types::{
-    ImageTagMutability, ImageTagMutabilityExclusionFilter, ImageTagMutabilityExclusionFilterType,
-};
-use immutag_aws::testing::MotoServer;
+use aws_sdk_ecr::types::ImageTagMutability;
+use immutag_aws::testing::{MotoServer, wildcard_filter};
 
 const REGIONS: [&str; 2] = ["eu-west-1", "us-east-1"];
 
@@ -51,14 +49,6 @@ fn text(o: &Output) -> String {
         String::from_utf8_lossy(&o.stdout),
         String::from_utf8_lossy(&o.stderr)
     )
-}
-
-fn filter(f: &str) -> ImageTagMutabilityExclusionFilter {
-    ImageTagMutabilityExclusionFilter::builder()
-        .filter_type(ImageTagMutabilityExclusionFilterType::Wildcard)
-        .filter(f)
-        .build()
-        .unwrap()
 }
 
 /// (region, name) -> (mode, filters) of every repository.
@@ -103,7 +93,7 @@ async fn seed(moto: &MotoServer) {
                 .repository_name(name)
                 .image_tag_mutability(mode);
             for f in filters {
-                req = req.image_tag_mutability_exclusion_filters(filter(f));
+                req = req.image_tag_mutability_exclusion_filters(wildcard_filter(f));
             }
             req.send().await.unwrap();
         }

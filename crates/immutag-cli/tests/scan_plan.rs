@@ -5,10 +5,8 @@
 
 use std::process::Output;
 
-use aws_sdk_ecr::types::{
-    ImageTagMutability, ImageTagMutabilityExclusionFilter, ImageTagMutabilityExclusionFilterType,
-};
-use immutag_aws::testing::{MOTO_DEFAULT_ACCOUNT, MotoServer};
+use aws_sdk_ecr::types::ImageTagMutability;
+use immutag_aws::testing::{MOTO_DEFAULT_ACCOUNT, MotoServer, image_manifest, wildcard_filter};
 use immutag_core::plan::{PlanDocument, Recommendation};
 use immutag_core::{Compliance, Evaluation};
 
@@ -52,13 +50,7 @@ async fn create(
             ImageTagMutability::MutableWithExclusion | ImageTagMutability::ImmutableWithExclusion
         ) {
             // ECR (and moto) refuse a *_WITH_EXCLUSION mode without filters.
-            req = req.image_tag_mutability_exclusion_filters(
-                ImageTagMutabilityExclusionFilter::builder()
-                    .filter_type(ImageTagMutabilityExclusionFilterType::Wildcard)
-                    .filter("latest")
-                    .build()
-                    .unwrap(),
-            );
+            req = req.image_tag_mutability_exclusion_filters(wildcard_filter("latest"));
         }
         req.send().await.unwrap();
     }
@@ -356,12 +348,9 @@ async fn plan_prints_the_remediation_input() {
         (3, Some("latest")),
         (2, None),
     ] {
-        let manifest = format!(
-            r#"{{"schemaVersion":2,"mediaType":"application/vnd.docker.distribution.manifest.v2+json","config":{{"mediaType":"application/vnd.docker.container.image.v1+json","size":1,"digest":"sha256:{n:064x}"}},"layers":[]}}"#
-        );
         ecr.put_image()
             .repository_name("web")
-            .image_manifest(manifest)
+            .image_manifest(image_manifest(n))
             .set_image_tag(tag.map(str::to_owned))
             .send()
             .await
