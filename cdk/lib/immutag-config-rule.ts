@@ -86,7 +86,7 @@ export interface ImmutagConfigRuleProps {
    */
   readonly timeout?: Duration;
   /**
-   * `RUST_LOG`-style log filter for the Lambda.
+   * Log level of the Lambda (`RUST_LOG`: error, warn, info, debug, trace or off).
    * @default 'info'
    */
   readonly logLevel?: string;

@@ -12,7 +12,10 @@ if [ ! -x "$PARLIAMENT" ]; then
 fi
 BAD=tests/fixtures/policies/bad-create-unless-immutable.json
 
-cargo build -q --locked -p immutag-cli
+# The test build of the workspace makes target/debug/immutag; after 20-rust-test.sh it is a
+# no-op. (`cargo build -p immutag-cli` would resolve features without the dev-dependencies
+# and rebuild half the AWS SDK.)
+cargo test -q --workspace --locked --no-run
 IMMUTAG="${CARGO_TARGET_DIR:-target}/debug/immutag"
 
 # parliament reads the policy from stdin (its --file refuses to run when stdin is not a

@@ -32,8 +32,9 @@ wait_port() { # PORT SECONDS NAME
   echo "FAIL: $3 did not listen on 127.0.0.1:$1 within $2 s" >&2; return 1
 }
 
-# The test build of the package makes target/debug/bootstrap (a no-op after 20-rust-test.sh).
-cargo test --locked --no-run -p immutag-lambda >&2
+# The test build of the workspace makes target/debug/bootstrap: a no-op after 20-rust-test.sh.
+# (`-p immutag-lambda` alone would resolve other features and rebuild much of the AWS SDK.)
+cargo test --workspace --locked --no-run >&2
 bootstrap="$root/target/debug/bootstrap"
 [ -x "$bootstrap" ] || { echo "FAIL: $bootstrap was not built" >&2; exit 1; }
 

@@ -64,7 +64,7 @@ echo "--- cfn-lint" >&2
 "$CFN_LINT" --format parseable -- "${templates[@]}" "$work/cdk.out.org/ImmutagRule.template.json"
 
 echo "--- immutag evaluate ${templates[*]}" >&2
-cargo build -q --locked -p immutag-cli
+cargo test -q --workspace --locked --no-run   # makes target/debug/immutag; no-op after 20-rust-test.sh
 IMMUTAG="${CARGO_TARGET_DIR:-target}/debug/immutag"
 "$IMMUTAG" evaluate --input cloudformation -o json "${templates[@]}" > "$work/evaluations.json" \
   || fail "immutag evaluate exited $? on the synthesized templates (0 = every repository compliant)"

@@ -8,24 +8,33 @@
 //! * [`config`]: AWS Config reporting (PutEvaluations in batches of 100, FailedEvaluations
 //!   retried), oversized item fetch (GetResourceConfigHistory), earlier results
 //!   (GetComplianceDetailsByConfigRule).
-//! * [`remediate`]: fleet remediation (bounded concurrency, journal, verification); [`journal`]: the JSON-lines journal.
+//! * `remediate` (feature `fleet`): fleet remediation (bounded concurrency, journal,
+//!   verification); [`journal`]: the JSON-lines journal.
 //! * [`auto_remediate`]: one repository switched to IMMUTABLE (the Lambda's auto-remediation).
 //! * [`ecr`]: the repository inventory of one account and region (`DescribeRepositories`,
 //!   `maxResults=1000`, `nextToken`), repository tags, and a repository's images.
-//! * [`org`]: Organizations accounts and EC2 enabled regions.
-//! * [`fanout`]: (account, region) pairs, bounded concurrency, failures reported not skipped.
-//! * [`plan`]: the `immutag plan` reads (images of non-compliant repositories).
+//! * `org` (feature `fleet`): Organizations accounts and EC2 enabled regions.
+//! * `fanout` (feature `fleet`): (account, region) pairs, bounded concurrency, failures
+//!   reported not skipped.
+//! * `plan` (feature `fleet`): the `immutag plan` reads (images of non-compliant repositories).
 //! * `testing` (feature `test-util`): a moto server harness for tests.
+//!
+//! Feature `fleet` (used by the CLI) adds the organization-wide modules and their SDK crates
+//! (Organizations, EC2); without it (the Config rule Lambda) they are not compiled.
 #![forbid(unsafe_code)]
 
 pub mod auto_remediate;
 pub mod config;
 pub mod ecr;
 pub mod error;
+#[cfg(feature = "fleet")]
 pub mod fanout;
 pub mod journal;
+#[cfg(feature = "fleet")]
 pub mod org;
+#[cfg(feature = "fleet")]
 pub mod plan;
+#[cfg(feature = "fleet")]
 pub mod remediate;
 pub mod session;
 #[cfg(feature = "test-util")]

@@ -1,35 +1,61 @@
 //! `bootstrap`: the AWS Config custom-rule Lambda of immutag (runtime `provided.al2023`).
 //!
 //! Builds the AWS clients once per container, then hands every event to
-//! [`immutag_lambda::handle`]. Logs are JSON lines on stdout (CloudWatch), level from
-//! `RUST_LOG` (default `info`).
+//! [`immutag_lambda::handle`]. Logs are JSON lines on stdout (CloudWatch) at the level named
+//! by `RUST_LOG` (`error`, `warn`, `info`, `debug`, `trace` or `off`; default and fallback
+//! `info`). A level rather than a full filter directive keeps the regex engine out of the
+//! binary.
+//!
+//! The clients are built in a task started during init, not before the runtime loop: building
+//! them reads the system trust store (hundreds of milliseconds on a cold container), and doing
+//! it first would delay the first Runtime API request by as much. The first event waits for
+//! that task (a `OnceCell`); every later event finds the clients ready.
 #![forbid(unsafe_code)]
+
+use std::sync::Arc;
 
 use immutag_lambda::{AwsClientProvider, HandlerOptions, handle};
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
+use tokio::sync::OnceCell;
+use tracing_subscriber::filter::LevelFilter;
+
+/// Loads the shared configuration and builds the clients (once per container).
+async fn build_provider() -> AwsClientProvider {
+    let sdk = immutag_aws::session::load(&immutag_aws::session::SessionOptions::default()).await;
+    AwsClientProvider::new(&sdk)
+}
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
+    let requested = std::env::var("RUST_LOG").ok();
+    let level = requested
+        .as_deref()
+        .and_then(|v| v.trim().parse::<LevelFilter>().ok())
+        .unwrap_or(LevelFilter::INFO);
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
+        .with_max_level(level)
         .with_current_span(false)
         .with_span_list(false)
         .with_ansi(false)
         .init();
+    if let Some(v) = requested.filter(|v| v.trim().parse::<LevelFilter>().is_err()) {
+        tracing::warn!(rust_log = %v, "RUST_LOG is not a level (error, warn, info, debug, trace, off); logging at info");
+    }
 
-    let sdk = immutag_aws::session::load(&immutag_aws::session::SessionOptions::default()).await;
-    let provider = AwsClientProvider::new(&sdk);
+    let provider: Arc<OnceCell<AwsClientProvider>> = Arc::new(OnceCell::new());
+    let warm = Arc::clone(&provider);
+    tokio::spawn(async move {
+        warm.get_or_init(build_provider).await;
+    });
     let options = HandlerOptions::default();
 
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
-        let provider = &provider;
+        let provider = Arc::clone(&provider);
         let options = &options;
         async move {
+            let provider = provider.get_or_init(build_provider).await;
             match handle(event.payload, provider, options).await {
                 Ok(summary) => serde_json::to_value(summary).map_err(|e| Diagnostic {
                     error_type: "ImmutagSummary".into(),
