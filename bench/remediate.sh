@@ -104,7 +104,10 @@ echo "==> 3. AWS CLI loop ($LOOP_SAMPLE repositories, extrapolated)" >&2
 fresh
 cat >"$WORK/loop.sh" <<EOF
 set -euo pipefail
-names=\$(aws ecr describe-repositories --query "repositories[?imageTagMutability=='MUTABLE'].repositoryName" --output text | tr '\t' '\n' | head -n $LOOP_SAMPLE)
+all=\$(aws ecr describe-repositories --query "repositories[?imageTagMutability=='MUTABLE'].repositoryName" --output text)
+# The first LOOP_SAMPLE names; sed reads all its input (\`| head\` would end the pipe early and
+# fail it under pipefail once the listing is long).
+names=\$(printf '%s\n' \$all | sed -n '1,${LOOP_SAMPLE}p')
 for r in \$names; do
   aws ecr put-image-tag-mutability --repository-name "\$r" --image-tag-mutability IMMUTABLE >/dev/null
 done
