@@ -26,8 +26,29 @@ use immutag_core::{
 use serde::Serialize;
 use serde_json::Value;
 use thiserror::Error;
+use tracing::level_filters::LevelFilter;
 
 pub use clients::{AwsClientProvider, Clients};
+
+/// The log level named by `RUST_LOG`: `error`, `warn`, `info`, `debug`, `trace` or `off`
+/// (any case, surrounding blanks ignored). Unset means `info`; any other value, such as an
+/// `env_logger`-style directive, is returned as `Err` with the level to use instead (`info`),
+/// so that `main` can say so in the log.
+///
+/// ```
+/// use immutag_lambda::log_level;
+/// use tracing::level_filters::LevelFilter;
+///
+/// assert_eq!(log_level(None), Ok(LevelFilter::INFO));
+/// assert_eq!(log_level(Some(" DEBUG ")), Ok(LevelFilter::DEBUG));
+/// assert_eq!(log_level(Some("immutag=debug")), Err(LevelFilter::INFO));
+/// ```
+pub fn log_level(rust_log: Option<&str>) -> Result<LevelFilter, LevelFilter> {
+    match rust_log {
+        None => Ok(LevelFilter::INFO),
+        Some(v) => v.trim().parse().map_err(|_| LevelFilter::INFO),
+    }
+}
 pub use event::{EventError, InvokingEvent, RuleEvent, parse_event};
 
 /// Why an invocation failed. Nothing is reported when the event or the parameters are

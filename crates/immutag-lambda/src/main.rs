@@ -14,11 +14,10 @@
 
 use std::sync::Arc;
 
-use immutag_lambda::{AwsClientProvider, HandlerOptions, handle};
+use immutag_lambda::{AwsClientProvider, HandlerOptions, handle, log_level};
 use lambda_runtime::{Diagnostic, LambdaEvent, service_fn};
 use serde_json::Value;
 use tokio::sync::OnceCell;
-use tracing_subscriber::filter::LevelFilter;
 
 /// Loads the shared configuration and builds the clients (once per container).
 async fn build_provider() -> AwsClientProvider {
@@ -29,19 +28,19 @@ async fn build_provider() -> AwsClientProvider {
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let requested = std::env::var("RUST_LOG").ok();
-    let level = requested
-        .as_deref()
-        .and_then(|v| v.trim().parse::<LevelFilter>().ok())
-        .unwrap_or(LevelFilter::INFO);
+    let level = log_level(requested.as_deref());
     tracing_subscriber::fmt()
         .json()
-        .with_max_level(level)
+        .with_max_level(level.unwrap_or_else(|fallback| fallback))
         .with_current_span(false)
         .with_span_list(false)
         .with_ansi(false)
         .init();
-    if let Some(v) = requested.filter(|v| v.trim().parse::<LevelFilter>().is_err()) {
-        tracing::warn!(rust_log = %v, "RUST_LOG is not a level (error, warn, info, debug, trace, off); logging at info");
+    if level.is_err() {
+        tracing::warn!(
+            rust_log = requested.as_deref().unwrap_or_default(),
+            "RUST_LOG is not a level (error, warn, info, debug, trace, off); logging at info"
+        );
     }
 
     let provider: Arc<OnceCell<AwsClientProvider>> = Arc::new(OnceCell::new());
