@@ -8,7 +8,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 use aws_sdk_ecr::types::ImageTagMutability;
-use immutag_aws::testing::{MotoServer, wildcard_filter};
+use immutag_aws::testing::{MotoServer, image_manifest, wildcard_filter};
 
 const REGIONS: [&str; 2] = ["eu-west-1", "us-east-1"];
 
@@ -253,5 +253,87 @@ async fn plan_on_stdin_review_is_skipped_and_exclusions_are_applied() {
         String::from_utf8_lossy(&o.stderr).contains("not a plan"),
         "{}",
         text(&o)
+    );
+}
+
+/// A live scan in the default `--mode plan` plans on the spot: a repository whose `latest`
+/// moves is fenced with an exclusion, not switched to a plain IMMUTABLE that would refuse the
+/// next push of `latest`; `--mode immutable` forces plain IMMUTABLE.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_scan_plans_reused_tags_before_changing() {
+    let moto = moto();
+    let c = aws_sdk_ecr::Client::new(&moto.sdk_config("eu-west-1").await);
+    for name in ["app", "lib"] {
+        c.create_repository()
+            .repository_name(name)
+            .image_tag_mutability(ImageTagMutability::Mutable)
+            .send()
+            .await
+            .unwrap();
+    }
+    for (repo, n, tag) in [
+        ("app", 1, "v1.0.0"),
+        ("app", 2, "latest"),
+        ("app", 3, "latest"), // latest moves
+        ("lib", 4, "v2.1.0"),
+    ] {
+        c.put_image()
+            .repository_name(repo)
+            .image_manifest(image_manifest(n))
+            .image_tag(tag)
+            .send()
+            .await
+            .unwrap();
+    }
+
+    let o = immutag(&moto, &["remediate", "--regions=eu-west-1"], None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("/eu-west-1/app  MUTABLE -> IMMUTABLE_WITH_EXCLUSION [latest]"),
+        "{out}"
+    );
+    assert!(
+        out.contains("/eu-west-1/lib  MUTABLE -> IMMUTABLE\n"),
+        "{out}"
+    );
+
+    let o = immutag(
+        &moto,
+        &["remediate", "--regions=eu-west-1", "--mode", "immutable"],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("/eu-west-1/app  MUTABLE -> IMMUTABLE\n"),
+        "{out}"
+    );
+
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("j.jsonl");
+    let o = immutag(
+        &moto,
+        &[
+            "remediate",
+            "--regions=eu-west-1",
+            "--apply",
+            "--journal",
+            j.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let s = state(&moto).await;
+    assert_eq!(
+        s[&("eu-west-1".to_owned(), "app".to_owned())],
+        (
+            "IMMUTABLE_WITH_EXCLUSION".to_owned(),
+            vec!["latest".to_owned()]
+        )
+    );
+    assert_eq!(
+        s[&("eu-west-1".to_owned(), "lib".to_owned())],
+        ("IMMUTABLE".to_owned(), vec![])
     );
 }

@@ -2,8 +2,9 @@
 //! default, journaled, verified.
 //!
 //! Input: a plan (`immutag plan --output json`, a file or `-`), or a live scan with the same
-//! account / region options as `immutag scan` (then non-compliant repositories target plain
-//! `IMMUTABLE`). The current setting of every repository is read from AWS before anything is
+//! account / region options as `immutag scan`: with `--mode plan` (the default) the plan is
+//! built on the spot as `immutag plan` builds it; with `--mode immutable` only the inventory
+//! is read and non-compliant repositories target plain `IMMUTABLE`. The current setting of every repository is read from AWS before anything is
 //! decided, so a stale plan can neither overwrite a change made since nor journal a wrong
 //! previous setting.
 
@@ -33,8 +34,9 @@ use crate::exit;
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// A plan from `immutag plan --output json` (a file, or `-` for stdin). Without it,
-    /// immutag scans the accounts and regions given by the scan options and targets plain
-    /// IMMUTABLE for every non-compliant repository.
+    /// immutag reads the accounts and regions given by the scan options and, with `--mode
+    /// plan`, plans them on the spot as `immutag plan` would (images read); with `--mode
+    /// immutable`, targets plain IMMUTABLE for every non-compliant repository.
     #[arg(long, value_name = "FILE")]
     pub plan: Option<String>,
 
@@ -138,9 +140,28 @@ async fn run_async(args: Args) -> anyhow::Result<u8> {
         );
     }
 
-    let (clients, candidates, mut items) = match &args.plan {
-        Some(file) => {
-            let doc = read_plan(file)?;
+    // The plan: a file, or (live scan, `--mode plan`) built now exactly as `immutag plan`
+    // builds it, so that a repository whose pipelines re-push `latest` is fenced with an
+    // exclusion instead of being switched to a plain IMMUTABLE that breaks them.
+    let doc = match (&args.plan, args.mode) {
+        (Some(file), _) => Some(read_plan(file)?),
+        (None, ModeArg::Plan) => Some(
+            immutag_aws::plan::plan(
+                &base,
+                &args.fleet.fan_out_options(),
+                &params,
+                &immutag_aws::fanout::NoProgress,
+            )
+            .await
+            .map_err(crate::cmd::fleet::setup_error)?,
+        ),
+        (None, ModeArg::Immutable) => None,
+    };
+
+    let (clients, candidates, mut items) = match doc {
+        Some(doc) => {
+            // What the plan could not read is reported and counted, never dropped.
+            let mut skipped = unreadable(&doc.failures);
             let wanted: Vec<RepositoryPlan> = doc.repositories;
             let scopes: Vec<Scope> = wanted
                 .iter()
@@ -151,7 +172,8 @@ async fn run_async(args: Args) -> anyhow::Result<u8> {
                 .collect();
             let clients =
                 remediate::clients_for_scopes(&base, scopes, &args.fleet.role_name).await?;
-            let (mut candidates, skipped) = refresh(&clients, &wanted, concurrency).await;
+            let (mut candidates, mut gone) = refresh(&clients, &wanted, concurrency).await;
+            skipped.append(&mut gone);
             if params.exemption_tag_key.is_some() {
                 candidates = fill_tags(&clients, candidates, concurrency).await?;
             }
@@ -165,22 +187,7 @@ async fn run_async(args: Args) -> anyhow::Result<u8> {
                 &immutag_aws::fanout::NoProgress,
             )
             .await?;
-            let mut skipped = Vec::new();
-            for f in &inv.failures {
-                eprintln!("immutag: error: {}", failure_text(f));
-                skipped.push(PlanItem {
-                    key: RepoKey::new(
-                        f.account_id.as_deref(),
-                        f.region.as_deref(),
-                        f.repository.as_deref().unwrap_or("*"),
-                    ),
-                    decision: Decision::Skip {
-                        reason: SkipReason::Unreadable {
-                            detail: f.error.clone(),
-                        },
-                    },
-                });
-            }
+            let skipped = unreadable(&inv.failures);
             let scopes = inv.targets.iter().map(|t| Scope {
                 account: Some(t.account_id.clone()),
                 region: Some(t.region.clone()),
@@ -281,6 +288,29 @@ async fn run_async(args: Args) -> anyhow::Result<u8> {
     } else {
         exit::OK
     })
+}
+
+/// Each read failure, printed on stderr and turned into an `unreadable` skip (counted in the
+/// exit status).
+fn unreadable(failures: &[immutag_aws::fanout::Failure]) -> Vec<PlanItem> {
+    failures
+        .iter()
+        .map(|f| {
+            eprintln!("immutag: error: {}", failure_text(f));
+            PlanItem {
+                key: RepoKey::new(
+                    f.account_id.as_deref(),
+                    f.region.as_deref(),
+                    f.repository.as_deref().unwrap_or("*"),
+                ),
+                decision: Decision::Skip {
+                    reason: SkipReason::Unreadable {
+                        detail: f.error.clone(),
+                    },
+                },
+            }
+        })
+        .collect()
 }
 
 fn failure_text(f: &immutag_aws::fanout::Failure) -> String {
