@@ -45,6 +45,26 @@ pub fn image_manifest(n: u32) -> String {
     )
 }
 
+/// `PutImage` of [`image_manifest`]`(n)` into `repo`, with `tag` or, given `None`, by digest
+/// alone (untagged). On failure, the service error code (`ImageAlreadyExistsException`, ...).
+pub async fn push_image<'a>(
+    client: &aws_sdk_ecr::Client,
+    repo: &str,
+    n: u32,
+    tag: impl Into<Option<&'a str>>,
+) -> Result<(), String> {
+    use aws_sdk_ecr::error::ProvideErrorMetadata;
+    client
+        .put_image()
+        .repository_name(repo)
+        .image_manifest(image_manifest(n))
+        .set_image_tag(tag.into().map(str::to_owned))
+        .send()
+        .await
+        .map(|_| ())
+        .map_err(|e| e.code().unwrap_or("no code").to_owned())
+}
+
 /// How long to wait for the server to answer.
 const READY_TIMEOUT: Duration = Duration::from_secs(60);
 

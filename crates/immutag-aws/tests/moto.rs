@@ -9,7 +9,7 @@ use aws_sdk_ecr::types::ImageTagMutability;
 use aws_types::SdkConfig;
 use futures::StreamExt;
 use immutag_aws::fanout::{AccountSelection, FanOutOptions, NoProgress, RegionSelection};
-use immutag_aws::testing::{MOTO_DEFAULT_ACCOUNT, MotoServer, image_manifest, wildcard_filter};
+use immutag_aws::testing::{MOTO_DEFAULT_ACCOUNT, MotoServer, push_image, wildcard_filter};
 use immutag_core::plan::Recommendation;
 use immutag_core::{InputKind, MutabilitySetting, RuleParameters, TagMutability};
 
@@ -143,23 +143,6 @@ async fn inventory_of_2500_repositories_across_accounts_and_regions() {
     assert_eq!(open, 1875);
 }
 
-/// `PutImage` of manifest `n`, with `tag` or, given `None`, by digest alone (untagged).
-async fn push<'a>(
-    client: &aws_sdk_ecr::Client,
-    repo: &str,
-    n: u32,
-    tag: impl Into<Option<&'a str>>,
-) {
-    client
-        .put_image()
-        .repository_name(repo)
-        .image_manifest(image_manifest(n))
-        .set_image_tag(tag.into().map(str::to_owned))
-        .send()
-        .await
-        .unwrap();
-}
-
 #[tokio::test]
 async fn plan_reads_images_and_recommends() {
     let moto = moto();
@@ -184,27 +167,27 @@ async fn plan_reads_images_and_recommends() {
         req.send().await.unwrap();
     }
     // web: `latest` re-pushed twice (two manifests left untagged), a branch tag, versions.
-    push(&ecr, "web", 1, "v1.0.0").await;
-    push(&ecr, "web", 1, "latest").await; // re-tag of the same manifest
-    push(&ecr, "web", 2, "latest").await; // latest moves: manifest 1 keeps v1.0.0
-    push(&ecr, "web", 3, "latest").await; // latest moves: manifest 2 is left untagged
-    push(&ecr, "web", 4, "feature-login").await;
-    push(&ecr, "web", 5, "feature-login").await; // manifest 4 is left untagged
+    push_image(&ecr, "web", 1, "v1.0.0").await.unwrap();
+    push_image(&ecr, "web", 1, "latest").await.unwrap(); // re-tag of the same manifest
+    push_image(&ecr, "web", 2, "latest").await.unwrap(); // latest moves: manifest 1 keeps v1.0.0
+    push_image(&ecr, "web", 3, "latest").await.unwrap(); // latest moves: manifest 2 is left untagged
+    push_image(&ecr, "web", 4, "feature-login").await.unwrap();
+    push_image(&ecr, "web", 5, "feature-login").await.unwrap(); // manifest 4 is left untagged
     // ECR keeps a manifest whose last tag moved away as an untagged image; moto deletes it.
     // Push manifests 2 and 4 again by digest alone to give the state ECR would have.
-    push(&ecr, "web", 2, None).await;
-    push(&ecr, "web", 4, None).await;
+    push_image(&ecr, "web", 2, None).await.unwrap();
+    push_image(&ecr, "web", 4, None).await.unwrap();
     // api: versions only.
-    push(&ecr, "api", 10, "v2.0.0").await;
-    push(&ecr, "api", 11, "v2.0.1").await;
+    push_image(&ecr, "api", 10, "v2.0.0").await.unwrap();
+    push_image(&ecr, "api", 11, "v2.0.1").await.unwrap();
     // busy: seven floating tags.
     for (i, t) in ["latest", "dev", "staging", "main", "nightly", "edge", "qa"]
         .iter()
         .enumerate()
     {
-        push(&ecr, "busy", 20 + i as u32, *t).await;
+        push_image(&ecr, "busy", 20 + i as u32, *t).await.unwrap();
     }
-    push(&ecr, "done", 30, "v1").await;
+    push_image(&ecr, "done", 30, "v1").await.unwrap();
 
     let base = moto.sdk_config("eu-west-1").await;
     let opts = FanOutOptions {

@@ -13,7 +13,7 @@ use immutag_aws::journal::{self, Journal};
 use immutag_aws::remediate::{
     self, ApplyOptions, Change, ChangeResult, Clients, ReadState, Scope, Verification,
 };
-use immutag_aws::testing::{MOTO_DEFAULT_ACCOUNT, MotoServer, image_manifest, wildcard_filter};
+use immutag_aws::testing::{MOTO_DEFAULT_ACCOUNT, MotoServer, push_image, wildcard_filter};
 use immutag_core::remediation::{
     Candidate, Mode, Operation, PlanOptions, RepoKey, RollbackDecision, Setting, count, plan,
     plan_rollback, summarize,
@@ -64,21 +64,6 @@ async fn seed(config: &aws_types::SdkConfig) {
         }
         req.send().await.unwrap();
     }
-}
-
-async fn push(client: &aws_sdk_ecr::Client, repo: &str, tag: &str, n: u32) -> Result<(), String> {
-    client
-        .put_image()
-        .repository_name(repo)
-        .image_tag(tag)
-        .image_manifest(image_manifest(n))
-        .send()
-        .await
-        .map(|_| ())
-        .map_err(|e| {
-            use aws_sdk_ecr::error::ProvideErrorMetadata;
-            e.code().unwrap_or("no code").to_owned()
-        })
 }
 
 struct World {
@@ -182,8 +167,8 @@ async fn remediate_verify_refuse_rerun_and_roll_back_across_accounts_and_regions
             .await
             .unwrap(),
     );
-    push(&ecr_other_us, "app", "v1", 1).await.unwrap();
-    push(&ecr_other_us, "app", "v1", 2).await.unwrap();
+    push_image(&ecr_other_us, "app", 1, "v1").await.unwrap();
+    push_image(&ecr_other_us, "app", 2, "v1").await.unwrap();
 
     // Plan: app, web, fenced-mutable and open-exclusion (the `nightly` filter is not allowed)
     // change in each of the 4 (account, region) pairs; done is compliant; sandbox-tool exempt.
@@ -236,10 +221,10 @@ async fn remediate_verify_refuse_rerun_and_roll_back_across_accounts_and_regions
     // Moving the existing tag is now refused (moto: ImageAlreadyExistsException); a new tag
     // still pushes.
     assert_eq!(
-        push(&ecr_other_us, "app", "v1", 3).await,
+        push_image(&ecr_other_us, "app", 3, "v1").await,
         Err("ImageAlreadyExistsException".to_owned())
     );
-    push(&ecr_other_us, "app", "v2", 4).await.unwrap();
+    push_image(&ecr_other_us, "app", 4, "v2").await.unwrap();
 
     // A second run changes nothing, whichever the mode.
     for mode in [Mode::Plan, Mode::Immutable] {

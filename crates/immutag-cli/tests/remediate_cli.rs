@@ -8,7 +8,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
 use aws_sdk_ecr::types::ImageTagMutability;
-use immutag_aws::testing::{MotoServer, image_manifest, wildcard_filter};
+use immutag_aws::testing::{MotoServer, push_image, wildcard_filter};
 
 const REGIONS: [&str; 2] = ["eu-west-1", "us-east-1"];
 
@@ -277,13 +277,7 @@ async fn live_scan_plans_reused_tags_before_changing() {
         ("app", 3, "latest"), // latest moves
         ("lib", 4, "v2.1.0"),
     ] {
-        c.put_image()
-            .repository_name(repo)
-            .image_manifest(image_manifest(n))
-            .image_tag(tag)
-            .send()
-            .await
-            .unwrap();
+        push_image(&c, repo, n, tag).await.unwrap();
     }
 
     let o = immutag(&moto, &["remediate", "--regions=eu-west-1"], None);

@@ -6,7 +6,7 @@
 use std::process::Output;
 
 use aws_sdk_ecr::types::ImageTagMutability;
-use immutag_aws::testing::{MOTO_DEFAULT_ACCOUNT, MotoServer, image_manifest, wildcard_filter};
+use immutag_aws::testing::{MOTO_DEFAULT_ACCOUNT, MotoServer, push_image, wildcard_filter};
 use immutag_core::plan::{PlanDocument, Recommendation};
 use immutag_core::{Compliance, Evaluation};
 
@@ -348,13 +348,7 @@ async fn plan_prints_the_remediation_input() {
         (3, Some("latest")),
         (2, None),
     ] {
-        ecr.put_image()
-            .repository_name("web")
-            .image_manifest(image_manifest(n))
-            .set_image_tag(tag.map(str::to_owned))
-            .send()
-            .await
-            .unwrap();
+        push_image(&ecr, "web", n, tag).await.unwrap();
     }
     let out = immutag(
         &moto,
