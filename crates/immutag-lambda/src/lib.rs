@@ -29,6 +29,7 @@ use thiserror::Error;
 use tracing::level_filters::LevelFilter;
 
 pub use clients::{AwsClientProvider, Clients};
+pub use event::{EventError, InvokingEvent, RuleEvent, parse_event};
 
 /// The log level named by `RUST_LOG`: `error`, `warn`, `info`, `debug`, `trace` or `off`
 /// (any case, surrounding blanks ignored). Unset means `info`; any other value, such as an
@@ -49,7 +50,6 @@ pub fn log_level(rust_log: Option<&str>) -> Result<LevelFilter, LevelFilter> {
         Some(v) => v.trim().parse().map_err(|_| LevelFilter::INFO),
     }
 }
-pub use event::{EventError, InvokingEvent, RuleEvent, parse_event};
 
 /// Why an invocation failed. Nothing is reported when the event or the parameters are
 /// invalid, or when the resources cannot be read.

@@ -4,9 +4,9 @@
 //! Input: a plan (`immutag plan --output json`, a file or `-`), or a live scan with the same
 //! account / region options as `immutag scan`: with `--mode plan` (the default) the plan is
 //! built on the spot as `immutag plan` builds it; with `--mode immutable` only the inventory
-//! is read and non-compliant repositories target plain `IMMUTABLE`. The current setting of every repository is read from AWS before anything is
-//! decided, so a stale plan can neither overwrite a change made since nor journal a wrong
-//! previous setting.
+//! is read and non-compliant repositories target plain `IMMUTABLE`. The current setting of
+//! every repository is read from AWS before anything is decided, so a stale plan can neither
+//! overwrite a change made since nor journal a wrong previous setting.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
