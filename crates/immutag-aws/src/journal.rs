@@ -8,10 +8,10 @@
 //! without paying one `fsync` per record when many changes run at once.
 //!
 //! [`read`] reads a journal back, tolerating a last line cut short by a crash (reported as a
-//! warning); [`immutag_core::remediation::summarize`] then says what happened per repository.
+//! warning); [`immutag_core::journal::summarize`] then says what happened per repository.
 
 use std::fs::{File, OpenOptions};
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, mpsc};
@@ -20,7 +20,7 @@ use std::time::SystemTime;
 
 use aws_smithy_types::DateTime;
 use aws_smithy_types::date_time::Format;
-use immutag_core::remediation::JournalRecord;
+use immutag_core::journal::{JournalContents, JournalRecord, parse_journal};
 use tokio::sync::oneshot;
 
 /// Journal errors; each names the file.
@@ -252,63 +252,30 @@ fn writer_loop(mut file: File, rx: mpsc::Receiver<WriteRequest>) {
     }
 }
 
-/// A journal read back.
-#[derive(Debug, Clone, Default)]
-pub struct JournalContents {
-    /// The records, in file order.
-    pub records: Vec<JournalRecord>,
-    /// Problems that did not stop the read (a last line cut short by a crash).
-    pub warnings: Vec<String>,
-}
-
-/// Reads a journal. A last line that is not a complete record (a crash mid-write) is
-/// reported in `warnings`; any other line that is not a record is an error.
+/// Reads a journal file ([`parse_journal`] on its text; every warning and error names the
+/// file). A last line cut short by a crash is a warning; any other bad line is an error.
 pub fn read(path: &Path) -> Result<JournalContents, JournalError> {
-    let file = File::open(path).map_err(|source| JournalError::Read {
+    let text = std::fs::read_to_string(path).map_err(|source| JournalError::Read {
         path: path.to_owned(),
         source,
     })?;
-    let mut lines: Vec<String> = Vec::new();
-    for line in BufReader::new(file).lines() {
-        lines.push(line.map_err(|source| JournalError::Read {
-            path: path.to_owned(),
-            source,
-        })?);
+    let mut contents = parse_journal(&text).map_err(|e| JournalError::Parse {
+        path: path.to_owned(),
+        line: e.line,
+        problem: e.problem,
+    })?;
+    for w in &mut contents.warnings {
+        *w = format!("{}: {w}", path.display());
     }
-    parse(path, &lines)
-}
-
-fn parse(path: &Path, lines: &[String]) -> Result<JournalContents, JournalError> {
-    let mut out = JournalContents::default();
-    let last = lines.iter().rposition(|l| !l.trim().is_empty());
-    for (i, line) in lines.iter().enumerate() {
-        if line.trim().is_empty() {
-            continue;
-        }
-        match serde_json::from_str::<JournalRecord>(line) {
-            Ok(r) => out.records.push(r),
-            Err(e) if Some(i) == last => out.warnings.push(format!(
-                "{} line {}: incomplete last record ignored (the writer stopped mid-line): {e}",
-                path.display(),
-                i + 1
-            )),
-            Err(e) => {
-                return Err(JournalError::Parse {
-                    path: path.to_owned(),
-                    line: i + 1,
-                    problem: e.to_string(),
-                });
-            }
-        }
-    }
-    Ok(out)
+    Ok(contents)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use immutag_core::TagMutability;
-    use immutag_core::remediation::{Operation, Phase, RepoKey, Setting};
+    use immutag_core::change::{RepoKey, Setting};
+    use immutag_core::journal::{Operation, Phase};
 
     fn draft(name: &str, phase: Phase) -> JournalRecord {
         JournalRecord {
@@ -354,18 +321,6 @@ mod tests {
                 .iter()
                 .all(|r| r.run == "run-1" && r.time.ends_with('Z'))
         );
-    }
-
-    #[test]
-    fn a_cut_last_line_is_a_warning_but_a_bad_middle_line_is_an_error() {
-        let good = serde_json::to_string(&draft("a", Phase::Intent)).unwrap();
-        let p = Path::new("j.jsonl");
-        let ok = parse(p, &[good.clone(), good[..good.len() / 2].to_owned()]).unwrap();
-        assert_eq!(ok.records.len(), 1);
-        assert_eq!(ok.warnings.len(), 1);
-        assert!(ok.warnings[0].contains("line 2"));
-        let err = parse(p, &["{oops".to_owned(), good]).unwrap_err();
-        assert!(err.to_string().contains("line 1"), "{err}");
     }
 
     #[test]

@@ -17,7 +17,8 @@ use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ecr::operation::put_image_tag_mutability::PutImageTagMutabilityError;
 use aws_sdk_ecr::types::{ImageTagMutability, ImageTagMutabilityExclusionFilter};
 use futures::stream::{self, StreamExt};
-use immutag_core::remediation::{JournalRecord, Operation, Phase, RepoKey, Setting};
+use immutag_core::change::{Change, RepoKey, Setting};
+use immutag_core::journal::{JournalRecord, Operation, Phase};
 use immutag_core::{ExclusionFilter, FilterType, TagMutability};
 use serde::Serialize;
 
@@ -110,18 +111,6 @@ impl Clients {
     pub fn get(&self, scope: &Scope) -> Option<&Client> {
         self.map.get(scope)
     }
-}
-
-/// One change to make.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct Change {
-    /// Which repository.
-    #[serde(flatten)]
-    pub key: RepoKey,
-    /// Its setting now.
-    pub from: Setting,
-    /// The setting to make.
-    pub to: Setting,
 }
 
 /// How one change went.

@@ -17,10 +17,9 @@ use aws_sdk_ecr::types::ImageTagMutability;
 use aws_sdk_ecr::types::error::RepositoryNotFoundException;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use immutag_aws::journal::{self, Journal};
-use immutag_aws::remediate::{
-    self, ApplyOptions, Change, ChangeResult, Clients, Scope, Verification,
-};
-use immutag_core::remediation::{Outcome, Phase, RepoKey, Setting, summarize};
+use immutag_aws::remediate::{self, ApplyOptions, ChangeResult, Clients, Scope, Verification};
+use immutag_core::change::{Change, RepoKey, Setting};
+use immutag_core::journal::{Outcome, Phase, summarize};
 use immutag_core::{ExclusionFilter, TagMutability};
 
 const ACCOUNT: &str = "123456789012";
@@ -128,7 +127,7 @@ fn production_retry(b: aws_sdk_ecr::config::Builder) -> aws_sdk_ecr::config::Bui
     b.retry_config(remediate::retry_config()).time_source(clock)
 }
 
-fn read_journal(path: &std::path::Path) -> Vec<immutag_core::remediation::JournalRecord> {
+fn read_journal(path: &std::path::Path) -> Vec<immutag_core::journal::JournalRecord> {
     let back = journal::read(path).unwrap();
     assert!(back.warnings.is_empty(), "{:?}", back.warnings);
     back.records

@@ -11,13 +11,13 @@ use aws_sdk_ecr::types::ImageTagMutability;
 use immutag_aws::fanout::{AccountSelection, FanOutOptions, NoProgress, RegionSelection};
 use immutag_aws::journal::{self, Journal};
 use immutag_aws::remediate::{
-    self, ApplyOptions, Change, ChangeResult, Clients, ReadState, Scope, Verification,
+    self, ApplyOptions, ChangeResult, Clients, ReadState, Scope, Verification,
 };
 use immutag_aws::testing::{MOTO_DEFAULT_ACCOUNT, MotoServer, push_image, wildcard_filter};
-use immutag_core::remediation::{
-    Candidate, Mode, Operation, PlanOptions, RepoKey, RollbackDecision, Setting, count, plan,
-    plan_rollback, summarize,
-};
+use immutag_core::change::{Change, RepoKey, Setting};
+use immutag_core::journal::{Operation, summarize};
+use immutag_core::remediation::{Candidate, Mode, PlanOptions, count, plan};
+use immutag_core::rollback::{RollbackDecision, plan_rollback};
 use immutag_core::{ExclusionFilter, RuleParameters, TagMutability};
 
 const ROLE: &str = "immutag-test-role";

@@ -11,6 +11,7 @@ use crate::model::{
     ResourceStatus, Source, TagMutability,
 };
 use crate::params::RuleParameters;
+use crate::text::printable;
 
 /// The compliance types AWS Config accepts from a custom rule (`INSUFFICIENT_DATA` is not
 /// accepted by PutEvaluations, so it is not here).
@@ -424,13 +425,6 @@ fn list_filters<'a>(filters: impl Iterator<Item = &'a str>) -> String {
     } else {
         items.join(", ")
     }
-}
-
-/// Replaces control characters so that an annotation stays one readable line.
-fn printable(s: &str) -> String {
-    s.chars()
-        .map(|c| if c.is_control() { '?' } else { c })
-        .collect()
 }
 
 /// Cuts an annotation to at most 256 characters (ending in `...` when cut) and never

@@ -17,13 +17,18 @@
 //! ```
 #![forbid(unsafe_code)]
 
+pub mod change;
 pub mod error;
 pub mod evaluate;
 pub mod input;
+pub mod journal;
 pub mod model;
 pub mod params;
 pub mod plan;
 pub mod remediation;
+pub mod rollback;
+pub mod text;
+pub mod time;
 pub mod wildcard;
 
 pub use error::{InputError, ParamError};

@@ -16,12 +16,13 @@ use anyhow::{Context, bail};
 use clap::ValueEnum;
 use immutag_aws::journal::{self, Journal};
 use immutag_aws::remediate::{
-    self, ApplyOptions, Change, ChangeReport, ChangeResult, Clients, ReadState, Scope, Verification,
+    self, ApplyOptions, ChangeReport, ChangeResult, Clients, ReadState, Scope, Verification,
 };
-use immutag_core::plan::{PLAN_SCHEMA_VERSION, PlanDocument, RepositoryPlan};
+use immutag_core::change::{Change, RepoKey, Setting};
+use immutag_core::journal::Operation;
+use immutag_core::plan::{PlanDocument, RepositoryPlan};
 use immutag_core::remediation::{
-    self, Candidate, Decision, Mode, Operation, PlanItem, PlanOptions, Recommendation, RepoKey,
-    Setting, SkipReason,
+    self, Candidate, Decision, Mode, PlanItem, PlanOptions, Recommendation, SkipReason,
 };
 use immutag_core::{InputKind, Repository};
 use serde::Serialize;
@@ -360,15 +361,7 @@ fn read_plan(file: &str) -> anyhow::Result<PlanDocument> {
     } else {
         std::fs::read_to_string(file).with_context(|| format!("cannot read the plan {file}"))?
     };
-    let doc: PlanDocument = serde_json::from_str(&text)
-        .with_context(|| format!("{file}: not a plan from `immutag plan --output json`"))?;
-    if doc.schema_version != PLAN_SCHEMA_VERSION {
-        bail!(
-            "{file}: plan schema version {} is not supported (expected {PLAN_SCHEMA_VERSION})",
-            doc.schema_version
-        );
-    }
-    Ok(doc)
+    immutag_core::plan::parse_plan(&text).with_context(|| file.to_owned())
 }
 
 /// The recommendation of a plan entry.

@@ -11,10 +11,10 @@ use std::path::PathBuf;
 
 use anyhow::bail;
 use immutag_aws::journal::{self, Journal};
-use immutag_aws::remediate::{self, ApplyOptions, Change, Scope};
-use immutag_core::remediation::{
-    Operation, Outcome, RollbackDecision, RollbackItem, plan_rollback, summarize,
-};
+use immutag_aws::remediate::{self, ApplyOptions, Scope};
+use immutag_core::change::Change;
+use immutag_core::journal::{Operation, Outcome, summarize};
+use immutag_core::rollback::{RollbackDecision, RollbackItem, plan_rollback};
 use std::io::Write;
 
 use crate::cmd::fleet::FleetArgs;

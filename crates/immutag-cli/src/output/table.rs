@@ -118,17 +118,10 @@ fn resource_label(e: &Evaluation) -> String {
 }
 
 /// A cell for input-derived text: control characters (an escape sequence in a resource name
-/// would otherwise drive the reader's terminal) are shown as `?`.
+/// would otherwise drive the reader's terminal) are shown escaped
+/// ([`immutag_core::text::printable`]).
 fn text_cell(text: &str) -> Cell {
-    if text.chars().any(char::is_control) {
-        Cell::new(
-            text.chars()
-                .map(|c| if c.is_control() { '?' } else { c })
-                .collect::<String>(),
-        )
-    } else {
-        Cell::new(text)
-    }
+    Cell::new(immutag_core::text::printable(text))
 }
 
 fn compliance_cell(c: Compliance, color: bool) -> Cell {
@@ -230,7 +223,7 @@ mod tests {
         write(&e, &RenderOptions::default(), &mut out).unwrap();
         let s = String::from_utf8(out).unwrap();
         assert!(!s.contains('\u{1b}') && !s.contains('\u{7}'), "{s:?}");
-        assert!(s.contains("evil?[2J?name"), "{s}");
+        assert!(s.contains(r"evil\u{1b}[2J\u{a}name"), "{s}");
     }
 
     #[test]

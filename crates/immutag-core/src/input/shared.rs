@@ -262,35 +262,13 @@ impl<'de> Deserialize<'de> for TimeField {
     }
 }
 
-/// Converts epoch seconds to RFC 3339 UTC with milliseconds (`2026-11-20T10:15:30.123Z`).
+/// Converts epoch seconds to RFC 3339 UTC with milliseconds (`2026-11-20T10:15:30.123Z`);
+/// `None` outside 1970 to 9999 or for a non-number.
 pub(crate) fn epoch_to_rfc3339(secs: f64) -> Option<String> {
     if !secs.is_finite() || !(0.0..253_402_300_800.0).contains(&secs) {
         return None;
     }
-    let millis_total = (secs * 1000.0).round() as i64;
-    let (days, rem) = (
-        millis_total.div_euclid(86_400_000),
-        millis_total.rem_euclid(86_400_000),
-    );
-    let (h, m, s, ms) = (
-        rem / 3_600_000,
-        rem / 60_000 % 60,
-        rem / 1000 % 60,
-        rem % 1000,
-    );
-    // Civil-from-days (H. Hinnant).
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let month = if mp < 10 { mp + 3 } else { mp - 9 };
-    let year = yoe + era * 400 + i64::from(month <= 2);
-    Some(format!(
-        "{year:04}-{month:02}-{d:02}T{h:02}:{m:02}:{s:02}.{ms:03}Z"
-    ))
+    crate::time::rfc3339_millis((secs * 1000.0).round() as i64)
 }
 
 #[cfg(test)]

@@ -1,0 +1,194 @@
+//! A *change*: one switch of one repository's tag mutability, from a [`Setting`] to another,
+//! keyed by [`RepoKey`]. Remediation decides changes, the AWS edge applies them (journaled,
+//! verified), rollback reverses them.
+//!
+//! ```
+//! use immutag_core::change::{Change, RepoKey, Setting};
+//! use immutag_core::{ExclusionFilter, TagMutability};
+//!
+//! let change = Change {
+//!     key: RepoKey::new(Some("111122223333"), Some("eu-west-1"), "web"),
+//!     from: Setting::new(TagMutability::Mutable, vec![]),
+//!     to: Setting::new(TagMutability::ImmutableWithExclusion, vec![ExclusionFilter::wildcard("latest")]),
+//! };
+//! assert!(change.to.validate_target().is_ok());
+//! assert_eq!(change.to.to_string(), "IMMUTABLE_WITH_EXCLUSION [latest]");
+//! assert_eq!(change.key.to_string(), "111122223333/eu-west-1/web");
+//! ```
+
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{ExclusionFilter, FilterSetting, MutabilitySetting, Repository, TagMutability};
+use crate::wildcard;
+
+/// The most exclusion filters the ECR API accepts on one repository.
+pub const MAX_EXCLUSION_FILTERS: usize = 5;
+
+/// A concrete tag mutability setting: the mode and its exclusion filters (empty for the
+/// modes that take none).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub struct Setting {
+    /// `imageTagMutability`.
+    pub mode: TagMutability,
+    /// `imageTagMutabilityExclusionFilters`, in API order.
+    #[serde(default)]
+    pub filters: Vec<ExclusionFilter>,
+}
+
+impl Setting {
+    /// Plain `IMMUTABLE`.
+    pub fn immutable() -> Self {
+        Self {
+            mode: TagMutability::Immutable,
+            filters: Vec::new(),
+        }
+    }
+
+    /// `mode` with `filters`.
+    pub fn new(mode: TagMutability, filters: Vec<ExclusionFilter>) -> Self {
+        Self { mode, filters }
+    }
+
+    /// The concrete setting a repository description states: an absent setting is the
+    /// API default `MUTABLE`; an unresolved one (a template expression) has none.
+    pub fn of(repo: &Repository) -> Result<Self, String> {
+        let mode = match &repo.tag_mutability {
+            MutabilitySetting::Set { value } => value.clone(),
+            MutabilitySetting::Absent => TagMutability::Mutable,
+            MutabilitySetting::Unresolved { reason } => {
+                return Err(format!("the tag mutability is unresolved: {reason}"));
+            }
+        };
+        let filters = match &repo.exclusion_filters {
+            FilterSetting::Listed { filters } => filters.clone(),
+            FilterSetting::Unresolved { reason } => {
+                return Err(format!("the exclusion filters are unresolved: {reason}"));
+            }
+        };
+        Ok(Self { mode, filters })
+    }
+
+    /// True when both settings have the same effect: same mode and, for the modes that take
+    /// filters, the same set of filters (order and duplicates do not matter).
+    pub fn same_as(&self, other: &Setting) -> bool {
+        if self.mode != other.mode {
+            return false;
+        }
+        if !self.mode.takes_filters() {
+            return true;
+        }
+        let mut a: Vec<&ExclusionFilter> = self.filters.iter().collect();
+        let mut b: Vec<&ExclusionFilter> = other.filters.iter().collect();
+        a.sort();
+        a.dedup();
+        b.sort();
+        b.dedup();
+        a == b
+    }
+
+    /// Checks that ECR would accept this setting as a target: a known mode, 1 to 5 valid
+    /// `WILDCARD` filters (none a catch-all) exactly when the mode takes filters.
+    pub fn validate_target(&self) -> Result<(), String> {
+        if let TagMutability::Unknown(v) = &self.mode {
+            return Err(format!("`{v}` is not a tag mutability ECR knows"));
+        }
+        if !self.mode.takes_filters() {
+            if !self.filters.is_empty() {
+                return Err(format!("{} takes no exclusion filters", self.mode));
+            }
+            return Ok(());
+        }
+        if self.filters.is_empty() || self.filters.len() > MAX_EXCLUSION_FILTERS {
+            return Err(format!(
+                "{} needs 1 to {MAX_EXCLUSION_FILTERS} exclusion filters, found {}",
+                self.mode,
+                self.filters.len()
+            ));
+        }
+        for f in &self.filters {
+            if f.filter_type != crate::model::FilterType::Wildcard {
+                return Err(format!(
+                    "exclusion filter type `{}` is not WILDCARD",
+                    f.filter_type.as_str()
+                ));
+            }
+            if !wildcard::is_valid_filter(&f.filter) {
+                return Err(format!(
+                    "`{}` is not a valid exclusion filter (1 to 128 characters of 0-9 a-z A-Z . _ * -)",
+                    f.filter
+                ));
+            }
+            if self.mode == TagMutability::ImmutableWithExclusion && f.is_catch_all() {
+                return Err(format!(
+                    "`{}` matches every tag and would leave the repository fully mutable",
+                    f.filter
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Setting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.mode.as_str())?;
+        if self.mode.takes_filters() || !self.filters.is_empty() {
+            let list: Vec<&str> = self.filters.iter().map(|x| x.filter.as_str()).collect();
+            write!(f, " [{}]", list.join(", "))?;
+        }
+        Ok(())
+    }
+}
+
+/// Where a repository lives and what it is called: the key of a change.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+pub struct RepoKey {
+    /// The account (registry id); `None`: the account of the credentials in use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub account: Option<String>,
+    /// The region; `None`: the region configured for the credentials in use.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
+    /// The repository name.
+    pub repository: String,
+}
+
+impl RepoKey {
+    /// A key.
+    pub fn new(account: Option<&str>, region: Option<&str>, repository: &str) -> Self {
+        Self {
+            account: account.map(str::to_owned),
+            region: region.map(str::to_owned),
+            repository: repository.to_owned(),
+        }
+    }
+}
+
+impl fmt::Display for RepoKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}/{}/{}",
+            self.account.as_deref().unwrap_or("-"),
+            self.region.as_deref().unwrap_or("-"),
+            self.repository
+        )
+    }
+}
+
+/// One change to make: which repository, its setting now, the setting to make.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Change {
+    /// Which repository.
+    #[serde(flatten)]
+    pub key: RepoKey,
+    /// Its setting now.
+    pub from: Setting,
+    /// The setting to make.
+    pub to: Setting,
+}

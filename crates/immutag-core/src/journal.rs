@@ -1,0 +1,336 @@
+//! The remediation journal: one [`JournalRecord`] per line (JSON lines), written by the AWS
+//! edge before and after every change; [`parse_journal`] reads it back and [`summarize`] says
+//! what happened to each repository (an `intent` with no result is an unknown outcome).
+//!
+//! ```
+//! use immutag_core::journal::{parse_journal, summarize, Outcome};
+//! let text = r#"{"run":"r1","seq":1,"time":"2026-11-26T15:22:48Z","operation":"remediate","phase":"intent","account":"111122223333","region":"eu-west-1","repository":"web","previous":{"mode":"MUTABLE"},"new":{"mode":"IMMUTABLE"}}"#;
+//! let journal = parse_journal(text).unwrap();
+//! let entries = summarize(&journal.records);
+//! assert_eq!(entries[0].outcome, Outcome::Unknown); // an intent with no result
+//! ```
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::change::{RepoKey, Setting};
+
+/// Which command wrote a journal record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Operation {
+    /// `immutag remediate`.
+    Remediate,
+    /// `immutag rollback`.
+    Rollback,
+}
+
+/// The phase a journal record reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Phase {
+    /// Written (and flushed to disk) before PutImageTagMutability is called.
+    Intent,
+    /// The call succeeded.
+    Applied,
+    /// The call failed; `outcome_known` says whether AWS certainly did not apply it.
+    Failed,
+    /// Read back afterwards: the setting is the target.
+    Verified,
+    /// Read back afterwards: the setting is not the target (`observed` says what it is).
+    Mismatch,
+}
+
+/// One line of the journal (JSON lines).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct JournalRecord {
+    /// The run that wrote it (one journal file may hold several runs).
+    pub run: String,
+    /// Order within the run, from 1.
+    pub seq: u64,
+    /// When the record was written, RFC 3339 UTC.
+    pub time: String,
+    /// Which command.
+    pub operation: Operation,
+    /// Which phase.
+    pub phase: Phase,
+    /// Account, region, repository.
+    #[serde(flatten)]
+    pub key: RepoKey,
+    /// The setting before the change.
+    pub previous: Setting,
+    /// The setting the change sets.
+    pub new: Setting,
+    /// For `mismatch`: the setting read back.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub observed: Option<Setting>,
+    /// For `failed`: the error code (for example `RepositoryNotFoundException`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error_code: Option<String>,
+    /// For `failed`: the error message.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// For `failed`: true when AWS answered with an error (nothing changed); false when the
+    /// request may or may not have been applied (timeout, connection lost).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub outcome_known: Option<bool>,
+}
+
+/// What a journal says happened to one repository.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// Changed, and read back as the target.
+    Verified,
+    /// Changed (not, or not yet, read back).
+    Applied,
+    /// Changed, but read back as something else.
+    Mismatch,
+    /// Not changed: AWS refused.
+    Failed,
+    /// Unknown: an intent with no result (a crash), or a request whose answer was lost.
+    Unknown,
+}
+
+/// One repository's history in a journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct JournalEntry {
+    /// Account, region, repository.
+    #[serde(flatten)]
+    pub key: RepoKey,
+    /// The operation of the last intent.
+    pub operation: Operation,
+    /// The setting before the first change in the journal.
+    pub previous: Setting,
+    /// The setting of the last change in the journal.
+    pub new: Setting,
+    /// What happened.
+    pub outcome: Outcome,
+    /// The last error, when the outcome is failed or unknown.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// Reads journal records back into one entry per repository (in order of first intent).
+/// Records of different runs for the same repository are chained: `previous` is the setting
+/// before the first change, `new` the last target.
+pub fn summarize(records: &[JournalRecord]) -> Vec<JournalEntry> {
+    let mut order: Vec<RepoKey> = Vec::new();
+    let mut map: BTreeMap<RepoKey, JournalEntry> = BTreeMap::new();
+    for r in records {
+        match r.phase {
+            Phase::Intent => match map.get_mut(&r.key) {
+                Some(e) => {
+                    e.new = r.new.clone();
+                    e.operation = r.operation;
+                    e.outcome = Outcome::Unknown;
+                    e.error = None;
+                }
+                None => {
+                    order.push(r.key.clone());
+                    map.insert(
+                        r.key.clone(),
+                        JournalEntry {
+                            key: r.key.clone(),
+                            operation: r.operation,
+                            previous: r.previous.clone(),
+                            new: r.new.clone(),
+                            outcome: Outcome::Unknown,
+                            error: None,
+                        },
+                    );
+                }
+            },
+            phase => {
+                let Some(e) = map.get_mut(&r.key) else {
+                    // A result with no intent: keep it, the outcome says what it says.
+                    order.push(r.key.clone());
+                    map.insert(
+                        r.key.clone(),
+                        JournalEntry {
+                            key: r.key.clone(),
+                            operation: r.operation,
+                            previous: r.previous.clone(),
+                            new: r.new.clone(),
+                            outcome: outcome_of(phase, r.outcome_known),
+                            error: r.error.clone(),
+                        },
+                    );
+                    continue;
+                };
+                e.outcome = outcome_of(phase, r.outcome_known);
+                if phase == Phase::Failed {
+                    e.error = Some(match (&r.error_code, &r.error) {
+                        (Some(c), Some(m)) => format!("{c}: {m}"),
+                        (Some(c), None) => c.clone(),
+                        (None, Some(m)) => m.clone(),
+                        (None, None) => "unknown error".to_owned(),
+                    });
+                }
+            }
+        }
+    }
+    order.into_iter().filter_map(|k| map.remove(&k)).collect()
+}
+
+fn outcome_of(phase: Phase, outcome_known: Option<bool>) -> Outcome {
+    match phase {
+        Phase::Intent => Outcome::Unknown,
+        Phase::Applied => Outcome::Applied,
+        Phase::Verified => Outcome::Verified,
+        Phase::Mismatch => Outcome::Mismatch,
+        Phase::Failed if outcome_known == Some(true) => Outcome::Failed,
+        Phase::Failed => Outcome::Unknown,
+    }
+}
+
+/// A journal read back.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct JournalContents {
+    /// The records, in file order.
+    pub records: Vec<JournalRecord>,
+    /// Problems that did not stop the read (a last line cut short by a crash).
+    pub warnings: Vec<String>,
+}
+
+/// A line of a journal that is not a record (and is not an incomplete last line).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("line {line}: not a journal record: {problem}")]
+pub struct JournalParseError {
+    /// The 1-based line.
+    pub line: usize,
+    /// What is wrong.
+    pub problem: String,
+}
+
+/// Reads the text of a journal. A last line that is not a complete record (a crash
+/// mid-write) is reported in `warnings`; any other line that is not a record is an error.
+/// Blank lines are skipped.
+pub fn parse_journal(text: &str) -> Result<JournalContents, JournalParseError> {
+    let mut out = JournalContents::default();
+    let lines: Vec<&str> = text.lines().collect();
+    let last = lines.iter().rposition(|l| !l.trim().is_empty());
+    for (i, line) in lines.iter().enumerate() {
+        if line.trim().is_empty() {
+            continue;
+        }
+        match serde_json::from_str::<JournalRecord>(line) {
+            Ok(r) => out.records.push(r),
+            Err(e) if Some(i) == last => out.warnings.push(format!(
+                "line {}: incomplete last record ignored (the writer stopped mid-line): {e}",
+                i + 1
+            )),
+            Err(e) => {
+                return Err(JournalParseError {
+                    line: i + 1,
+                    problem: crate::text::printable(&e.to_string()).into_owned(),
+                });
+            }
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::model::TagMutability;
+
+    pub(crate) fn rec(
+        seq: u64,
+        name: &str,
+        phase: Phase,
+        prev: Setting,
+        new: Setting,
+    ) -> JournalRecord {
+        JournalRecord {
+            run: "r1".into(),
+            seq,
+            time: "2026-11-26T15:00:00Z".into(),
+            operation: Operation::Remediate,
+            phase,
+            key: RepoKey::new(Some("111111111111"), Some("eu-west-1"), name),
+            previous: prev,
+            new,
+            observed: None,
+            error_code: None,
+            error: None,
+            outcome_known: None,
+        }
+    }
+
+    #[test]
+    fn summary_reports_intent_without_result_as_unknown() {
+        let m = Setting::new(TagMutability::Mutable, vec![]);
+        let i = Setting::immutable();
+        let mut failed = rec(5, "c", Phase::Failed, m.clone(), i.clone());
+        failed.error_code = Some("RepositoryNotFoundException".into());
+        failed.outcome_known = Some(true);
+        let records = vec![
+            rec(1, "a", Phase::Intent, m.clone(), i.clone()),
+            rec(2, "a", Phase::Applied, m.clone(), i.clone()),
+            rec(3, "b", Phase::Intent, m.clone(), i.clone()),
+            rec(4, "c", Phase::Intent, m.clone(), i.clone()),
+            failed,
+            rec(6, "a", Phase::Verified, m.clone(), i.clone()),
+        ];
+        let s = summarize(&records);
+        let outcomes: Vec<(&str, Outcome)> = s
+            .iter()
+            .map(|e| (e.key.repository.as_str(), e.outcome))
+            .collect();
+        assert_eq!(
+            outcomes,
+            [
+                ("a", Outcome::Verified),
+                ("b", Outcome::Unknown),
+                ("c", Outcome::Failed)
+            ]
+        );
+        assert!(
+            s[2].error
+                .as_deref()
+                .unwrap_or("")
+                .contains("RepositoryNotFound")
+        );
+    }
+
+    #[test]
+    fn journal_record_round_trips_as_one_json_line() {
+        let mut r = rec(
+            1,
+            "a",
+            Phase::Failed,
+            Setting::new(TagMutability::Mutable, vec![]),
+            Setting::immutable(),
+        );
+        r.error_code = Some("AccessDeniedException".into());
+        r.outcome_known = Some(true);
+        let line = serde_json::to_string(&r).unwrap();
+        assert!(!line.contains('\n'));
+        assert!(line.contains(r#""account":"111111111111""#));
+        assert!(line.contains(r#""phase":"failed""#));
+        let back: JournalRecord = serde_json::from_str(&line).unwrap();
+        assert_eq!(back, r);
+    }
+
+    #[test]
+    fn a_cut_last_line_is_a_warning_but_a_bad_middle_line_is_an_error() {
+        let good = serde_json::to_string(&rec(
+            1,
+            "a",
+            Phase::Intent,
+            Setting::new(TagMutability::Mutable, vec![]),
+            Setting::immutable(),
+        ))
+        .unwrap();
+        let ok = parse_journal(&format!("{good}\n{}", &good[..good.len() / 2])).unwrap();
+        assert_eq!(ok.records.len(), 1);
+        assert_eq!(ok.warnings.len(), 1);
+        assert!(ok.warnings[0].contains("line 2"));
+        let err = parse_journal(&format!("{{oops\n{good}")).unwrap_err();
+        assert!(err.to_string().contains("line 1"), "{err}");
+    }
+}

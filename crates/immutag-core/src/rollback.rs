@@ -1,0 +1,155 @@
+//! Rollback: from a journal's entries and the state read again from AWS, what to restore.
+//! Only a repository still at the setting the journal made is restored; one changed since
+//! is left alone and named.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::change::{RepoKey, Setting};
+use crate::journal::{JournalEntry, Outcome};
+
+/// What the rollback does with one repository of the journal.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(tag = "decision", rename_all = "snake_case")]
+pub enum RollbackDecision {
+    /// Restore `to` (the journal's previous setting).
+    Restore {
+        /// The current setting (the journal's new one).
+        from: Setting,
+        /// The setting to restore.
+        to: Setting,
+    },
+    /// Leave it.
+    Skip {
+        /// Why, in words.
+        reason: String,
+    },
+}
+
+/// The rollback plan for one repository.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RollbackItem {
+    /// The journal's account of it.
+    pub entry: JournalEntry,
+    /// The setting read from AWS now (`None`: the repository no longer exists).
+    pub current: Option<Setting>,
+    /// What to do.
+    #[serde(flatten)]
+    pub decision: RollbackDecision,
+}
+
+/// Decides what to restore. `current` is the setting read from AWS now for each journal
+/// entry (`None` when the repository is gone). A repository is restored only when its
+/// current setting is still what the journal set, whatever the journal's outcome (so an
+/// unknown outcome is resolved by the state read again); one that someone changed since is
+/// left alone and reported.
+pub fn plan_rollback(
+    entries: &[JournalEntry],
+    current: &BTreeMap<RepoKey, Setting>,
+) -> Vec<RollbackItem> {
+    entries
+        .iter()
+        .map(|e| {
+            let now = current.get(&e.key).cloned();
+            let decision = match &now {
+                None => RollbackDecision::Skip {
+                    reason: "the repository no longer exists".to_owned(),
+                },
+                Some(_) if e.outcome == Outcome::Failed => RollbackDecision::Skip {
+                    reason: format!(
+                        "the change failed, nothing to undo ({})",
+                        e.error.as_deref().unwrap_or("no error recorded")
+                    ),
+                },
+                Some(now) if now.same_as(&e.previous) => RollbackDecision::Skip {
+                    reason: format!("already at the previous setting {}", e.previous),
+                },
+                Some(now) if now.same_as(&e.new) => RollbackDecision::Restore {
+                    from: now.clone(),
+                    to: e.previous.clone(),
+                },
+                Some(now) => RollbackDecision::Skip {
+                    reason: format!(
+                        "changed since the journal: now {now}, the journal set {}; restore it by hand if intended",
+                        e.new
+                    ),
+                },
+            };
+            RollbackItem {
+                entry: e.clone(),
+                current: now,
+                decision,
+            }
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::tests::rec;
+    use crate::journal::{Phase, summarize};
+    use crate::model::{ExclusionFilter, TagMutability};
+
+    #[test]
+    fn rollback_restores_only_what_is_still_at_the_journal_setting() {
+        let m = Setting::new(TagMutability::Mutable, vec![]);
+        let mx = Setting::new(
+            TagMutability::MutableWithExclusion,
+            vec![ExclusionFilter::wildcard("v*")],
+        );
+        let i = Setting::immutable();
+        let records = vec![
+            rec(1, "applied", Phase::Intent, m.clone(), i.clone()),
+            rec(2, "applied", Phase::Applied, m.clone(), i.clone()),
+            rec(3, "unknown-done", Phase::Intent, mx.clone(), i.clone()),
+            rec(4, "unknown-not-done", Phase::Intent, m.clone(), i.clone()),
+            rec(5, "changed-since", Phase::Intent, m.clone(), i.clone()),
+            rec(6, "changed-since", Phase::Applied, m.clone(), i.clone()),
+            rec(7, "gone", Phase::Intent, m.clone(), i.clone()),
+            rec(8, "gone", Phase::Applied, m.clone(), i.clone()),
+        ];
+        let entries = summarize(&records);
+        let mut current = BTreeMap::new();
+        let k = |n: &str| RepoKey::new(Some("111111111111"), Some("eu-west-1"), n);
+        current.insert(k("applied"), i.clone());
+        current.insert(k("unknown-done"), i.clone());
+        current.insert(k("unknown-not-done"), m.clone());
+        current.insert(
+            k("changed-since"),
+            Setting::new(
+                TagMutability::ImmutableWithExclusion,
+                vec![ExclusionFilter::wildcard("latest")],
+            ),
+        );
+        let items = plan_rollback(&entries, &current);
+        let restores: Vec<(&str, Setting)> = items
+            .iter()
+            .filter_map(|it| match &it.decision {
+                RollbackDecision::Restore { to, .. } => {
+                    Some((it.entry.key.repository.as_str(), to.clone()))
+                }
+                RollbackDecision::Skip { .. } => None,
+            })
+            .collect();
+        assert_eq!(
+            restores,
+            [("applied", m.clone()), ("unknown-done", mx.clone())]
+        );
+        let skip_reason = |n: &str| {
+            items
+                .iter()
+                .find(|it| it.entry.key.repository == n)
+                .and_then(|it| match &it.decision {
+                    RollbackDecision::Skip { reason } => Some(reason.clone()),
+                    RollbackDecision::Restore { .. } => None,
+                })
+                .unwrap_or_default()
+        };
+        assert!(skip_reason("changed-since").contains("changed since"));
+        assert!(skip_reason("gone").contains("no longer exists"));
+        assert!(skip_reason("unknown-not-done").contains("already at the previous"));
+    }
+}
