@@ -1,7 +1,7 @@
 //! The crate's error type: every variant says what was wrong and what to do.
 
 use crate::keys::NO_MUTABILITY_KEY_EXPLANATION;
-use crate::policy::SCP_MAX_BYTES;
+use crate::limits::SCP_MAX_BYTES;
 
 /// Everything that can go wrong when loading options, generating or parsing policies.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
