@@ -69,7 +69,10 @@ pub fn main_entry() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("immutag: error: {e:#}");
+            eprintln!(
+                "immutag: error: {}",
+                immutag_core::text::printable(&format!("{e:#}"))
+            );
             ExitCode::from(exit::USAGE)
         }
     }

@@ -48,7 +48,7 @@ fn generate_out_reproduces_the_golden_files() {
         assert_eq!(fresh, golden, "{name:?}");
         count += 1;
     }
-    assert_eq!(count, 4);
+    assert_eq!(count, 7);
     assert!(stdout(&o).contains("bytes minified, limit 5120"));
 }
 
@@ -139,7 +139,7 @@ fn generate_refusals_exit_2_and_say_why() {
             "{name}: nothing is printed when refused"
         );
     }
-    let o = immutag(&["scp", "generate", "--preset", "strict"]);
+    let o = immutag(&["scp", "generate", "--preset", "strictest"]);
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("baseline"), "{}", stderr(&o));
     let o = immutag(&["scp", "generate", "--config", "/nonexistent/x.yaml"]);
@@ -193,7 +193,7 @@ fn check_golden_files_is_clean_and_unreadable_input_exits_2() {
         .filter(|p| p.extension().is_some_and(|e| e == "json"))
         .map(|p| p.to_string_lossy().into_owned())
         .collect();
-    assert_eq!(files.len(), 4);
+    assert_eq!(files.len(), 7);
     args.extend(files.iter().map(String::as_str));
     let o = immutag(&args);
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
@@ -220,6 +220,9 @@ fn presets_and_schema() {
         "restrict-creation",
         "lock-creation-templates",
         "baseline",
+        "protect-tags",
+        "protect-exemption-tag",
+        "strict",
     ] {
         assert!(text.contains(name), "{name}");
     }
@@ -227,7 +230,7 @@ fn presets_and_schema() {
     assert!(text.contains("--config"));
     let o = immutag(&["scp", "presets", "--output", "json"]);
     let v: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
-    assert_eq!(v.as_array().unwrap().len(), 4);
+    assert_eq!(v.as_array().unwrap().len(), 7);
     assert_eq!(v[3]["options"]["lock_mutability"], true);
 
     let o = immutag(&["scp", "schema"]);
@@ -255,4 +258,111 @@ fn check_reads_standard_input() {
     let o = child.wait_with_output().unwrap();
     assert_eq!(o.status.code(), Some(1));
     assert!(stdout(&o).starts_with("-: 3 finding(s)"), "{}", stdout(&o));
+}
+
+#[test]
+fn exemption_tag_key_flag_adds_the_protection_to_a_preset() {
+    let o = immutag(&[
+        "scp",
+        "generate",
+        "--preset",
+        "strict",
+        "--exemption-tag-key",
+        "team:exempt",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let protect = doc["Statement"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["Sid"] == "ImmutagProtectExemptionTag")
+        .expect("the tag protection statement");
+    assert_eq!(
+        protect["Condition"]["ForAnyValue:StringEqualsIgnoreCase"]["aws:TagKeys"],
+        "team:exempt"
+    );
+    assert_eq!(
+        protect["Action"],
+        serde_json::json!([
+            "ecr:CreateRepository",
+            "ecr:TagResource",
+            "ecr:UntagResource"
+        ])
+    );
+    // The preset that protects a placeholder key refuses another one rather than guess.
+    let o = immutag(&[
+        "scp",
+        "generate",
+        "--preset",
+        "protect-exemption-tag",
+        "--exemption-tag-key",
+        "team:exempt",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("immutag:exempt"), "{}", stderr(&o));
+    assert!(stdout(&o).is_empty());
+    let o = immutag(&[
+        "scp",
+        "generate",
+        "--preset",
+        "strict",
+        "--exemption-tag-key",
+        "aws:exempt",
+    ]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(stderr(&o).contains("reserved"), "{}", stderr(&o));
+}
+
+#[test]
+fn check_flags_locks_that_lock_nothing() {
+    for (fixture, code) in [
+        (
+            "tests/fixtures/policies/bad-arnlike-exemption.json",
+            "positive-principal-condition",
+        ),
+        (
+            "tests/fixtures/policies/bad-exempt-every-role.json",
+            "exemption-matches-everyone",
+        ),
+    ] {
+        let o = immutag(&["scp", "check", fixture]);
+        assert_eq!(o.status.code(), Some(1), "{fixture}: {}", stdout(&o));
+        let text = stdout(&o);
+        assert!(text.contains(&format!("error[{code}]")), "{text}");
+        assert!(text.contains("    fix: "), "{text}");
+    }
+}
+
+#[test]
+fn control_characters_from_the_policy_are_escaped_in_text() {
+    let dir = scratch("escape");
+    let path = dir.join("esc.json");
+    // An ESC sequence (clear screen) in an action name, a condition key and a Sid.
+    std::fs::write(
+        &path,
+        r#"{"Version":"2012-10-17","Statement":{"Sid":"S\u001b[2J","Effect":"Deny","Action":"ecr:Put\u001b[2J","Resource":"*","Condition":{"StringNotEquals":{"ecr:ImageTag\u001b]0;x\u0007":"IMMUTABLE"}}}}"#,
+    )
+    .unwrap();
+    let o = immutag(&["scp", "check", path.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+    let text = stdout(&o);
+    assert!(
+        !text.contains('\u{1b}') && !text.contains('\u{7}'),
+        "{text:?}"
+    );
+    assert!(text.contains("ecr:Put\\u{1b}[2J"), "{text}");
+    assert!(text.contains("ecr:ImageTag\\u{1b}]0;x\\u{7}"), "{text}");
+    // An error message quoting the input is escaped too.
+    let bad = dir.join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"Version":"2012-10-17","Statement":{"Effect":"Deny","Action":"*","Resource":"*","Condition":{"StringEqualz\u001b[2J":{"a:b":"c"}}}}"#,
+    )
+    .unwrap();
+    let o = immutag(&["scp", "check", bad.to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(2));
+    let err = stderr(&o);
+    assert!(!err.contains('\u{1b}'), "{err:?}");
+    assert!(err.contains("StringEqualz\\u{1b}[2J"), "{err}");
 }

@@ -192,6 +192,30 @@ impl OptionsFormat {
 }
 
 impl ScpOptions {
+    /// These options with the Config rule's exemption tag key protected
+    /// (`rule_exemption_tag_key`), as `immutag scp generate --exemption-tag-key` gives it;
+    /// refused when the options already protect another key.
+    ///
+    /// ```
+    /// use immutag_scp::presets;
+    /// let strict = presets::get("strict").unwrap().options;
+    /// let mine = strict.with_rule_exemption_tag_key("team:exempt").unwrap();
+    /// assert_eq!(mine.rule_exemption_tag_key.as_deref(), Some("team:exempt"));
+    /// assert!(mine.with_rule_exemption_tag_key("other").is_err());
+    /// ```
+    pub fn with_rule_exemption_tag_key(mut self, key: &str) -> Result<Self, ScpError> {
+        match &self.rule_exemption_tag_key {
+            Some(own) if own != key => Err(ScpError::ConflictingExemptionTagKey {
+                given: key.to_owned(),
+                options: own.clone(),
+            }),
+            _ => {
+                self.rule_exemption_tag_key = Some(key.to_owned());
+                Ok(self)
+            }
+        }
+    }
+
     /// Parses options in the given format.
     pub fn parse(text: &str, format: OptionsFormat) -> Result<Self, ScpError> {
         match format {

@@ -24,6 +24,7 @@ use immutag_core::{Compliance, Evaluation, FilterSetting, MutabilitySetting, Sou
 pub mod csv;
 pub mod json;
 pub mod sarif;
+pub mod scp;
 pub mod table;
 
 /// The output formats.

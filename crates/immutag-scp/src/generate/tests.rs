@@ -376,3 +376,118 @@ fn generation_is_deterministic() {
         "{text}"
     );
 }
+
+fn sids(out: &Generated) -> Vec<String> {
+    out.policies
+        .iter()
+        .flat_map(|p| p.document.statements())
+        .map(|s| s.sid.clone().unwrap())
+        .collect()
+}
+
+#[test]
+fn protect_tags_denies_deleting_images_and_repositories() {
+    let opts = ScpOptions {
+        protect_tags: true,
+        exempt_principals: platform(),
+        exempt_repositories: vec!["sandbox-*".into()],
+        exempt_repository_tag: Some(ExemptTag {
+            key: "immutag:exempt".into(),
+            value: "true".into(),
+        }),
+        ..ScpOptions::default()
+    };
+    let out = generate(&opts).unwrap();
+    assert_eq!(sids(&out), [SID_PROTECT_EXEMPTION_TAG, SID_PROTECT_TAGS]);
+    let s = out.policies[0]
+        .document
+        .statements()
+        .find(|s| s.sid.as_deref() == Some(SID_PROTECT_TAGS))
+        .unwrap();
+    let text = serde_json::to_string(s).unwrap();
+    assert!(
+        text.contains(r#""Action":["ecr:BatchDeleteImage","ecr:DeleteRepository"]"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""NotResource":"arn:aws:ecr:*:*:repository/sandbox-*""#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""StringNotEquals":{"aws:ResourceTag/immutag:exempt":"true"}"#),
+        "{text}"
+    );
+    assert!(out.warnings.iter().any(|w| w.code == "protect-tags"));
+    match generate(&ScpOptions {
+        exempt_principals: vec![],
+        ..opts
+    }) {
+        Err(ScpError::Lockout { control, .. }) => assert_eq!(control, "protect_tags"),
+        other => panic!("{other:?}"),
+    }
+    // Without protect_tags, the mutability lock warns about the bypass.
+    let out = generate(&all_on()).unwrap();
+    assert!(out.warnings.iter().any(|w| w.code == "delete-and-repush"));
+}
+
+#[test]
+fn the_rule_exemption_tag_key_is_protected() {
+    let opts = ScpOptions {
+        rule_exemption_tag_key: Some("team:exempt".into()),
+        exempt_principals: platform(),
+        ..ScpOptions::default()
+    };
+    let out = generate(&opts).unwrap();
+    assert_eq!(sids(&out), [SID_PROTECT_EXEMPTION_TAG]);
+    let text = out.policies[0].document.render(Style::Minified).unwrap();
+    assert!(
+        text.contains(r#""Action":["ecr:CreateRepository","ecr:TagResource","ecr:UntagResource"]"#),
+        "{text}"
+    );
+    assert!(
+        text.contains(r#""ForAnyValue:StringEqualsIgnoreCase":{"aws:TagKeys":"team:exempt"}"#),
+        "{text}"
+    );
+    // With the exempt repository tag too: one statement, both keys, each once.
+    let both = ScpOptions {
+        lock_mutability: true,
+        exempt_repository_tag: Some(ExemptTag {
+            key: "immutag:exempt".into(),
+            value: "true".into(),
+        }),
+        ..opts.clone()
+    };
+    let text = generate(&both).unwrap().policies[0]
+        .document
+        .render(Style::Minified)
+        .unwrap();
+    assert!(
+        text.contains(r#""aws:TagKeys":["immutag:exempt","team:exempt"]"#),
+        "{text}"
+    );
+    let same = ScpOptions {
+        rule_exemption_tag_key: Some("Immutag:Exempt".into()),
+        ..both
+    };
+    let text = generate(&same).unwrap().policies[0]
+        .document
+        .render(Style::Minified)
+        .unwrap();
+    assert!(text.contains(r#""aws:TagKeys":"immutag:exempt""#), "{text}");
+    // Refusals: no exemption (no one could ever exempt a repository), a reserved key.
+    match generate(&ScpOptions {
+        exempt_principals: vec![],
+        ..opts.clone()
+    }) {
+        Err(ScpError::Lockout { control, .. }) => assert_eq!(control, "rule_exemption_tag_key"),
+        other => panic!("{other:?}"),
+    }
+    let reserved = ScpOptions {
+        rule_exemption_tag_key: Some("aws:exempt".into()),
+        ..opts
+    };
+    assert!(matches!(
+        generate(&reserved),
+        Err(ScpError::InvalidTag { .. })
+    ));
+}
