@@ -4,6 +4,23 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
+#[path = "../../immutag-scp/tests/support/corpus.rs"]
+mod corpus;
+
+/// Records what `immutag scp generate --output json` printed for `options`, for the SCP
+/// simulation step.
+fn record(source: &str, options: &immutag_scp::ScpOptions, report: &Output) {
+    let v: serde_json::Value = serde_json::from_slice(&report.stdout).unwrap();
+    let docs: Vec<&serde_json::Value> = v[0]["policies"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| &p["document"])
+        .collect();
+    assert!(!docs.is_empty(), "{source}");
+    corpus::record(source, options, &docs);
+}
+
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
 }
@@ -94,6 +111,11 @@ fn generate_from_each_example_config_format() {
         std::fs::write(&path, text.trim_end()).unwrap();
         let o = immutag(&["scp", "check", path.to_str().unwrap()]);
         assert_eq!(o.status.code(), Some(0), "{file}: {}", stdout(&o));
+        let text = std::fs::read_to_string(root().join(file)).unwrap();
+        let format = immutag_scp::OptionsFormat::from_file_name(file).unwrap();
+        let options = immutag_scp::ScpOptions::parse(&text, format).unwrap();
+        let o = immutag(&["scp", "generate", "--config", file, "--output", "json"]);
+        record(file, &options, &o);
     }
     let dir = scratch("json-config");
     let path = dir.join("opts.json");

@@ -1,6 +1,17 @@
 //! The tests of `generate`: one per refusal and per control, plus determinism and packing.
 
 use super::*;
+
+#[path = "../../tests/support/corpus.rs"]
+mod corpus;
+
+/// [`super::generate`], recording what it makes for the SCP simulation step.
+fn generate(opts: &ScpOptions) -> Result<Generated, ScpError> {
+    let out = super::generate(opts)?;
+    let docs: Vec<&PolicyDocument> = out.policies.iter().map(|p| &p.document).collect();
+    corpus::record("immutag-scp generate unit tests", opts, &docs);
+    Ok(out)
+}
 use crate::options::{ExemptTag, RequiredTag};
 use crate::policy::Style;
 
