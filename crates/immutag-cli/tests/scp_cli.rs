@@ -312,12 +312,35 @@ fn exemption_tag_key_flag_adds_the_protection_to_a_preset() {
             "ecr:UntagResource"
         ])
     );
-    // The preset that protects a placeholder key refuses another one rather than guess.
+    // The preset's key is a placeholder: the rule's key replaces it.
     let o = immutag(&[
         "scp",
         "generate",
         "--preset",
         "protect-exemption-tag",
+        "--exemption-tag-key",
+        "team:exempt",
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(
+        stdout(&o).contains(r#""aws:TagKeys":"team:exempt""#),
+        "{}",
+        stdout(&o)
+    );
+    assert!(!stdout(&o).contains("immutag:exempt"), "{}", stdout(&o));
+    // An options file says what it protects: another key is refused rather than guessed.
+    let dir = scratch("tag-key");
+    let path = dir.join("opts.yaml");
+    std::fs::write(
+        &path,
+        "rule_exemption_tag_key: immutag:exempt\nexempt_principals: ['arn:aws:iam::*:role/P']\n",
+    )
+    .unwrap();
+    let o = immutag(&[
+        "scp",
+        "generate",
+        "--config",
+        path.to_str().unwrap(),
         "--exemption-tag-key",
         "team:exempt",
     ]);

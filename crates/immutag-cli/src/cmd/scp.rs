@@ -121,31 +121,38 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
 }
 
 /// The option sets to generate: the file, the preset, or every preset; with the rule's
-/// exemption tag key from the command line.
+/// exemption tag key from the command line (it replaces a preset's placeholder key).
 fn option_sets(args: &GenerateArgs) -> anyhow::Result<Vec<(String, ScpOptions)>> {
-    let mut sets = if let Some(path) = &args.config {
+    let key = args.exemption_tag_key.as_deref();
+    let sets = if let Some(path) = &args.config {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read options file {}", path.display()))?;
         let format = OptionsFormat::from_file_name(&path.to_string_lossy())?;
-        let opts = ScpOptions::parse(&text, format)
+        let mut opts = ScpOptions::parse(&text, format)
             .with_context(|| format!("in options file {}", path.display()))?;
+        if let Some(key) = key {
+            // The file says what it protects: a different key is refused, not replaced.
+            opts = opts
+                .with_rule_exemption_tag_key(key)
+                .with_context(|| format!("in options file {}", path.display()))?;
+        }
         vec![(path.display().to_string(), opts)]
-    } else if let Some(name) = &args.preset {
-        let preset = presets::get(name)?;
-        vec![(format!("preset {}", preset.name), preset.options)]
     } else {
-        presets::all()
+        let presets = match &args.preset {
+            Some(name) => vec![presets::get(name)?],
+            None => presets::all(),
+        };
+        presets
             .into_iter()
-            .map(|p| (format!("preset {}", p.name), p.options))
+            .map(|mut p| {
+                // A preset's key is a placeholder: the rule's own key replaces it.
+                if let Some(key) = key {
+                    p.options.rule_exemption_tag_key = Some(key.to_owned());
+                }
+                (format!("preset {}", p.name), p.options)
+            })
             .collect()
     };
-    if let Some(key) = &args.exemption_tag_key {
-        for (source, opts) in &mut sets {
-            *opts = std::mem::take(opts)
-                .with_rule_exemption_tag_key(key)
-                .with_context(|| format!("{source}: refused"))?;
-        }
-    }
     Ok(sets)
 }
 
