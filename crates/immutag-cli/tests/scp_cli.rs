@@ -282,16 +282,17 @@ fn check_reads_standard_input() {
     assert!(stdout(&o).starts_with("-: 3 finding(s)"), "{}", stdout(&o));
 }
 
+/// `immutag scp generate` with these arguments and `--exemption-tag-key KEY`.
+fn generate_with_key(args: &[&str], key: &str) -> Output {
+    let mut all = vec!["scp", "generate"];
+    all.extend_from_slice(args);
+    all.extend_from_slice(&["--exemption-tag-key", key]);
+    immutag(&all)
+}
+
 #[test]
 fn exemption_tag_key_flag_adds_the_protection_to_a_preset() {
-    let o = immutag(&[
-        "scp",
-        "generate",
-        "--preset",
-        "strict",
-        "--exemption-tag-key",
-        "team:exempt",
-    ]);
+    let o = generate_with_key(&["--preset", "strict"], "team:exempt");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     let doc: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
     let protect = doc["Statement"]
@@ -312,15 +313,15 @@ fn exemption_tag_key_flag_adds_the_protection_to_a_preset() {
             "ecr:UntagResource"
         ])
     );
+    let o = generate_with_key(&["--preset", "strict", "--output", "json"], "team:exempt");
+    let options = immutag_scp::presets::get("strict")
+        .unwrap()
+        .options
+        .with_rule_exemption_tag_key("team:exempt")
+        .unwrap();
+    record("--preset strict --exemption-tag-key team:exempt", &options, &o);
     // The preset's key is a placeholder: the rule's key replaces it.
-    let o = immutag(&[
-        "scp",
-        "generate",
-        "--preset",
-        "protect-exemption-tag",
-        "--exemption-tag-key",
-        "team:exempt",
-    ]);
+    let o = generate_with_key(&["--preset", "protect-exemption-tag"], "team:exempt");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
     assert!(
         stdout(&o).contains(r#""aws:TagKeys":"team:exempt""#),
@@ -336,25 +337,11 @@ fn exemption_tag_key_flag_adds_the_protection_to_a_preset() {
         "rule_exemption_tag_key: immutag:exempt\nexempt_principals: ['arn:aws:iam::*:role/P']\n",
     )
     .unwrap();
-    let o = immutag(&[
-        "scp",
-        "generate",
-        "--config",
-        path.to_str().unwrap(),
-        "--exemption-tag-key",
-        "team:exempt",
-    ]);
+    let o = generate_with_key(&["--config", path.to_str().unwrap()], "team:exempt");
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("immutag:exempt"), "{}", stderr(&o));
     assert!(stdout(&o).is_empty());
-    let o = immutag(&[
-        "scp",
-        "generate",
-        "--preset",
-        "strict",
-        "--exemption-tag-key",
-        "aws:exempt",
-    ]);
+    let o = generate_with_key(&["--preset", "strict"], "aws:exempt");
     assert_eq!(o.status.code(), Some(2));
     assert!(stderr(&o).contains("reserved"), "{}", stderr(&o));
 }

@@ -31,6 +31,15 @@ pub struct Preset {
     pub options: ScpOptions,
 }
 
+const BASELINE_BLOCKS: &[&str] = &[
+    "ecr:PutImageTagMutability",
+    "ecr:CreateRepository",
+    "ecr:CreateRepositoryCreationTemplate",
+    "ecr:UpdateRepositoryCreationTemplate",
+    "ecr:DeleteRepositoryCreationTemplate",
+];
+const PROTECT_TAGS_BLOCKS: &[&str] = &["ecr:BatchDeleteImage", "ecr:DeleteRepository"];
+
 fn exempt() -> Vec<String> {
     vec![
         PLATFORM_ROLE_PATTERN.to_owned(),
@@ -87,13 +96,7 @@ pub fn all() -> Vec<Preset> {
         Preset {
             name: "baseline",
             summary: "The three controls above in one SCP: the recommended starting point.",
-            blocks: vec![
-                "ecr:PutImageTagMutability",
-                "ecr:CreateRepository",
-                "ecr:CreateRepositoryCreationTemplate",
-                "ecr:UpdateRepositoryCreationTemplate",
-                "ecr:DeleteRepositoryCreationTemplate",
-            ],
+            blocks: BASELINE_BLOCKS.to_vec(),
             options: ScpOptions {
                 lock_mutability: true,
                 restrict_creation: true,
@@ -105,7 +108,7 @@ pub fn all() -> Vec<Preset> {
         Preset {
             name: "protect-tags",
             summary: "No one but the platform and break-glass roles can delete images or repositories, so no one can delete a tag and push other bytes under the same name (lifecycle-policy expiry, done by ECR itself, keeps working).",
-            blocks: vec!["ecr:BatchDeleteImage", "ecr:DeleteRepository"],
+            blocks: PROTECT_TAGS_BLOCKS.to_vec(),
             options: ScpOptions {
                 protect_tags: true,
                 ..base("protect-tags")
@@ -127,15 +130,7 @@ pub fn all() -> Vec<Preset> {
         Preset {
             name: "strict",
             summary: "baseline plus protect-tags: the flag, creation, the templates and the delete-and-re-push bypass, in one SCP.",
-            blocks: vec![
-                "ecr:PutImageTagMutability",
-                "ecr:CreateRepository",
-                "ecr:CreateRepositoryCreationTemplate",
-                "ecr:UpdateRepositoryCreationTemplate",
-                "ecr:DeleteRepositoryCreationTemplate",
-                "ecr:BatchDeleteImage",
-                "ecr:DeleteRepository",
-            ],
+            blocks: [BASELINE_BLOCKS, PROTECT_TAGS_BLOCKS].concat(),
             options: ScpOptions {
                 lock_mutability: true,
                 restrict_creation: true,

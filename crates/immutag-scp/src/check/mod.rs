@@ -484,6 +484,16 @@ mod tests {
         assert!(err.to_string().contains("StringNotEqual"), "{err}");
     }
 
+    /// (code, severity) of every finding on the SCP `text`.
+    fn graded(text: &str) -> Vec<(FindingCode, Severity)> {
+        check_policy(text, PolicyKind::Scp)
+            .unwrap()
+            .findings
+            .iter()
+            .map(|f| (f.code, f.severity))
+            .collect()
+    }
+
     fn deny(action: &str, condition: &str) -> String {
         format!(
             r#"{{"Version":"2012-10-17","Statement":{{"Sid":"Lock","Effect":"Deny","Action":{action},"Resource":"*","Condition":{condition}}}}}"#
@@ -569,21 +579,13 @@ mod tests {
                 let condition = format!(
                     r#"{{"{op}":{{"aws:PrincipalArn":["arn:aws:iam::*:role/ImmutagPlatform","{pattern}"]}}}}"#
                 );
-                let report = check_policy(
-                    &deny(r#""ecr:PutImageTagMutability""#, &condition),
-                    PolicyKind::Scp,
-                )
-                .unwrap();
-                let found: Vec<_> = report
-                    .findings
-                    .iter()
-                    .map(|f| (f.code, f.severity))
-                    .collect();
+                let text = deny(r#""ecr:PutImageTagMutability""#, &condition);
                 assert_eq!(
-                    found,
+                    graded(&text),
                     [(FindingCode::ExemptionMatchesEveryone, Severity::Error)],
                     "{op} {pattern}"
                 );
+                let report = check_policy(&text, PolicyKind::Scp).unwrap();
                 assert!(
                     report.findings[0].message.contains(pattern),
                     "{}",
@@ -611,18 +613,8 @@ mod tests {
             "arn:aws:iam::111122223333:*",
         ] {
             let condition = format!(r#"{{"ArnNotLike":{{"aws:PrincipalArn":"{pattern}"}}}}"#);
-            let report = check_policy(
-                &deny(r#""ecr:CreateRepository""#, &condition),
-                PolicyKind::Scp,
-            )
-            .unwrap();
-            let found: Vec<_> = report
-                .findings
-                .iter()
-                .map(|f| (f.code, f.severity))
-                .collect();
             assert_eq!(
-                found,
+                graded(&deny(r#""ecr:CreateRepository""#, &condition)),
                 [(FindingCode::BroadExemption, Severity::Warning)],
                 "{pattern}"
             );
