@@ -110,9 +110,10 @@ async fn live_scan_dry_run_apply_rerun_and_rollback() {
     let journal_s = journal.to_str().unwrap();
     let regions = "--regions=eu-west-1,us-east-1";
 
-    // Dry run: prints what would change, changes nothing, writes no journal.
+    // Dry run: prints what would change (exit 1: changes pending), changes nothing, writes no
+    // journal.
     let o = immutag(&moto, &["remediate", regions, "--journal", journal_s], None);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(out.matches("CHANGE ").count(), 6, "{}", text(&o));
     assert!(
@@ -147,9 +148,10 @@ async fn live_scan_dry_run_apply_rerun_and_rollback() {
     assert!(!out.contains("CHANGED"), "{out}");
     assert_eq!(state(&moto).await, after);
 
-    // Rollback: dry run, then apply; every mode and filter list back exactly.
+    // Rollback: dry run (exit 1: restores pending), then apply; every mode and filter list back
+    // exactly.
     let o = immutag(&moto, &["rollback", journal_s], None);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout)
             .matches("RESTORE ")
@@ -226,7 +228,7 @@ async fn plan_on_stdin_review_is_skipped_and_exclusions_are_applied() {
         ],
         Some(&plan),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(
         out.contains("web  marked for review: latest re-pushed by 40 builds"),
@@ -281,7 +283,7 @@ async fn live_scan_plans_reused_tags_before_changing() {
     }
 
     let o = immutag(&moto, &["remediate", "--regions=eu-west-1"], None);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(
         out.contains("/eu-west-1/app  MUTABLE -> IMMUTABLE_WITH_EXCLUSION [latest]"),
@@ -297,7 +299,7 @@ async fn live_scan_plans_reused_tags_before_changing() {
         &["remediate", "--regions=eu-west-1", "--mode", "immutable"],
         None,
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(
         out.contains("/eu-west-1/app  MUTABLE -> IMMUTABLE\n"),
