@@ -319,7 +319,11 @@ fn exemption_tag_key_flag_adds_the_protection_to_a_preset() {
         .options
         .with_rule_exemption_tag_key("team:exempt")
         .unwrap();
-    record("--preset strict --exemption-tag-key team:exempt", &options, &o);
+    record(
+        "--preset strict --exemption-tag-key team:exempt",
+        &options,
+        &o,
+    );
     // The preset's key is a placeholder: the rule's key replaces it.
     let o = generate_with_key(&["--preset", "protect-exemption-tag"], "team:exempt");
     assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
