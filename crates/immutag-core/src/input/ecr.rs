@@ -185,11 +185,12 @@ mod tests {
         assert_eq!(r.account_id.as_deref(), Some("111122223333"));
         assert_eq!(r.source.pointer.as_deref(), Some("/repository"));
 
+        // Values are exact: `immutable` is no API value (an unknown value, fail closed).
         let bare = r#"{"repositoryName":"x","imageTagMutability":"immutable"}"#;
         let r = &parse(bare.as_bytes(), None).unwrap()[0];
         assert_eq!(
             r.tag_mutability,
-            MutabilitySetting::set(TagMutability::Immutable)
+            MutabilitySetting::set(TagMutability::Unknown("immutable".into()))
         );
         assert_eq!(r.source.pointer, None);
 
