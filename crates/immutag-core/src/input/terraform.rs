@@ -6,8 +6,16 @@
 //! Resources are read from `resource_changes[].change.after` (with `after_unknown`, so that a
 //! value known only after apply is [`MutabilitySetting::Unresolved`]), then from
 //! `planned_values.root_module` (plans) or `values.root_module` (state), recursing into
-//! `child_modules`, for addresses not already read. A resource whose only planned action
-//! is `delete` is skipped: it will not exist after apply.
+//! `child_modules`, for addresses not already read.
+//!
+//! Planned actions: `create`, `update`, `no-op`, `read` and both orders of a replace
+//! (`["delete","create"]`, `["create","delete"]`) are evaluated from `after`, the object
+//! after apply. A resource whose only action is `delete` is skipped (it will not exist after
+//! apply), as is one to `forget` (a `removed` block: Terraform stops managing it and its live
+//! setting stays as it is; `after` is null) and a deposed object (the old object of a
+//! replace, `deposed` set, which is being destroyed). Data sources (`mode: data`) are not
+//! repositories Terraform manages and are skipped. Addresses with `for_each` keys or `count`
+//! indexes and nested child modules are read as they are.
 //!
 //! Attributes: `image_tag_mutability` (null or absent: [`MutabilitySetting::Absent`], which
 //! evaluates like the provider's and the API's default, MUTABLE),
@@ -70,6 +78,10 @@ pub fn parse(bytes: &[u8], file: Option<&str>) -> Result<Vec<Repository>, InputE
                 if !is_ecr_repository(rc) {
                     continue;
                 }
+                if rc.get("deposed").is_some_and(|d| !d.is_null()) {
+                    // The old object of a replace, being destroyed.
+                    continue;
+                }
                 let address = address_of(rc, &format!("resource_changes[{i}]"));
                 seen.insert(address.clone());
                 let change = rc.get("change");
@@ -78,7 +90,7 @@ pub fn parse(bytes: &[u8], file: Option<&str>) -> Result<Vec<Repository>, InputE
                     .and_then(Value::as_array)
                     .map(|a| a.iter().filter_map(Value::as_str).collect())
                     .unwrap_or_default();
-                if actions == ["delete"] {
+                if actions == ["delete"] || actions.contains(&"forget") {
                     continue;
                 }
                 let pointer = format!("/resource_changes/{i}/change/after");
@@ -348,6 +360,58 @@ mod tests {
         assert_eq!(r.tag_mutability, MutabilitySetting::Absent);
         assert_eq!(r.region.as_deref(), Some("us-west-2"));
         assert_eq!(r.account_id.as_deref(), Some("123456789012"));
+    }
+
+    #[test]
+    fn every_planned_action_reads() {
+        let change = |address: &str, actions: &str, after: &str, extra: &str| {
+            format!(
+                r#"{{"address":"{address}","mode":"managed","type":"aws_ecr_repository"{extra},"change":{{"actions":{actions},"before":{{"name":"old","image_tag_mutability":"MUTABLE"}},"after":{after},"after_unknown":{{}}}}}}"#
+            )
+        };
+        let immutable = r#"{"name":"n","image_tag_mutability":"IMMUTABLE"}"#;
+        let changes = [
+            change("aws_ecr_repository.created", r#"["create"]"#, immutable, ""),
+            change("aws_ecr_repository.updated", r#"["update"]"#, immutable, ""),
+            change("aws_ecr_repository.same", r#"["no-op"]"#, immutable, ""),
+            change("aws_ecr_repository.read", r#"["read"]"#, immutable, ""),
+            change("aws_ecr_repository.replaced", r#"["delete","create"]"#, immutable, ""),
+            change("aws_ecr_repository.cbd", r#"["create","delete"]"#, immutable, ""),
+            change("aws_ecr_repository.cbd", r#"["delete"]"#, "null", r#","deposed":"a1b2c3d4""#),
+            change("aws_ecr_repository.gone", r#"["delete"]"#, "null", ""),
+            change("aws_ecr_repository.forgotten", r#"["forget"]"#, "null", ""),
+            change(r#"module.a.module.b.aws_ecr_repository.each[\"x\"]"#, r#"["create"]"#, immutable, ""),
+            change("aws_ecr_repository.counted[0]", r#"["create"]"#, immutable, ""),
+            r#"{"address":"data.aws_ecr_repository.d","mode":"data","type":"aws_ecr_repository","change":{"actions":["read"],"after":null}}"#.to_owned(),
+        ];
+        let plan = format!(
+            r#"{{"format_version":"1.2","resource_changes":[{}],"planned_values":{{"root_module":{{"resources":[{{"address":"aws_ecr_repository.forgotten","mode":"managed","type":"aws_ecr_repository","values":{{"name":"f"}}}}]}}}}}}"#,
+            changes.join(",")
+        );
+        let repos = parse(plan.as_bytes(), None).unwrap();
+        let ids: Vec<&str> = repos
+            .iter()
+            .map(|r| r.source.logical_id.as_deref().unwrap())
+            .collect();
+        assert_eq!(
+            ids,
+            [
+                "aws_ecr_repository.created",
+                "aws_ecr_repository.updated",
+                "aws_ecr_repository.same",
+                "aws_ecr_repository.read",
+                "aws_ecr_repository.replaced",
+                "aws_ecr_repository.cbd",
+                "module.a.module.b.aws_ecr_repository.each[\"x\"]",
+                "aws_ecr_repository.counted[0]",
+            ],
+            "deleted, forgotten, deposed and data resources are not evaluated"
+        );
+        assert!(
+            repos
+                .iter()
+                .all(|r| r.tag_mutability == MutabilitySetting::set(TagMutability::Immutable))
+        );
     }
 
     #[test]

@@ -203,7 +203,14 @@ fn read_yaml(
         message: "the input is not UTF-8 text".into(),
     })?;
     let loaded = cfn_yaml::load(text)?;
-    extract(&loaded.doc, &loaded.resource_lines, file, sniffing, deployed, sink)
+    extract(
+        &loaded.doc,
+        &loaded.resource_lines,
+        file,
+        sniffing,
+        deployed,
+        sink,
+    )
 }
 
 /// Reads the repositories of a template already loaded as a JSON value (from YAML).
@@ -235,7 +242,10 @@ fn extract(
     };
     let parameters = top.get("Parameters").and_then(Value::as_object);
     deployed.check_against(parameters)?;
-    let ids: HashSet<Cow<'_, str>> = resources.keys().map(|k| Cow::Borrowed(k.as_str())).collect();
+    let ids: HashSet<Cow<'_, str>> = resources
+        .keys()
+        .map(|k| Cow::Borrowed(k.as_str()))
+        .collect();
     let ctx = Ctx {
         parameters,
         mappings: top.get("Mappings").and_then(Value::as_object),
@@ -466,14 +476,14 @@ fn tags(ctx: &Ctx<'_>, v: Option<&Value>) -> BTreeMap<String, String> {
     out
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     const YAML: &[u8] =
         include_bytes!("../../../../../docs/examples/cloudformation-repositories.yaml");
-    const CDK: &[u8] = include_bytes!("../../../../../docs/examples/cdk-PaymentsStack.template.json");
+    const CDK: &[u8] =
+        include_bytes!("../../../../../docs/examples/cdk-PaymentsStack.template.json");
 
     fn by_id<'a>(repos: &'a [Repository], logical_id: &str) -> &'a Repository {
         repos
@@ -678,7 +688,10 @@ mod tests {
             (r#"{"ImageTagMutability":{"Ref":"N"}}"#, "no Default"),
             (r#"{"ImageTagMutability":{"Ref":"Other"}}"#, "a resource"),
             (r#"{"ImageTagMutability":{"Ref":"Nope"}}"#, "names nothing"),
-            (r#"{"ImageTagMutability":{"Ref":"L"}}"#, "Default 'a,b' can be overridden"),
+            (
+                r#"{"ImageTagMutability":{"Ref":"L"}}"#,
+                "Default 'a,b' can be overridden",
+            ),
             (
                 r#"{"ImageTagMutability":{"Ref":"D"}}"#,
                 "!Ref D: its Default 'IMMUTABLE' can be overridden at deployment (no AllowedValues); set AllowedValues [IMMUTABLE]",

@@ -180,10 +180,7 @@ impl Parameters {
             None if obj.get("UsePreviousValue") == Some(&Value::Bool(true)) => Ok(()),
             None => Err(shape(
                 pointer,
-                &format!(
-                    "parameter `{}` has no ParameterValue",
-                    printable(key)
-                ),
+                &format!("parameter `{}` has no ParameterValue", printable(key)),
             )),
             Some(_) => Err(shape(
                 pointer,
@@ -234,8 +231,14 @@ mod tests {
             (r#"{"Parameters":[]}"#, "not a JSON object"),
             (r#"{"Parameters":{"Mode":5}}"#, "`Mode` is not a string"),
             (r#"[{"ParameterValue":"x"}]"#, "ParameterKey"),
-            (r#"[{"ParameterKey":"Mode"}]"#, "`Mode` has no ParameterValue"),
-            (r#"[{"ParameterKey":"Mode","ParameterValue":1}]"#, "not a string"),
+            (
+                r#"[{"ParameterKey":"Mode"}]"#,
+                "`Mode` has no ParameterValue",
+            ),
+            (
+                r#"[{"ParameterKey":"Mode","ParameterValue":1}]"#,
+                "not a string",
+            ),
             (r#"["Mode"]"#, "not KEY=VALUE"),
             (r#"["=x"]"#, "empty name"),
             ("[7]", "neither"),
