@@ -11,7 +11,7 @@ use comfy_table::{ContentArrangement, Table, presets};
 
 use immutag_core::plan::{PlanDocument, Recommendation, RepositoryPlan};
 
-use crate::cmd::evaluate::command_line_params;
+use crate::params::command_line_params;
 use crate::cmd::fleet::{self, Bar, FleetArgs};
 use crate::exit;
 

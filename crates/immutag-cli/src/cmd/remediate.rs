@@ -27,7 +27,7 @@ use immutag_core::remediation::{
 use immutag_core::{InputKind, Repository};
 use serde::Serialize;
 
-use crate::cmd::evaluate::command_line_params;
+use crate::params::command_line_params;
 use crate::cmd::fleet::FleetArgs;
 use crate::exit;
 

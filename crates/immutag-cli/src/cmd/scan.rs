@@ -10,7 +10,7 @@
 
 use immutag_core::evaluate_all;
 
-use crate::cmd::evaluate::command_line_params;
+use crate::params::command_line_params;
 use crate::cmd::fleet::{self, Bar, FleetArgs};
 use crate::exit;
 use crate::output::{self, ColorChoice, Counts, Format, RenderOptions};

@@ -499,7 +499,11 @@ mod tests {
             ("ResourceNotRecorded", ResourceStatus::NotRecorded),
         ] {
             // An item out of scope may carry no configuration; an active one must.
-            let conf = if want == ResourceStatus::Active { "{}" } else { "null" };
+            let conf = if want == ResourceStatus::Active {
+                "{}"
+            } else {
+                "null"
+            };
             let c = parse(item(status, conf).as_bytes(), None).unwrap();
             assert_eq!(c.repositories[0].status, want, "{status}");
             assert_eq!(c.repositories[0].tag_mutability, MutabilitySetting::Absent);

@@ -146,6 +146,18 @@ fn shape(pointer: &str, problem: &str) -> InputError {
     }
 }
 
+/// `a number`, `a list`, ... for messages.
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
 fn is_ecr_repository(r: &Value) -> bool {
     r.get("type").and_then(Value::as_str) == Some(RESOURCE_TYPE)
         && r.get("mode").and_then(Value::as_str).unwrap_or("managed") == "managed"
@@ -196,9 +208,15 @@ fn repository(
         match values.get("image_tag_mutability") {
             None | Some(Value::Null) => MutabilitySetting::Absent,
             Some(Value::String(s)) => MutabilitySetting::set(TagMutability::parse(s)),
-            Some(other) => MutabilitySetting::Unresolved {
-                reason: format!("image_tag_mutability is not a string: {other}"),
-            },
+            Some(other) => {
+                return Err(shape(
+                    &format!("{pointer}/image_tag_mutability"),
+                    &format!(
+                        "image_tag_mutability is {}, expected a string",
+                        json_kind(other)
+                    ),
+                ));
+            }
         }
     };
     let filters_attr = "image_tag_mutability_exclusion_filter";
@@ -239,10 +257,27 @@ fn repository(
     };
     let mut tags = BTreeMap::new();
     for key in ["tags_all", "tags"] {
-        if let Some(map) = values.get(key).and_then(Value::as_object) {
-            for (k, v) in map {
-                tags.insert(k.clone(), value_text(v));
+        match values.get(key) {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(map)) => {
+                for (k, v) in map {
+                    tags.insert(k.clone(), value_text(v));
+                }
             }
+            Some(other) => {
+                return Err(shape(
+                    &format!("{pointer}/{key}"),
+                    &format!("{key} is {}, expected a map of strings", json_kind(other)),
+                ));
+            }
+        }
+    }
+    for key in ["name", "arn", "registry_id", "region"] {
+        if let Some(v) = values.get(key).filter(|v| !v.is_null() && !v.is_string()) {
+            return Err(shape(
+                &format!("{pointer}/{key}"),
+                &format!("{key} is {}, expected a string", json_kind(v)),
+            ));
         }
     }
     let arn = text("arn");
@@ -441,11 +476,24 @@ mod tests {
         ] {
             assert!(parse(bad.as_bytes(), None).is_err(), "{bad}");
         }
-        let r = &parse(br#"{"format_version":"1","resource_changes":[{"type":"aws_ecr_repository","change":{"after":{"image_tag_mutability":5}}}]}"#, None).unwrap()[0];
-        assert!(matches!(
-            r.tag_mutability,
-            MutabilitySetting::Unresolved { .. }
-        ));
+        // A wrong type is an input error naming the attribute (it was unresolved before).
+        for (after, needle) in [
+            (
+                r#"{"image_tag_mutability":5}"#,
+                "image_tag_mutability is a number",
+            ),
+            (r#"{"tags":"x"}"#, "tags is a string"),
+            (r#"{"name":["a"]}"#, "name is a list"),
+        ] {
+            let plan = format!(
+                r#"{{"format_version":"1","resource_changes":[{{"type":"aws_ecr_repository","change":{{"after":{after}}}}}]}}"#
+            );
+            let e = parse(plan.as_bytes(), None).unwrap_err().to_string();
+            assert!(
+                e.contains(needle) && e.contains("/resource_changes/0/change/after"),
+                "{e}"
+            );
+        }
         for cut in (0..PLAN.len()).step_by(97) {
             assert!(parse(&PLAN[..cut], None).is_err(), "cut at {cut}");
         }

@@ -184,7 +184,7 @@ fn read_json(
         let resource = serde_json::from_slice::<slim::Resource>(raw)
             .map_err(|e| json_error(&e, SHAPE))?
             .0;
-        count += emit(&ctx, &member.key, &resource, line, file, sink);
+        count += emit(&ctx, &member.key, &resource, line, file, sink)?;
     }
     Ok(count)
 }
@@ -255,7 +255,7 @@ fn extract(
     let mut out = Vec::new();
     for (logical_id, resource) in resources {
         let line = lines.get(logical_id).copied();
-        emit(&ctx, logical_id, resource, line, file, &mut |r| out.push(r));
+        emit(&ctx, logical_id, resource, line, file, &mut |r| out.push(r))?;
     }
     // serde_json maps are sorted by key; report in document order.
     out.sort_by_key(|r| r.source.line.unwrap_or(u32::MAX));
@@ -273,7 +273,7 @@ fn emit(
     line: Option<u32>,
     file: Option<&str>,
     sink: &mut dyn FnMut(Repository),
-) -> usize {
+) -> Result<usize, InputError> {
     let pointer = format!("/Resources/{}", pointer_token(logical_id));
     if let Some(rest) = logical_id.strip_prefix("Fn::ForEach::") {
         // AWS::LanguageExtensions: the fragment's resources are expanded at deployment;
@@ -287,17 +287,97 @@ fn emit(
             if is_repository(inner) {
                 let id = format!("Fn::ForEach::{rest}/{inner_id}");
                 let ptr = format!("{pointer}/2/{}", pointer_token(inner_id));
+                check_types(inner, &ptr)?;
                 sink(repository(ctx, &id, inner, ptr, line, file));
                 n += 1;
             }
         }
-        return n;
+        return Ok(n);
     }
     if is_repository(resource) {
+        check_types(resource, &pointer)?;
         sink(repository(ctx, logical_id, resource, pointer, line, file));
-        1
+        Ok(1)
+    } else if resource.is_object() {
+        Ok(0)
     } else {
-        0
+        Err(wrong_type(&pointer, "the resource", resource, "a mapping"))
+    }
+}
+
+/// Refuses values of a type no template can hold where the rule reads (CloudFormation
+/// refuses the template): what cannot be known is unresolved, what is wrong is an error.
+fn check_types(resource: &Value, pointer: &str) -> Result<(), InputError> {
+    let Some(props) = resource.get("Properties") else {
+        return Ok(());
+    };
+    let at = format!("{pointer}/Properties");
+    let props = match props {
+        Value::Null => return Ok(()),
+        Value::Object(p) if is_intrinsic(p) => return Ok(()),
+        Value::Object(p) => p,
+        other => return Err(wrong_type(&at, "Properties", other, "a mapping")),
+    };
+    for key in ["ImageTagMutability", "RepositoryName"] {
+        if let Some(v) = props.get(key) {
+            scalar(v, &format!("{at}/{key}"), key)?;
+        }
+    }
+    for (key, member) in [
+        (
+            "ImageTagMutabilityExclusionFilters",
+            [
+                "ImageTagMutabilityExclusionFilterType",
+                "ImageTagMutabilityExclusionFilterValue",
+            ],
+        ),
+        ("Tags", ["Key", "Value"]),
+    ] {
+        let items = match props.get(key) {
+            None | Some(Value::Null) => continue,
+            Some(Value::Object(o)) if is_intrinsic(o) => continue,
+            Some(Value::Array(items)) => items,
+            Some(other) => return Err(wrong_type(&format!("{at}/{key}"), key, other, "a list")),
+        };
+        for (i, item) in items.iter().enumerate() {
+            let here = format!("{at}/{key}/{i}");
+            match item {
+                Value::Object(o) if is_intrinsic(o) => {}
+                Value::Object(o) => {
+                    for m in member {
+                        if let Some(v) = o.get(m) {
+                            scalar(v, &format!("{here}/{m}"), m)?;
+                        }
+                    }
+                }
+                other => {
+                    return Err(wrong_type(
+                        &here,
+                        &format!("an entry of {key}"),
+                        other,
+                        "a mapping",
+                    ));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A value that must be a scalar (or an intrinsic function giving one).
+fn scalar(v: &Value, pointer: &str, what: &str) -> Result<(), InputError> {
+    match v {
+        Value::Array(_) => Err(wrong_type(pointer, what, v, "a string")),
+        Value::Object(o) if !is_intrinsic(o) => Err(wrong_type(pointer, what, v, "a string")),
+        _ => Ok(()),
+    }
+}
+
+fn wrong_type(pointer: &str, what: &str, found: &Value, expected: &str) -> InputError {
+    InputError::Shape {
+        shape: SHAPE,
+        pointer: crate::text::printable(pointer).into_owned(),
+        problem: format!("{what} is a {}, expected {expected}", kind_of(found)),
     }
 }
 
@@ -721,8 +801,6 @@ mod tests {
                 "deployment",
             ),
             (r#"{"ImageTagMutability":{"Fn::Base64":"x"}}"#, "!Base64 x"),
-            (r#"{"ImageTagMutability":["IMMUTABLE"]}"#, "a list"),
-            (r#"{"ImageTagMutability":{"a":1,"b":2}}"#, "a mapping"),
             (r#"{"Fn::If":["C",{},{}]}"#, "Properties is !If"),
         ] {
             let r = t(props);
@@ -752,6 +830,60 @@ mod tests {
             f.exclusion_filters.filters()[0].filter_type,
             FilterType::Unknown("(missing)".into())
         );
+    }
+
+    #[test]
+    fn wrong_types_are_errors_that_name_the_member() {
+        let t = |resource: &str| {
+            let doc = format!(r#"{{"Resources":{{"R":{resource}}}}}"#);
+            parse(doc.as_bytes(), None).unwrap_err().to_string()
+        };
+        let repo = |props: &str| {
+            t(&format!(
+                r#"{{"Type":"AWS::ECR::Repository","Properties":{props}}}"#
+            ))
+        };
+        for (got, needle) in [
+            (
+                t("5"),
+                "the resource is a number, expected a mapping (at /Resources/R)",
+            ),
+            (repo("[1]"), "Properties is a list"),
+            (repo(r#""x""#), "Properties is a string"),
+            (
+                repo(r#"{"ImageTagMutability":["IMMUTABLE"]}"#),
+                "ImageTagMutability is a list",
+            ),
+            (
+                repo(r#"{"ImageTagMutability":{"a":1,"b":2}}"#),
+                "ImageTagMutability is a mapping",
+            ),
+            (repo(r#"{"RepositoryName":[]}"#), "RepositoryName is a list"),
+            (
+                repo(r#"{"ImageTagMutabilityExclusionFilters":"latest"}"#),
+                "ImageTagMutabilityExclusionFilters is a string, expected a list",
+            ),
+            (
+                repo(r#"{"ImageTagMutabilityExclusionFilters":[5]}"#),
+                "/ImageTagMutabilityExclusionFilters/0",
+            ),
+            (
+                repo(
+                    r#"{"ImageTagMutabilityExclusionFilters":[{"ImageTagMutabilityExclusionFilterValue":{"x":1,"y":2}}]}"#,
+                ),
+                "ImageTagMutabilityExclusionFilterValue is a mapping",
+            ),
+            (
+                repo(r#"{"Tags":{"k":"v"}}"#),
+                "Tags is a mapping, expected a list",
+            ),
+            (repo(r#"{"Tags":["k"]}"#), "an entry of Tags is a string"),
+        ] {
+            assert!(got.contains(needle), "{got}");
+        }
+        let y = "Resources:\n  R:\n    Type: AWS::ECR::Repository\n    Properties:\n      ImageTagMutability: [IMMUTABLE]\n";
+        let e = parse(y.as_bytes(), None).unwrap_err().to_string();
+        assert!(e.contains("ImageTagMutability is a list"), "{e}");
     }
 
     #[test]
