@@ -117,9 +117,15 @@ mod tests {
         assert_eq!(p.get("Env"), Some("prod"));
         std::fs::write(&path, r#"{"Parameters":[]}"#).unwrap();
         let e = format!("{:#}", cfn_parameters(Some(&path), &[]).unwrap_err());
-        assert!(e.contains("params.json") && e.contains("not a JSON object"), "{e}");
+        assert!(
+            e.contains("params.json") && e.contains("not a JSON object"),
+            "{e}"
+        );
         let e = format!("{:#}", cfn_parameters(None, &["Mode".into()]).unwrap_err());
-        assert!(e.contains("--cfn-parameter") && e.contains("KEY=VALUE"), "{e}");
+        assert!(
+            e.contains("--cfn-parameter") && e.contains("KEY=VALUE"),
+            "{e}"
+        );
     }
 
     #[test]

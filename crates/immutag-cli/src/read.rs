@@ -93,7 +93,9 @@ mod tests {
     #[test]
     fn bounded_reads_stop_early() {
         let mut zeros = io::repeat(0).take(1 << 30);
-        let e = read_bounded(&mut zeros, 0, 1 << 20).unwrap_err().to_string();
+        let e = read_bounded(&mut zeros, 0, 1 << 20)
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("NUL byte at offset 0"), "{e}");
         let mut big = io::repeat(b' ').take(1 << 30);
         let e = read_bounded(&mut big, 0, 1 << 20).unwrap_err().to_string();
@@ -106,15 +108,35 @@ mod tests {
     fn files_directories_and_names() {
         let dir = tempfile::tempdir().unwrap();
         let d = dir.path().to_str().unwrap();
-        assert!(read_bytes(d, 100).unwrap_err().to_string().contains("directory"));
+        assert!(
+            read_bytes(d, 100)
+                .unwrap_err()
+                .to_string()
+                .contains("directory")
+        );
         let f = dir.path().join("x.json");
         std::fs::write(&f, "caf\u{e9} \u{1b}").unwrap();
         let f = f.to_str().unwrap();
         assert_eq!(read_text(f, 100).unwrap(), "caf\u{e9} \u{1b}");
-        assert!(read_bytes(f, 3).unwrap_err().to_string().contains("over the limit"));
+        assert!(
+            read_bytes(f, 3)
+                .unwrap_err()
+                .to_string()
+                .contains("over the limit")
+        );
         std::fs::write(f, b"\xff\xfe").unwrap();
-        assert!(read_text(f, 100).unwrap_err().to_string().contains("offset 0"));
-        assert!(read_bytes(&format!("{d}/none"), 9).unwrap_err().to_string().contains("cannot open"));
+        assert!(
+            read_text(f, 100)
+                .unwrap_err()
+                .to_string()
+                .contains("offset 0")
+        );
+        assert!(
+            read_bytes(&format!("{d}/none"), 9)
+                .unwrap_err()
+                .to_string()
+                .contains("cannot open")
+        );
         assert_eq!(shown("-"), "(stdin)");
         assert_eq!(shown("a\u{1b}b"), "a\\u{1b}b");
     }

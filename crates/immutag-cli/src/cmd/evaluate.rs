@@ -17,9 +17,9 @@
 
 use anyhow::{Context, bail};
 use clap::ValueEnum;
+use immutag_core::InputKind;
 use immutag_core::input::{InputFormat, MAX_INPUT_BYTES, ReadOptions, evaluate_input};
 use immutag_core::text::printable;
-use immutag_core::InputKind;
 
 use crate::exit;
 use crate::output::{ColorChoice, Format, Printer};
@@ -131,9 +131,13 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         }
         inputs += 1;
         let result = read_bytes(file, MAX_INPUT_BYTES).and_then(|bytes| {
-            Ok(evaluate_input(&bytes, Some(file), &opts, params.as_ref(), &mut |e| {
-                printer.push(e)
-            })?)
+            Ok(evaluate_input(
+                &bytes,
+                Some(file),
+                &opts,
+                params.as_ref(),
+                &mut |e| printer.push(e),
+            )?)
         });
         match result {
             Ok(0) => eprintln!("immutag: warning: {}: no resources found", shown(file)),
@@ -158,49 +162,4 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         return Ok(exit::USAGE);
     }
     Ok(counts.exit_code())
-}
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn param_merge_command_line_wins() {
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.json");
-        std::fs::write(
-            &path,
-            r#"{"AllowedExclusionFilters":"latest","ExemptionTagKey":"skip"}"#,
-        )
-        .unwrap();
-        let p = command_line_params(&["AllowedExclusionFilters=dev-*".into()], Some(&path))
-            .unwrap()
-            .unwrap();
-        assert_eq!(p.allowed_exclusion_filters, vec!["dev-*"]);
-        assert_eq!(p.exemption_tag_key.as_deref(), Some("skip"));
-        assert!(command_line_params(&[], None).unwrap().is_none());
-    }
-
-    #[test]
-    fn param_errors_name_the_problem() {
-        let e = command_line_params(&["AllowedFilters=latest".into()], None).unwrap_err();
-        assert!(format!("{e:#}").contains("AllowedFilters"), "{e:#}");
-        let e = command_line_params(&["novalue".into()], None).unwrap_err();
-        assert!(format!("{e:#}").contains("KEY=VALUE"), "{e:#}");
-
-        let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("p.json");
-        std::fs::write(&path, r#"{"ExemptionTagKey": 3}"#).unwrap();
-        let e = command_line_params(&[], Some(&path)).unwrap_err();
-        let msg = format!("{e:#}");
-        assert!(
-            msg.contains("p.json") && msg.contains("ExemptionTagKey"),
-            "{msg}"
-        );
-        std::fs::write(&path, "[1]").unwrap();
-        let msg = format!("{:#}", command_line_params(&[], Some(&path)).unwrap_err());
-        assert!(msg.contains("p.json") && msg.contains("object"), "{msg}");
-        std::fs::write(&path, "{").unwrap();
-        let msg = format!("{:#}", command_line_params(&[], Some(&path)).unwrap_err());
-        assert!(msg.contains("not valid JSON"), "{msg}");
-    }
 }

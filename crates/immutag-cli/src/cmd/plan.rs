@@ -11,9 +11,9 @@ use comfy_table::{ContentArrangement, Table, presets};
 
 use immutag_core::plan::{PlanDocument, Recommendation, RepositoryPlan};
 
-use crate::params::command_line_params;
 use crate::cmd::fleet::{self, Bar, FleetArgs};
 use crate::exit;
+use crate::params::command_line_params;
 
 /// Output formats of `immutag plan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]

@@ -27,9 +27,9 @@ use immutag_core::remediation::{
 use immutag_core::{InputKind, Repository};
 use serde::Serialize;
 
-use crate::params::command_line_params;
 use crate::cmd::fleet::FleetArgs;
 use crate::exit;
+use crate::params::command_line_params;
 
 /// Arguments of `immutag remediate`.
 #[derive(Debug, clap::Args)]
@@ -353,15 +353,10 @@ async fn fill_tags(
 
 /// Reads and checks a plan document.
 fn read_plan(file: &str) -> anyhow::Result<PlanDocument> {
-    let text = if file == "-" {
-        let mut s = String::new();
-        io::Read::read_to_string(&mut io::stdin(), &mut s)
-            .context("cannot read the plan from stdin")?;
-        s
-    } else {
-        std::fs::read_to_string(file).with_context(|| format!("cannot read the plan {file}"))?
-    };
-    immutag_core::plan::parse_plan(&text).with_context(|| file.to_owned())
+    let shown = crate::read::shown(file);
+    let text = crate::read::read_text(file, immutag_core::input::MAX_INPUT_BYTES)
+        .with_context(|| format!("the plan {shown}"))?;
+    immutag_core::plan::parse_plan(&text).with_context(|| format!("the plan {shown}"))
 }
 
 /// The recommendation of a plan entry.

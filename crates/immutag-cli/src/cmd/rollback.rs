@@ -13,8 +13,9 @@ use anyhow::bail;
 use immutag_aws::journal::{self, Journal};
 use immutag_aws::remediate::{self, ApplyOptions, Scope};
 use immutag_core::change::Change;
-use immutag_core::journal::{Operation, Outcome, summarize};
+use immutag_core::journal::{JournalContents, Operation, Outcome, parse_journal, summarize};
 use immutag_core::rollback::{RollbackDecision, RollbackItem, plan_rollback};
+use immutag_core::text::printable;
 use std::io::Write;
 
 use crate::cmd::fleet::FleetArgs;
@@ -60,15 +61,32 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     crate::cmd::fleet::runtime()?.block_on(run_async(args))
 }
 
+/// Reads the journal, bounded like every input ([`crate::read`]); errors name the file.
+fn read_journal(path: &std::path::Path) -> anyhow::Result<JournalContents> {
+    let file = path.to_string_lossy();
+    let shown = crate::read::shown(&file);
+    let text = crate::read::read_text(&file, immutag_core::input::MAX_INPUT_BYTES)
+        .map_err(|e| anyhow::anyhow!("the journal {shown}: {e}"))?;
+    let mut contents =
+        parse_journal(&text).map_err(|e| anyhow::anyhow!("the journal {shown}: {e}"))?;
+    for w in &mut contents.warnings {
+        *w = format!("{shown}: {w}");
+    }
+    Ok(contents)
+}
+
 async fn run_async(args: Args) -> anyhow::Result<u8> {
     let concurrency = args.fleet.concurrency.max(1);
-    let contents = journal::read(&args.from)?;
+    let contents = read_journal(&args.from)?;
     for w in &contents.warnings {
-        eprintln!("immutag: warning: {w}");
+        eprintln!("immutag: warning: {}", printable(w));
     }
     let entries = summarize(&contents.records);
     if entries.is_empty() {
-        bail!("{}: the journal records no change", args.from.display());
+        bail!(
+            "{}: the journal records no change",
+            crate::read::shown(&args.from.to_string_lossy())
+        );
     }
     for e in entries.iter().filter(|e| e.outcome == Outcome::Unknown) {
         eprintln!(

@@ -222,14 +222,8 @@ struct FileResult {
 }
 
 fn check_file(path: &Path, kind: PolicyKind) -> Result<CheckReport, String> {
-    let text = if path == Path::new("-") {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .map_err(|e| format!("cannot read standard input: {e}"))?;
-        text
-    } else {
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?
-    };
+    let text = crate::read::read_text(&path.to_string_lossy(), crate::read::MAX_POLICY_BYTES)
+        .map_err(|e| e.to_string())?;
     check_policy(&text, kind).map_err(|e| e.to_string())
 }
 

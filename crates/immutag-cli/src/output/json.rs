@@ -98,7 +98,10 @@ mod tests {
             write(&evals, &mut out).unwrap();
             let mut want = serde_json::to_vec_pretty(&evals).unwrap();
             want.push(b'\n');
-            assert_eq!(String::from_utf8(out).unwrap(), String::from_utf8(want).unwrap());
+            assert_eq!(
+                String::from_utf8(out).unwrap(),
+                String::from_utf8(want).unwrap()
+            );
         }
     }
 }

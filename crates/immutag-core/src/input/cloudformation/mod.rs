@@ -774,7 +774,7 @@ mod tests {
             ),
             (
                 r#"{"ImageTagMutability":{"Ref":"D"}}"#,
-                "!Ref D: its Default 'IMMUTABLE' can be overridden at deployment (no AllowedValues); set AllowedValues [IMMUTABLE]",
+                "!Ref D: its Default 'IMMUTABLE' can be overridden (no AllowedValues); set AllowedValues [IMMUTABLE] or give --cfn-parameters",
             ),
             (
                 r#"{"ImageTagMutability":{"Fn::Sub":"${D}"}}"#,

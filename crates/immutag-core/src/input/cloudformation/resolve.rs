@@ -261,15 +261,15 @@ fn parameter_value(name: &str, param: &Value, deployed: Option<&str>) -> Resolve
     match allowed.as_deref() {
         Some([only]) => Ok(only.clone()),
         Some(values) if !values.is_empty() => Err(format!(
-            "!Ref {name}, a parameter chosen at deployment among AllowedValues {} ({shown_default}); pass the deployed value (--cfn-parameters)",
+            "!Ref {name}: a deployer picks one of AllowedValues {} ({shown_default}); give the deployed value with --cfn-parameters",
             quote_list(values)
         )),
         _ => match default {
             Some(Ok(d)) => Err(format!(
-                "!Ref {name}: its Default '{d}' can be overridden at deployment (no AllowedValues); set AllowedValues [{d}] or pass the deployed value (--cfn-parameters)"
+                "!Ref {name}: its Default '{d}' can be overridden (no AllowedValues); set AllowedValues [{d}] or give --cfn-parameters"
             )),
             _ => Err(format!(
-                "!Ref {name}, a parameter with {shown_default} (given at deployment); pass the deployed value (--cfn-parameters)"
+                "!Ref {name}, a parameter with {shown_default} (given at deployment)"
             )),
         },
     }
