@@ -147,7 +147,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                 eprintln!(
                     "immutag: error: {}: {}",
                     shown(file),
-                    printable(&format!("{e:#}"))
+                    printable(&e.to_string())
                 );
             }
         }

@@ -224,7 +224,9 @@ struct FileResult {
 fn check_file(path: &Path, kind: PolicyKind) -> Result<CheckReport, String> {
     let text = crate::read::read_text(&path.to_string_lossy(), crate::read::MAX_POLICY_BYTES)
         .map_err(|e| e.to_string())?;
-    check_policy(&text, kind).map_err(|e| e.to_string())
+    // The message quotes the document (an unknown Effect, a key): escape it.
+    check_policy(&text, kind)
+        .map_err(|e| immutag_core::text::printable(&e.to_string()).into_owned())
 }
 
 fn run_check(args: CheckArgs) -> anyhow::Result<u8> {

@@ -63,6 +63,7 @@ pub struct ConfigInput {
 
 /// `configuration` of an `AWS::ECR::Repository` item, in either casing.
 #[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a repository configuration (a JSON object)")]
 struct RawConfiguration {
     #[serde(rename = "RepositoryName", alias = "repositoryName", default)]
     name: Option<String>,
@@ -85,7 +86,10 @@ struct RawConfiguration {
 /// The union of every top-level member of every Config shape. One pass reads whichever
 /// shape this is; [`interpret`] then decides.
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(
+    rename_all = "camelCase",
+    expecting = "a Config rule event, invoking event or configuration item (a JSON object)"
+)]
 struct Top {
     // rule event
     #[serde(default)]

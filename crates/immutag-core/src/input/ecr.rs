@@ -27,6 +27,7 @@ const SHAPE: &str = "ECR repositories";
 
 /// One repository as the ECR API returns it.
 #[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a repository (a JSON object with repositoryName, imageTagMutability, ...)")]
 pub(crate) struct RawRepository {
     #[serde(rename = "repositoryArn", alias = "RepositoryArn", default)]
     arn: Option<String>,
@@ -48,6 +49,7 @@ pub(crate) struct RawRepository {
 
 /// The top level: any of the wrappers, or a bare repository (its members at the top).
 #[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "ECR API output (a JSON object)")]
 struct Top {
     #[serde(default)]
     repositories: Option<Vec<RawRepository>>,
