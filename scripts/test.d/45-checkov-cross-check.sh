@@ -20,7 +20,7 @@ set -e
 # 0 or 1 (findings); anything else means a template could not be read.
 [ "$rc" -le 1 ] || { echo "FAIL: immutag evaluate exited $rc on the corpus" >&2; exit 1; }
 set +e
-"$CHECKOV" -d "$work/corpus" --framework cloudformation --check CKV_AWS_51 -o json --quiet \
+"$CHECKOV" -d "$work/corpus" --framework cloudformation --check CKV_AWS_51 -o json \
   --skip-download > "$work/checkov.json" 2> "$work/checkov.err"
 rc=$?
 set -e
