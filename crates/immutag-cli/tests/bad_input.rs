@@ -106,8 +106,8 @@ fn run(args: &[String], stdin: Option<&Path>) -> Run {
     // GNU time writes "Command exited with non-zero status N" before the figure.
     let max_rss_kb = rss_text
         .lines()
-        .filter_map(|l| l.trim().parse::<u64>().ok())
-        .last()
+        .rev()
+        .find_map(|l| l.trim().parse::<u64>().ok())
         .unwrap_or_else(|| panic!("no RSS figure from /usr/bin/time: {rss_text:?}"));
     Run {
         code: status.code(),

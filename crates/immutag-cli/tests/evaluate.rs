@@ -414,11 +414,25 @@ fn cfn_parameters_give_the_deployed_values_in_both_shapes() {
     assert!(out.stderr.contains("KEY=VALUE"), "{}", out.stderr);
 }
 
+fn raw(s: &str) -> bool {
+    s.contains('\u{1b}') || s.contains('\u{7}')
+}
+
+/// Exit 2, and `shown` (escaped) in the error where the input had control characters.
+fn escaped_error(args: &[&str], shown: &str) {
+    let out = run(args, None);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        !raw(&out.stderr) && out.stderr.contains(shown),
+        "{}",
+        out.stderr
+    );
+}
+
 /// ESC sequences in the input never reach the terminal raw: not in stderr errors (file names,
 /// keys and values quoted by a message), not in the table.
 #[test]
 fn control_characters_from_input_are_escaped_on_every_text_path() {
-    let raw = |s: &str| s.contains('\u{1b}') || s.contains('\u{7}');
     let dir = tempfile::tempdir().unwrap();
     // A value quoted by an error message.
     let bad = dir.path().join("bad.json");
@@ -427,33 +441,15 @@ fn control_characters_from_input_are_escaped_on_every_text_path() {
         r#"{"messageType":"X\u001b[2J\u0007","configurationItem":{}}"#,
     )
     .unwrap();
-    let out = run(&["evaluate", bad.to_str().unwrap()], None);
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        !raw(&out.stderr) && out.stderr.contains("X\\u{1b}[2J\\u{7}"),
-        "{}",
-        out.stderr
-    );
+    escaped_error(&["evaluate", bad.to_str().unwrap()], "X\\u{1b}[2J\\u{7}");
     // A file name with an ESC in it.
     let odd = dir.path().join("odd\u{1b}[31m.json");
     std::fs::write(&odd, "{").unwrap();
-    let out = run(&["evaluate", odd.to_str().unwrap()], None);
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        !raw(&out.stderr) && out.stderr.contains("odd\\u{1b}[31m.json"),
-        "{}",
-        out.stderr
-    );
+    escaped_error(&["evaluate", odd.to_str().unwrap()], "odd\\u{1b}[31m.json");
     // A rule parameter given on the command line, quoted back.
-    let out = run(
+    escaped_error(
         &["evaluate", &fixture(DESCRIBE), "--param", "Bad\u{1b}[2J=1"],
-        None,
-    );
-    assert_eq!(out.code, 2, "{out:?}");
-    assert!(
-        !raw(&out.stderr) && out.stderr.contains("Bad\\u{1b}[2J"),
-        "{}",
-        out.stderr
+        "Bad\\u{1b}[2J",
     );
     // Names, values and filters in the table.
     let repos = dir.path().join("repos.json");

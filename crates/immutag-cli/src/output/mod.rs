@@ -130,7 +130,7 @@ pub struct Printer {
 enum Stream {
     Held,
     Json(json::Array<io::BufWriter<io::Stdout>>),
-    Csv(csv::Rows<io::BufWriter<io::Stdout>>),
+    Csv(Box<csv::Rows<io::BufWriter<io::Stdout>>>),
 }
 
 impl Printer {
@@ -140,7 +140,7 @@ impl Printer {
         let (stream, error) = match format {
             Format::Json => (Stream::Json(json::Array::new(out())), None),
             Format::Csv => match csv::Rows::new(out()) {
-                Ok(rows) => (Stream::Csv(rows), None),
+                Ok(rows) => (Stream::Csv(Box::new(rows)), None),
                 Err(e) => (Stream::Held, Some(e)),
             },
             Format::Table | Format::Sarif => (Stream::Held, None),
@@ -183,7 +183,7 @@ impl Printer {
         let done = match (self.error, self.stream) {
             (Some(e), _) => Err(e),
             (None, Stream::Json(array)) => array.finish(),
-            (None, Stream::Csv(rows)) => rows.finish(),
+            (None, Stream::Csv(rows)) => (*rows).finish(),
             (None, Stream::Held) if self.format == Format::Table && !table => Ok(()),
             (None, Stream::Held) => print(&self.held, self.format, self.color),
         };

@@ -321,15 +321,18 @@ mod tests {
 
     const PLAN: &[u8] = include_bytes!("../../../../docs/examples/terraform-plan.json");
 
+    fn addresses(repos: &[Repository]) -> Vec<&str> {
+        repos
+            .iter()
+            .map(|r| r.source.logical_id.as_deref().unwrap())
+            .collect()
+    }
+
     #[test]
     fn example_plan() {
         let repos = parse(PLAN, Some("plan.json")).unwrap();
-        let ids: Vec<&str> = repos
-            .iter()
-            .map(|r| r.source.logical_id.as_deref().unwrap())
-            .collect();
         assert_eq!(
-            ids,
+            addresses(&repos),
             [
                 "aws_ecr_repository.api",
                 "aws_ecr_repository.legacy",
@@ -424,12 +427,8 @@ mod tests {
             changes.join(",")
         );
         let repos = parse(plan.as_bytes(), None).unwrap();
-        let ids: Vec<&str> = repos
-            .iter()
-            .map(|r| r.source.logical_id.as_deref().unwrap())
-            .collect();
         assert_eq!(
-            ids,
+            addresses(&repos),
             [
                 "aws_ecr_repository.created",
                 "aws_ecr_repository.updated",
