@@ -13,8 +13,9 @@ use clap::{Parser, Subcommand};
 
 pub mod cmd;
 pub mod exit;
-pub mod locate;
 pub mod output;
+pub mod params;
+pub mod read;
 
 /// immutag keeps Amazon ECR image tags immutable across an AWS organization.
 #[derive(Debug, Parser)]
@@ -70,6 +71,7 @@ pub fn main_entry() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
+            // Errors quote input (keys, values, file names): never a raw control character.
             eprintln!(
                 "immutag: error: {}",
                 immutag_core::text::printable(&format!("{e:#}"))
