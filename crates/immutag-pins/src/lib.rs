@@ -12,6 +12,8 @@
 //! * [`pin`]: the [`Pin`] (a reference, where it is, and its [`PinStatus`]).
 //! * [`live`]: what to ask the registry and the live status from its answer (pure; the calls
 //!   are `immutag_aws::pins`).
+//! * [`resolve`]: the edits that pin every unpinned ECR reference, from the digests its tags
+//!   name now.
 //! * [`rewrite`]: byte-span edits; nothing is re-serialized.
 //! * [`files`]: the directory walk (`ignore`, parallel), reading and atomic writes.
 //!
@@ -34,6 +36,7 @@ pub mod live;
 mod manifests;
 pub mod pin;
 pub mod reference;
+pub mod resolve;
 pub mod rewrite;
 mod text;
 mod vars;

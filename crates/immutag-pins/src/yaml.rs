@@ -153,14 +153,26 @@ pub(crate) fn load(source: &str) -> Result<Vec<Node>, PinsError> {
     let mut anchors: HashMap<usize, Scalar> = HashMap::new();
 
     let scalar = |value: String, span: &Span, style: ScalarStyle, tag: Option<String>| {
-        let start = offsets.byte(span.start.index());
+        let mut start = offsets.byte(span.start.index());
         let end = offsets.byte(span.end.index()).max(start);
+        let mut column = span.start.col() + 1;
+        // The span of a tagged scalar (`!Sub text`, `!!str 5`) starts at its tag.
+        if let Some(rest) = source.get(start..end)
+            && rest.starts_with('!')
+        {
+            let tag_len = rest.find([' ', '\t', '\r', '\n']).unwrap_or(rest.len());
+            let blanks = rest[tag_len..].len() - rest[tag_len..].trim_start_matches([' ', '\t']).len();
+            if !rest[tag_len + blanks..].starts_with(['\r', '\n']) {
+                start += tag_len + blanks;
+                column += rest[..tag_len + blanks].chars().count();
+            }
+        }
         Scalar {
             value,
             start,
             end,
             line: u32::try_from(span.start.line()).unwrap_or(u32::MAX),
-            column: u32::try_from(span.start.col() + 1).unwrap_or(u32::MAX),
+            column: u32::try_from(column).unwrap_or(u32::MAX),
             style,
             tag,
         }
@@ -287,7 +299,11 @@ mod tests {
         assert_eq!(docs.len(), 3, "{docs:?}");
         let b = docs[0].get("b").unwrap().as_scalar().unwrap();
         assert_eq!((b.value.as_str(), b.line), ("app:1", 3));
-        assert_eq!(docs[2].get("c").unwrap().tag(), Some("Sub"));
+        let c = docs[2].get("c").unwrap();
+        assert_eq!(c.tag(), Some("Sub"));
+        let c = c.as_scalar().unwrap();
+        assert_eq!(c.value_span(src).map(|(a, b)| &src[a..b]), Some("x"));
+        assert_eq!(c.column, 9);
         assert!(load("a: [1\n").is_err());
         assert!(load(&"[".repeat(MAX_DEPTH + 2)).is_err());
     }
