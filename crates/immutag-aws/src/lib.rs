@@ -17,6 +17,8 @@
 //! * `fanout` (feature `fleet`): (account, region) pairs, bounded concurrency, failures
 //!   reported not skipped.
 //! * `plan` (feature `fleet`): the `immutag plan` reads (images of non-compliant repositories).
+//! * `pins` (feature `fleet`): the live reads of `immutag pins` (repositories judged by the
+//!   evaluator, tags and digests by `BatchGetImage`).
 //! * `testing` (feature `test-util`): a moto server harness for tests.
 //!
 //! Feature `fleet` (used by the CLI) adds the organization-wide modules and their SDK crates
@@ -32,6 +34,8 @@ pub mod fanout;
 pub mod journal;
 #[cfg(feature = "fleet")]
 pub mod org;
+#[cfg(feature = "fleet")]
+pub mod pins;
 #[cfg(feature = "fleet")]
 pub mod plan;
 #[cfg(feature = "fleet")]

@@ -92,28 +92,42 @@ impl Scalar {
     /// The byte range holding exactly `value`, when the source spells it without escapes,
     /// folding or line breaks (plain, or quoted with the quotes excluded); else `None`.
     pub fn value_span(&self, source: &str) -> Option<(usize, usize)> {
-        // In flow context (JSON) the span of a quoted scalar takes the blanks after it.
-        let raw = source
-            .get(self.start..self.end)?
-            .trim_end_matches([' ', '\t']);
-        let end = self.start + raw.len();
+        // The span saphyr gives a scalar can run on over the blanks and a comment after it:
+        // find the value's own end.
+        let raw = source.get(self.start..self.end)?;
         let (start, end) = match self.style {
-            ScalarStyle::Plain => (self.start, end),
+            ScalarStyle::Plain => {
+                let raw = raw.trim_end_matches([' ', '\t']);
+                (self.start, self.start + raw.len())
+            }
             ScalarStyle::SingleQuoted | ScalarStyle::DoubleQuoted => {
-                let q = if self.style == ScalarStyle::SingleQuoted {
-                    '\''
-                } else {
-                    '"'
-                };
-                if raw.len() < 2 || !raw.starts_with(q) || !raw.ends_with(q) {
-                    return None;
-                }
-                (self.start + 1, end - 1)
+                let close = closing_quote(raw, self.style == ScalarStyle::DoubleQuoted)?;
+                (self.start + 1, self.start + close)
             }
             _ => return None,
         };
         (source.get(start..end)? == self.value).then_some((start, end))
     }
+}
+
+/// The byte index of the quote that closes the quoted scalar `raw` (which starts with its
+/// opening quote): `''` is an escaped quote in single quotes, `\` escapes in double quotes.
+fn closing_quote(raw: &str, double: bool) -> Option<usize> {
+    let b = raw.as_bytes();
+    let q = if double { b'"' } else { b'\'' };
+    if b.first() != Some(&q) {
+        return None;
+    }
+    let mut i = 1;
+    while i < b.len() {
+        match b[i] {
+            b'\\' if double => i += 2,
+            c if c == q && !double && b.get(i + 1) == Some(&q) => i += 2,
+            c if c == q => return Some(i),
+            _ => i += 1,
+        }
+    }
+    None
 }
 
 /// Converts saphyr's character indexes to byte offsets.
@@ -161,7 +175,8 @@ pub(crate) fn load(source: &str) -> Result<Vec<Node>, PinsError> {
             && rest.starts_with('!')
         {
             let tag_len = rest.find([' ', '\t', '\r', '\n']).unwrap_or(rest.len());
-            let blanks = rest[tag_len..].len() - rest[tag_len..].trim_start_matches([' ', '\t']).len();
+            let blanks =
+                rest[tag_len..].len() - rest[tag_len..].trim_start_matches([' ', '\t']).len();
             if !rest[tag_len + blanks..].starts_with(['\r', '\n']) {
                 start += tag_len + blanks;
                 column += rest[..tag_len + blanks].chars().count();
@@ -254,7 +269,13 @@ mod tests {
 
     fn first_image(src: &str) -> Scalar {
         let docs = load(src).unwrap();
-        docs[0].get("image").unwrap().as_scalar().unwrap().clone()
+        let doc = &docs[0];
+        let holder = [doc.get("a"), doc.get("c").and_then(|c| c.items().first())]
+            .into_iter()
+            .flatten()
+            .find(|h| h.get("image").is_some())
+            .unwrap_or(doc);
+        holder.get("image").unwrap().as_scalar().unwrap().clone()
     }
 
     #[test]
@@ -268,6 +289,9 @@ mod tests {
             "x: ü\r\nimage: \"app:1\"\r\n",
             "{\"image\":\"app:1\"}",
             "{ \"é\": 1,\n  \"image\" :  \"app:1\" }\n",
+            "image: 'app:1' # a 'comment'\n",
+            "a:\n  image: \"app:1\"  # \"x\"\nb: 1\n",
+            "c: [{name: p, image: \"app:1\"}]\n",
         ] {
             let s = first_image(src);
             let (a, b) = s

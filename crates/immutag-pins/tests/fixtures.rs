@@ -65,7 +65,10 @@ fn summary(pins: &[Pin]) -> String {
             p.context,
             p.text,
             p.status.as_str(),
-            p.detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default()
+            p.detail
+                .as_ref()
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default()
         )
         .unwrap();
     }
@@ -83,7 +86,9 @@ fn every_kind_and_tricky_case() {
 
     // Nothing from .gitignore'd, .immutagignore'd, heredoc or non-image text.
     let text = summary(&pins);
-    for absent in ["ignored", "vendored", "heredoc", "scratch", "README", ".Values"] {
+    for absent in [
+        "ignored", "vendored", "heredoc", "scratch", "README", ".Values",
+    ] {
         assert!(!text.contains(absent), "{absent} found:\n{text}");
     }
     // Every kind is found.
@@ -109,7 +114,14 @@ fn positions_point_at_the_reference_text() {
         let line = src.lines().nth(p.line as usize - 1).unwrap();
         let at: String = line.chars().skip(p.column as usize - 1).collect();
         if !p.text.is_empty() {
-            assert!(at.starts_with(&p.text), "{}:{}:{}: {at:?} vs {:?}", p.file, p.line, p.column, p.text);
+            assert!(
+                at.starts_with(&p.text),
+                "{}:{}:{}: {at:?} vs {:?}",
+                p.file,
+                p.line,
+                p.column,
+                p.text
+            );
         }
         if let Some(t) = &p.target {
             assert_eq!(&src[t.start..t.end], t.text, "{p:?}");
@@ -132,20 +144,49 @@ fn statuses_of_the_tricky_ones() {
     assert_eq!(build.status, PinStatus::Unpinned);
     // FROM ${BASE}: pinned at the ARG default.
     let runtime = get("Dockerfile", "FROM (stage runtime)");
-    assert_eq!(runtime.target.as_ref().unwrap().text, "123456789012.dkr.ecr.eu-west-1.amazonaws.com/base:1.0");
-    assert_eq!(get("Dockerfile", "FROM (stage unresolved)").status, PinStatus::Unresolved);
-    assert_eq!(get("Dockerfile", "FROM (stage pinned)").status, PinStatus::Pinned);
+    assert_eq!(
+        runtime.target.as_ref().unwrap().text,
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/base:1.0"
+    );
+    assert_eq!(
+        get("Dockerfile", "FROM (stage unresolved)").status,
+        PinStatus::Unresolved
+    );
+    assert_eq!(
+        get("Dockerfile", "FROM (stage pinned)").status,
+        PinStatus::Pinned
+    );
     // A CloudFormation !Sub with pseudo parameters is unresolved; a literal one is read.
-    assert_eq!(get("cfn/stack.yaml", "Task ContainerDefinitions/sub").status, PinStatus::Unresolved);
-    assert_eq!(get("cfn/stack.yaml", "Task ContainerDefinitions/literal-sub").status, PinStatus::Unpinned);
-    assert_eq!(get("cfn/stack.yaml", "Task ContainerDefinitions/param").status, PinStatus::Unresolved);
+    assert_eq!(
+        get("cfn/stack.yaml", "Task ContainerDefinitions/sub").status,
+        PinStatus::Unresolved
+    );
+    assert_eq!(
+        get("cfn/stack.yaml", "Task ContainerDefinitions/literal-sub").status,
+        PinStatus::Unpinned
+    );
+    assert_eq!(
+        get("cfn/stack.yaml", "Task ContainerDefinitions/param").status,
+        PinStatus::Unresolved
+    );
     // Compose: defaults used, unset variables unresolved.
     assert_eq!(
-        get("docker-compose.yml", "services.worker").image.as_ref().unwrap().tag.as_deref(),
+        get("docker-compose.yml", "services.worker")
+            .image
+            .as_ref()
+            .unwrap()
+            .tag
+            .as_deref(),
         Some("2.0")
     );
-    assert_eq!(get("docker-compose.yml", "services.env").status, PinStatus::Unresolved);
-    assert_eq!(get(".github/workflows/ci.yml", "jobs.matrix.container").status, PinStatus::Unresolved);
+    assert_eq!(
+        get("docker-compose.yml", "services.env").status,
+        PinStatus::Unresolved
+    );
+    assert_eq!(
+        get(".github/workflows/ci.yml", "jobs.matrix.container").status,
+        PinStatus::Unresolved
+    );
 }
 
 #[test]
@@ -170,7 +211,10 @@ fn bad_files_are_reported_by_name() {
     let s = scan(&[dir.path().to_path_buf()], 1);
     assert_eq!(s.errors.len(), 2, "{:?}", s.errors);
     assert!(s.errors[0].file.ends_with("bad.yaml"));
-    assert!(matches!(s.errors[0].error, immutag_pins::PinsError::Syntax { .. }));
+    assert!(matches!(
+        s.errors[0].error,
+        immutag_pins::PinsError::Syntax { .. }
+    ));
     assert_eq!(s.errors[1].error, immutag_pins::PinsError::NotUtf8);
     assert_eq!(s.files_read, 3);
 }

@@ -23,6 +23,7 @@ use immutag_core::{Compliance, Evaluation, FilterSetting, MutabilitySetting, Sou
 
 pub mod csv;
 pub mod json;
+pub mod pins;
 pub mod sarif;
 pub mod table;
 
