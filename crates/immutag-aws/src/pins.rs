@@ -25,7 +25,7 @@ use immutag_pins::live::{self, RepoId, RepositoryFacts, RepositoryState, Wanted}
 use immutag_pins::{Pin, resolve};
 
 use crate::error::AwsError;
-use crate::fanout::{Failure, Progress, Target, run_targets, target_failure};
+use crate::targets::{Failure, Progress, Target, run_targets, target_failure};
 use crate::session;
 
 /// The manifest media types asked for in `BatchGetImage`: every one ECR stores, so that no
@@ -59,7 +59,7 @@ impl Default for LiveOptions {
     fn default() -> Self {
         Self {
             role_name: session::DEFAULT_ROLE_NAME.to_owned(),
-            concurrency: crate::fanout::DEFAULT_CONCURRENCY,
+            concurrency: crate::targets::DEFAULT_CONCURRENCY,
             accounts: Vec::new(),
             regions: Vec::new(),
             params: RuleParameters::default(),

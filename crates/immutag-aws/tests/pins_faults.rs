@@ -13,7 +13,7 @@ use aws_sdk_ecr::operation::describe_repositories::DescribeRepositoriesOutput;
 use aws_sdk_ecr::types::{Image, ImageFailure, ImageFailureCode, ImageIdentifier, ImageTagMutability, Repository};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_types::sdk_config::SharedTimeSource;
-use immutag_aws::fanout::Target;
+use immutag_aws::targets::Target;
 use immutag_aws::pins::{ACCEPTED_MEDIA_TYPES, read_target};
 use immutag_aws::session::retry_config;
 use immutag_pins::live::{RepositoryState, Wanted};

@@ -9,7 +9,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use aws_sdk_ecr::types::ImageTagMutability;
-use immutag_aws::fanout::NoProgress;
+use immutag_aws::targets::NoProgress;
 use immutag_aws::pins::{LiveOptions, check, resolve};
 use immutag_aws::testing::{MOTO_DEFAULT_ACCOUNT, MotoServer, TestManifest, push_image};
 use immutag_pins::resolve::Outcome;

@@ -236,12 +236,8 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
     );
     Ok(if files_failed {
         exit::USAGE
-    } else if live_failed {
-        exit::INCOMPLETE
-    } else if scan.pins.iter().any(|p| p.status.is_finding()) {
-        exit::FINDINGS
     } else {
-        exit::OK
+        exit::of_report(live_failed, scan.pins.iter().any(|p| p.status.is_finding()))
     })
 }
 
@@ -339,11 +335,7 @@ fn resolve(args: ResolveArgs) -> anyhow::Result<u8> {
     );
     Ok(if files_failed {
         exit::USAGE
-    } else if incomplete {
-        exit::INCOMPLETE
-    } else if failed > 0 {
-        exit::FINDINGS
     } else {
-        exit::OK
+        exit::of_report(incomplete, failed > 0)
     })
 }
