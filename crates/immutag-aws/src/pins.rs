@@ -25,8 +25,8 @@ use immutag_pins::live::{self, RepoId, RepositoryFacts, RepositoryState, Wanted}
 use immutag_pins::{Pin, resolve};
 
 use crate::error::AwsError;
-use crate::targets::{Failure, Progress, Target, run_targets, target_failure};
 use crate::session;
+use crate::targets::{Failure, Progress, Target, run_targets, target_failure};
 
 /// The manifest media types asked for in `BatchGetImage`: every one ECR stores, so that no
 /// manifest is converted (a conversion would change its digest).

@@ -10,12 +10,14 @@ use std::time::Duration;
 use aws_sdk_ecr::Client;
 use aws_sdk_ecr::operation::batch_get_image::BatchGetImageOutput;
 use aws_sdk_ecr::operation::describe_repositories::DescribeRepositoriesOutput;
-use aws_sdk_ecr::types::{Image, ImageFailure, ImageFailureCode, ImageIdentifier, ImageTagMutability, Repository};
+use aws_sdk_ecr::types::{
+    Image, ImageFailure, ImageFailureCode, ImageIdentifier, ImageTagMutability, Repository,
+};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_types::sdk_config::SharedTimeSource;
-use immutag_aws::targets::Target;
 use immutag_aws::pins::{ACCEPTED_MEDIA_TYPES, read_target};
 use immutag_aws::session::retry_config;
+use immutag_aws::targets::Target;
 use immutag_pins::live::{RepositoryState, Wanted};
 
 macro_rules! client {
@@ -66,24 +68,43 @@ async fn one_describe_and_one_batch_get_per_repository() {
     let batch = mock!(Client::batch_get_image)
         .match_requests(|r| {
             r.registry_id() == Some("111122223333")
-                && r.accepted_media_types().iter().map(String::as_str).collect::<Vec<_>>() == ACCEPTED_MEDIA_TYPES
+                && r.accepted_media_types()
+                    .iter()
+                    .map(String::as_str)
+                    .collect::<Vec<_>>()
+                    == ACCEPTED_MEDIA_TYPES
                 && r.image_ids().len() <= 100
         })
         .then_output(|| {
             BatchGetImageOutput::builder()
                 .images(
                     Image::builder()
-                        .image_id(ImageIdentifier::builder().image_tag("v0").image_digest(digest(7)).build())
+                        .image_id(
+                            ImageIdentifier::builder()
+                                .image_tag("v0")
+                                .image_digest(digest(7))
+                                .build(),
+                        )
                         .build(),
                 )
-                .images(Image::builder().image_id(ImageIdentifier::builder().image_digest(digest(0)).build()).build())
+                .images(
+                    Image::builder()
+                        .image_id(ImageIdentifier::builder().image_digest(digest(0)).build())
+                        .build(),
+                )
                 .build()
         });
     let client = client!(&[&describe, &batch]);
     // 150 tags and 10 digests in app (two calls: 100 + 60 ids), 3 tags in web (one call).
-    let repos: BTreeMap<String, Wanted> = [("app".to_owned(), wanted(150, 10)), ("web".to_owned(), wanted(3, 0))].into();
+    let repos: BTreeMap<String, Wanted> = [
+        ("app".to_owned(), wanted(150, 10)),
+        ("web".to_owned(), wanted(3, 0)),
+    ]
+    .into();
     let params = immutag_core::RuleParameters::default();
-    let (facts, failures) = read_target(&client, &target(), &repos, Some(&params), 4).await.unwrap();
+    let (facts, failures) = read_target(&client, &target(), &repos, Some(&params), 4)
+        .await
+        .unwrap();
     assert!(failures.is_empty());
     assert_eq!(describe.num_calls(), 1);
     assert_eq!(batch.num_calls(), 3, "app: ceil(160/100) = 2, web: 1");
@@ -92,9 +113,16 @@ async fn one_describe_and_one_batch_get_per_repository() {
         region: "eu-west-1".into(),
         repository: "app".into(),
     }];
-    assert!(matches!(app.state, RepositoryState::Found { compliant: false, .. }));
+    assert!(matches!(
+        app.state,
+        RepositoryState::Found {
+            compliant: false,
+            ..
+        }
+    ));
     assert_eq!(app.tags.get("v0"), Some(&digest(7)));
-    assert_eq!(app.digests, BTreeSet::from([digest(0)]));
+    // digest(7) is both the digest v0 names and one of the digests asked for.
+    assert_eq!(app.digests, BTreeSet::from([digest(0), digest(7)]));
     assert_eq!(facts.len(), 2);
 }
 
@@ -132,9 +160,15 @@ async fn other_failure_codes_and_denials_are_failures_not_answers() {
                 .build()
         });
     let client = client!(&[&describe, &kms, &ok]);
-    let repos: BTreeMap<String, Wanted> = [("kms".to_owned(), wanted(1, 0)), ("ok".to_owned(), wanted(1, 0))].into();
+    let repos: BTreeMap<String, Wanted> = [
+        ("kms".to_owned(), wanted(1, 0)),
+        ("ok".to_owned(), wanted(1, 0)),
+    ]
+    .into();
     let params = immutag_core::RuleParameters::default();
-    let (facts, failures) = read_target(&client, &target(), &repos, Some(&params), 1).await.unwrap();
+    let (facts, failures) = read_target(&client, &target(), &repos, Some(&params), 1)
+        .await
+        .unwrap();
     assert_eq!(failures.len(), 1);
     assert_eq!(failures[0].repository.as_deref(), Some("kms"));
     assert_eq!(failures[0].code.as_deref(), Some("KmsError"));
@@ -145,10 +179,14 @@ async fn other_failure_codes_and_denials_are_failures_not_answers() {
     let denied = mock!(Client::describe_repositories).then_http_response(|| {
         aws_smithy_runtime_api::http::Response::new(
             aws_smithy_runtime_api::http::StatusCode::try_from(400).unwrap(),
-            aws_smithy_types::body::SdkBody::from(r#"{"__type":"AccessDeniedException","message":"no"}"#),
+            aws_smithy_types::body::SdkBody::from(
+                r#"{"__type":"AccessDeniedException","message":"no"}"#,
+            ),
         )
     });
     let client = client!(&[&denied]);
-    let err = read_target(&client, &target(), &repos, Some(&params), 1).await.unwrap_err();
+    let err = read_target(&client, &target(), &repos, Some(&params), 1)
+        .await
+        .unwrap_err();
     assert_eq!(err.code(), Some("AccessDeniedException"));
 }

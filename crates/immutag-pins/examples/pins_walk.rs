@@ -40,7 +40,11 @@ fn main() {
                         ignore::WalkState::Continue
                     })
                 });
-            println!("floor: {} files, {} bytes", files.into_inner(), bytes.into_inner());
+            println!(
+                "floor: {} files, {} bytes",
+                files.into_inner(),
+                bytes.into_inner()
+            );
         }
         "check" => {
             let scan = immutag_pins::files::scan(&[dir], 0);
