@@ -14,33 +14,6 @@ fn fixture_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/pins/repo")
 }
 
-/// A copy of the fixture tree in a temporary directory (the walk is run from inside it, so
-/// paths are relative), with a git-ignored file that git itself would not commit.
-fn copy_tree() -> tempfile::TempDir {
-    let dir = tempfile::tempdir().unwrap();
-    copy_dir(&fixture_root(), dir.path());
-    std::fs::create_dir_all(dir.path().join("ignored")).unwrap();
-    std::fs::write(
-        dir.path().join("ignored/Dockerfile"),
-        "FROM 123456789012.dkr.ecr.eu-west-1.amazonaws.com/app:ignored\n",
-    )
-    .unwrap();
-    dir
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let dest = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &dest);
-        } else {
-            std::fs::copy(e.path(), dest).unwrap();
-        }
-    }
-}
-
 fn relative(dir: &Path, pins: &[Pin]) -> Vec<Pin> {
     let prefix = format!("{}/", dir.display());
     pins.iter()
@@ -77,14 +50,14 @@ fn summary(pins: &[Pin]) -> String {
 
 #[test]
 fn every_kind_and_tricky_case() {
-    let dir = copy_tree();
-    let scan = scan(&[dir.path().to_path_buf()], 2);
+    let root = fixture_root();
+    let scan = scan(&[root.clone()], 2);
     assert!(scan.errors.is_empty(), "{:?}", scan.errors);
     assert_eq!(scan.skipped.len(), 1, "the chart's templates/ is skipped");
     assert!(scan.skipped[0].path.ends_with("chart/templates"));
-    let pins = relative(dir.path(), &scan.pins);
+    let pins = relative(&root, &scan.pins);
 
-    // Nothing from .gitignore'd, .immutagignore'd, heredoc or non-image text.
+    // Nothing from .immutagignore'd, heredoc or non-image text.
     let text = summary(&pins);
     for absent in [
         "ignored", "vendored", "heredoc", "scratch", "README", ".Values",
@@ -107,8 +80,7 @@ fn every_kind_and_tricky_case() {
 
 #[test]
 fn positions_point_at_the_reference_text() {
-    let dir = copy_tree();
-    let scan = scan(&[dir.path().to_path_buf()], 1);
+    let scan = scan(&[fixture_root()], 1);
     for p in &scan.pins {
         let src = std::fs::read_to_string(&p.file).unwrap();
         let line = src.lines().nth(p.line as usize - 1).unwrap();
@@ -131,8 +103,7 @@ fn positions_point_at_the_reference_text() {
 
 #[test]
 fn statuses_of_the_tricky_ones() {
-    let dir = copy_tree();
-    let pins = relative(dir.path(), &scan(&[dir.path().to_path_buf()], 1).pins);
+    let pins = relative(&fixture_root(), &scan(&[fixture_root()], 1).pins);
     let get = |file: &str, context: &str| {
         pins.iter()
             .find(|p| p.file == file && p.context == context)
@@ -200,6 +171,19 @@ fn stdin_and_named_files_are_read_by_content() {
     let s = scan(&[fixture_root().join("nope.yaml")], 1);
     assert_eq!(s.errors.len(), 1);
     assert_eq!(s.errors[0].error, immutag_pins::PinsError::NotFound);
+}
+
+#[test]
+fn gitignore_is_respected_outside_git() {
+    // Written here: git itself would not commit an ignored fixture.
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join(".gitignore"), "ignored/\n").unwrap();
+    std::fs::create_dir_all(dir.path().join("ignored")).unwrap();
+    std::fs::write(dir.path().join("ignored/Dockerfile"), "FROM app:ignored\n").unwrap();
+    std::fs::write(dir.path().join("Dockerfile"), "FROM app:kept\n").unwrap();
+    let s = scan(&[dir.path().to_path_buf()], 1);
+    assert_eq!(s.pins.len(), 1);
+    assert_eq!(s.pins[0].text, "app:kept");
 }
 
 #[test]
