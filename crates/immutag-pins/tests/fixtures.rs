@@ -51,7 +51,7 @@ fn summary(pins: &[Pin]) -> String {
 #[test]
 fn every_kind_and_tricky_case() {
     let root = fixture_root();
-    let scan = scan(&[root.clone()], 2);
+    let scan = scan(std::slice::from_ref(&root), 2);
     assert!(scan.errors.is_empty(), "{:?}", scan.errors);
     assert_eq!(scan.skipped.len(), 1, "the chart's templates/ is skipped");
     assert!(scan.skipped[0].path.ends_with("chart/templates"));
