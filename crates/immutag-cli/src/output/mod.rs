@@ -1,5 +1,6 @@
 //! Rendering: evaluations as a human table, JSON, CSV and SARIF 2.1.0 (this module); a plan
-//! ([`plan`]); remediation and rollback reports ([`changes`]).
+//! ([`plan`]); remediation and rollback reports ([`changes`]); the `immutag scp` reports
+//! ([`scp`]); pins and the resolve diff ([`pins`]).
 //!
 //! Every renderer takes a slice of [`immutag_core::Evaluation`] and writes to any
 //! [`std::io::Write`], so `immutag evaluate` and `immutag scan` print the same formats.
@@ -28,6 +29,7 @@ pub mod json;
 pub mod pins;
 pub mod plan;
 pub mod sarif;
+pub mod scp;
 pub mod table;
 
 /// The output formats.
