@@ -92,7 +92,7 @@ fn opt(v: &Option<String>) -> String {
 }
 
 /// Prefixes a cell that a spreadsheet would treat as a formula.
-fn neutralize(cell: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn neutralize(cell: &str) -> std::borrow::Cow<'_, str> {
     match cell.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
         _ => cell.into(),
