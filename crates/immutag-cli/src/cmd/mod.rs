@@ -1,7 +1,9 @@
 //! One module per subcommand.
 
+pub mod completions;
 pub mod evaluate;
 pub mod fleet;
+pub mod man;
 pub mod pins;
 pub mod plan;
 pub mod remediate;
