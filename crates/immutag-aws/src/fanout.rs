@@ -12,6 +12,8 @@ use aws_types::SdkConfig;
 use futures::StreamExt;
 use serde::Serialize;
 
+use immutag_core::change::RepoKey;
+
 use crate::error::{AwsError, check_account_id, check_region};
 use crate::session::{self, Identity};
 
@@ -113,6 +115,8 @@ pub struct FanOut<T> {
     pub failures: Vec<Failure>,
     /// Regions left out because they are not enabled, sorted.
     pub skipped: Vec<Skipped>,
+    /// Repositories deleted while they were being read (listed, then not found), left out.
+    pub dropped: Vec<RepoKey>,
 }
 
 /// Progress reports (the CLI draws a progress bar from them).
@@ -345,6 +349,7 @@ where
         items,
         failures,
         skipped: plan.skipped,
+        dropped: Vec::new(),
     })
 }
 
@@ -358,16 +363,27 @@ pub async fn inventory(
     progress: &dyn Progress,
 ) -> Result<FanOut<immutag_core::Repository>, AwsError> {
     let concurrency = opts.concurrency;
-    let mut out = fan_out(base, opts, progress, |config, target| async move {
-        let client = aws_sdk_ecr::Client::new(&config);
-        let repos = crate::ecr::inventory(&client, &target.account_id, &target.region).await?;
-        if with_tags {
-            crate::ecr::fill_tags_all(&client, repos, concurrency).await
-        } else {
-            Ok(repos)
+    let dropped = std::sync::Mutex::new(Vec::new());
+    let mut out = fan_out(base, opts, progress, |config, target| {
+        let dropped = &dropped;
+        async move {
+            let client = aws_sdk_ecr::Client::new(&config);
+            let repos = crate::ecr::inventory(&client, &target.account_id, &target.region).await?;
+            if !with_tags {
+                return Ok(repos);
+            }
+            let tagged = crate::ecr::fill_tags_all(&client, repos, concurrency).await?;
+            if let Ok(mut d) = dropped.lock() {
+                d.extend(tagged.dropped.iter().map(|name| {
+                    RepoKey::new(Some(&target.account_id), Some(&target.region), name)
+                }));
+            }
+            Ok(tagged.repositories)
         }
     })
     .await?;
+    out.dropped = dropped.into_inner().unwrap_or_default();
+    out.dropped.sort();
     out.items.sort_by(|a, b| {
         (&a.account_id, &a.region, &a.resource_id).cmp(&(&b.account_id, &b.region, &b.resource_id))
     });

@@ -4,6 +4,7 @@
 
 use aws_types::SdkConfig;
 use futures::StreamExt;
+use immutag_core::change::RepoKey;
 use immutag_core::plan::{PLAN_SCHEMA_VERSION, PlanDocument, RepositoryPlan, recommend};
 use immutag_core::{Compliance, Repository, RuleParameters, evaluate};
 
@@ -17,6 +18,8 @@ pub enum PlanItem {
     Plan(Box<RepositoryPlan>),
     /// Its images could not be read.
     Failed(Failure),
+    /// It was deleted while being read (listed, then not found): left out of the plan.
+    Dropped(RepoKey),
 }
 
 /// Plans the non-compliant repositories of one (account, region): reads the inventory,
@@ -31,8 +34,11 @@ pub async fn plan_target(
 ) -> Result<Vec<PlanItem>, AwsError> {
     let client = aws_sdk_ecr::Client::new(config);
     let mut repos = crate::ecr::inventory(&client, &target.account_id, &target.region).await?;
+    let mut dropped = Vec::new();
     if params.exemption_tag_key.is_some() {
-        repos = crate::ecr::fill_tags_all(&client, repos, concurrency).await?;
+        let tagged = crate::ecr::fill_tags_all(&client, repos, concurrency).await?;
+        repos = tagged.repositories;
+        dropped = tagged.dropped;
     }
     let open: Vec<Repository> = repos
         .into_iter()
@@ -46,6 +52,9 @@ pub async fn plan_target(
             .unwrap_or_else(|| repo.resource_id.clone());
         match crate::ecr::images(client, repo.account_id.as_deref(), &name).await {
             Ok(images) => PlanItem::Plan(Box::new(recommend(&repo, &images, params))),
+            Err(err) if err.code() == Some("RepositoryNotFoundException") => PlanItem::Dropped(
+                RepoKey::new(repo.account_id.as_deref(), repo.region.as_deref(), &name),
+            ),
             Err(err) => PlanItem::Failed(Failure {
                 account_id: repo.account_id.clone(),
                 region: repo.region.clone(),
@@ -58,6 +67,14 @@ pub async fn plan_target(
     .buffer_unordered(concurrency.max(1))
     .collect::<Vec<_>>()
     .await;
+    let mut items = items;
+    items.extend(dropped.into_iter().map(|name| {
+        PlanItem::Dropped(RepoKey::new(
+            Some(&target.account_id),
+            Some(&target.region),
+            &name,
+        ))
+    }));
     Ok(items)
 }
 
@@ -83,6 +100,10 @@ pub fn document(items: Vec<PlanItem>, mut failures: Vec<Failure>) -> PlanDocumen
         match item {
             PlanItem::Plan(p) => repositories.push(*p),
             PlanItem::Failed(f) => failures.push(f),
+            PlanItem::Dropped(key) => tracing::info!(
+                repository = %key.repository,
+                "deleted while the plan read it; left out"
+            ),
         }
     }
     repositories.sort_by(|a, b| {

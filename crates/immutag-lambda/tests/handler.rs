@@ -14,14 +14,16 @@ use aws_sdk_config::types::{
 use aws_sdk_ecr::operation::describe_repositories::DescribeRepositoriesOutput;
 use aws_sdk_ecr::operation::put_image_tag_mutability::PutImageTagMutabilityOutput;
 use aws_sdk_ecr::types::{ImageTagMutability, Repository as EcrRepository};
+use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::DateTime;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::date_time::Format;
+use immutag_aws::AwsError;
 use immutag_aws::config::{ConfigError, RetryPolicy};
 use immutag_core::Compliance;
-use immutag_lambda::{ClientProvider, Clients, HandlerError, HandlerOptions, handle};
+use immutag_lambda::{ClientProvider, Clients, HandlerError, HandlerOptions, OwnAccount, handle};
 use serde_json::Value;
 
 fn fixture(name: &str) -> Value {
@@ -43,28 +45,56 @@ fn with_token(mut event: Value, token: &str) -> Value {
     event
 }
 
-/// Records what the handler asked for and hands out the mocked clients.
+/// The account of the fixtures' events, and of the function's own (mocked) credentials.
+const OWN_ACCOUNT: &str = "123456789012";
+
+/// GetCallerIdentity answering with `account`.
+fn identity_rule(account: &'static str) -> Rule {
+    mock!(aws_sdk_sts::Client::get_caller_identity).then_output(move || {
+        GetCallerIdentityOutput::builder()
+            .account(account)
+            .arn(format!(
+                "arn:aws:sts::{account}:assumed-role/immutag-rule/immutag-function"
+            ))
+            .user_id("AROAEXAMPLE:immutag-function")
+            .build()
+    })
+}
+
+/// Records what the handler asked for and hands out the mocked clients; the function's own
+/// account comes from a mocked GetCallerIdentity through the production [`OwnAccount`].
 struct MockProvider {
     clients: Clients,
+    own: OwnAccount,
     asked: Mutex<Vec<(String, String, Option<String>)>>,
 }
 
 impl MockProvider {
     fn new(ecr: &[&Rule], config: &[&Rule]) -> Self {
+        Self::with_sts(ecr, config, &[&identity_rule(OWN_ACCOUNT)])
+    }
+
+    fn with_sts(ecr: &[&Rule], config: &[&Rule], sts: &[&Rule]) -> Self {
         let ecr = mock_client!(aws_sdk_ecr, RuleMode::MatchAny, ecr.iter().copied());
         let config = mock_client!(aws_sdk_config, RuleMode::MatchAny, config.iter().copied());
+        let sts = mock_client!(aws_sdk_sts, RuleMode::MatchAny, sts.iter().copied());
         Self {
             clients: Clients {
                 ecr,
                 config,
                 region: "us-east-1".into(),
             },
+            own: OwnAccount::new(sts),
             asked: Mutex::new(Vec::new()),
         }
     }
 }
 
 impl ClientProvider for MockProvider {
+    async fn own_account(&self) -> Result<String, AwsError> {
+        self.own.get().await
+    }
+
     async fn clients_for(
         &self,
         account_id: &str,
@@ -83,6 +113,7 @@ impl ClientProvider for MockProvider {
 fn options() -> HandlerOptions {
     HandlerOptions {
         retry: RetryPolicy::immediate(2),
+        ..HandlerOptions::default()
     }
 }
 

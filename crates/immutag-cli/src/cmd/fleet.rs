@@ -191,6 +191,19 @@ pub fn report_failures(failures: &[Failure], skipped: &[Skipped]) -> bool {
     true
 }
 
+/// Writes a note to stderr for each repository deleted while it was being read (listed,
+/// then not found), which the run left out.
+pub fn report_dropped(dropped: &[immutag_core::change::RepoKey]) {
+    for d in dropped {
+        eprintln!(
+            "immutag: note: {}/{}/{}: deleted while being read, left out",
+            d.account.as_deref().unwrap_or("-"),
+            d.region.as_deref().unwrap_or("-"),
+            d.repository
+        );
+    }
+}
+
 /// `account/region/repository` with the parts known.
 pub fn failure_label(f: &Failure) -> String {
     [&f.account_id, &f.region, &f.repository]

@@ -188,6 +188,7 @@ async fn run_async(args: Args) -> anyhow::Result<u8> {
                 &immutag_aws::fanout::NoProgress,
             )
             .await?;
+            crate::cmd::fleet::report_dropped(&inv.dropped);
             let skipped = unreadable(&inv.failures);
             let scopes = inv.targets.iter().map(|t| Scope {
                 account: Some(t.account_id.clone()),
@@ -325,30 +326,38 @@ fn failure_text(f: &immutag_aws::fanout::Failure) -> String {
     format!("{}: {}", where_.join("/"), f.error)
 }
 
-/// Reads each candidate's tags (for `ExemptionTagKey`), one ListTagsForResource each.
+/// Reads each candidate's tags (for `ExemptionTagKey`), one ListTagsForResource each. A
+/// repository deleted since it was read is left out, with a note on stderr.
 async fn fill_tags(
     clients: &Clients,
     candidates: Vec<Candidate>,
     concurrency: usize,
 ) -> anyhow::Result<Vec<Candidate>> {
     use futures::StreamExt;
-    let results: Vec<anyhow::Result<Candidate>> =
+    let results: Vec<anyhow::Result<Option<Candidate>>> =
         futures::stream::iter(candidates.into_iter().map(|mut c| async move {
             let scope = Scope {
                 account: c.repository.account_id.clone(),
                 region: c.repository.region.clone(),
             };
             if let Some(client) = clients.get(&scope) {
-                immutag_aws::ecr::fill_tags(client, &mut c.repository)
+                let presence = immutag_aws::ecr::fill_tags(client, &mut c.repository)
                     .await
                     .with_context(|| format!("tags of {}", c.repository.label()))?;
+                if presence == immutag_aws::ecr::Presence::Deleted {
+                    eprintln!(
+                        "immutag: note: {}: deleted since it was read, left out",
+                        c.repository.label()
+                    );
+                    return Ok(None);
+                }
             }
-            Ok(c)
+            Ok(Some(c))
         }))
         .buffered(concurrency)
         .collect()
         .await;
-    results.into_iter().collect()
+    results.into_iter().filter_map(Result::transpose).collect()
 }
 
 /// Reads and checks a plan document.

@@ -73,10 +73,15 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     fleet::with_stdout(|out| output::render(&evals, args.output, &render, out))?;
 
     let failed = fleet::report_failures(&inventory.failures, &inventory.skipped);
+    fleet::report_dropped(&inventory.dropped);
     eprintln!(
-        "immutag: scanned {} account/region(s), {} repositories",
+        "immutag: scanned {} account/region(s), {} repositories{}",
         inventory.targets.len(),
-        inventory.items.len()
+        inventory.items.len(),
+        match inventory.dropped.len() {
+            0 => String::new(),
+            n => format!(" ({n} deleted while being read, left out)"),
+        }
     );
     Ok(if failed {
         exit::USAGE
