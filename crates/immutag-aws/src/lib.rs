@@ -17,7 +17,8 @@
 //! * `fanout` (feature `fleet`): (account, region) pairs, bounded concurrency, failures
 //!   reported not skipped.
 //! * `plan` (feature `fleet`): the `immutag plan` reads (images of non-compliant repositories).
-//! * `testing` (feature `test-util`): a moto server harness for tests.
+//! * `testing` (feature `test-util`): a moto server harness for tests; `faults` (same
+//!   feature): fault injection for the fault matrix (`docs/reliability.md`).
 //!
 //! Feature `fleet` (used by the CLI) adds the organization-wide modules and their SDK crates
 //! (Organizations, EC2); without it (the Config rule Lambda) they are not compiled.
@@ -29,6 +30,8 @@ pub mod ecr;
 pub mod error;
 #[cfg(feature = "fleet")]
 pub mod fanout;
+#[cfg(feature = "test-util")]
+pub mod faults;
 pub mod journal;
 #[cfg(feature = "fleet")]
 pub mod org;

@@ -33,6 +33,17 @@ pub async fn plan_target(
     concurrency: usize,
 ) -> Result<Vec<PlanItem>, AwsError> {
     let client = aws_sdk_ecr::Client::new(config);
+    plan_target_with(&client, target, params, concurrency).await
+}
+
+/// [`plan_target`] with an ECR client of the target's account and region.
+pub async fn plan_target_with(
+    client: &aws_sdk_ecr::Client,
+    target: &Target,
+    params: &RuleParameters,
+    concurrency: usize,
+) -> Result<Vec<PlanItem>, AwsError> {
+    let client = client.clone();
     let mut repos = crate::ecr::inventory(&client, &target.account_id, &target.region).await?;
     let mut dropped = Vec::new();
     if params.exemption_tag_key.is_some() {
