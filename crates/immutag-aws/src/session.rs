@@ -106,7 +106,16 @@ pub async fn identity(sts: &aws_sdk_sts::Client) -> Result<Identity, AwsError> {
             field: "Account",
         })?
         .to_owned();
-    check_account_id(&account_id)?;
+    if check_account_id(&account_id).is_err() {
+        return Err(AwsError::Api {
+            operation: "sts:GetCallerIdentity",
+            code: None,
+            message: format!(
+                "the answer's Account `{}` is not a 12-digit account id",
+                immutag_core::text::printable(&account_id)
+            ),
+        });
+    }
     let arn = out.arn().unwrap_or_default().to_owned();
     let partition = partition_of(&arn).unwrap_or("aws").to_owned();
     Ok(Identity {

@@ -477,7 +477,10 @@ async fn put_image_tag_mutability_row(fault: immutag_aws::faults::Fault) {
     match fault {
         Fault::ServerError => {
             assert_eq!(code, "ServerException");
-            assert_eq!(faulted.num_calls(), immutag_aws::faults::MAX_ATTEMPTS as usize);
+            assert_eq!(
+                faulted.num_calls(),
+                immutag_aws::faults::MAX_ATTEMPTS as usize
+            );
         }
         Fault::Timeout => {
             assert_eq!(code, "Timeout");

@@ -155,6 +155,18 @@ pub struct HandlerOptions {
     pub deadline: Option<SystemTime>,
 }
 
+impl HandlerOptions {
+    /// These options with the deadline of the invocation `context` (`deadline`, in
+    /// milliseconds since the epoch; 0 means none).
+    pub fn for_context(&self, context: &lambda_runtime::Context) -> Self {
+        let mut o = self.clone();
+        if context.deadline > 0 {
+            o.deadline = Some(UNIX_EPOCH + Duration::from_millis(context.deadline));
+        }
+        o
+    }
+}
+
 /// The most evaluations listed one by one in a [`Summary`] (a Lambda response is at most
 /// 6 MB); the rest are counted in [`Summary::evaluations_omitted`].
 pub const MAX_LISTED_EVALUATIONS: usize = 5_000;
@@ -295,10 +307,7 @@ pub async fn invoke<P: ClientProvider>(
 ) -> Result<Value, Diagnostic> {
     let LambdaEvent { payload, context } = event;
     let span = tracing::info_span!("invocation", request_id = %context.request_id);
-    let mut options = options.clone();
-    if context.deadline > 0 {
-        options.deadline = Some(UNIX_EPOCH + Duration::from_millis(context.deadline));
-    }
+    let options = options.for_context(&context);
     async move {
         let mut tally = Tally::default();
         let result = handle_counted(payload, provider, &options, &mut tally).await;

@@ -1,6 +1,8 @@
-//! The Lambda's logs: JSON lines (CloudWatch), one object per event, with the current span
-//! (`{"span":{"request_id":"...","name":"invocation"}}`), so that every line an invocation
-//! writes carries its Lambda request id. `main` installs [`subscriber`] on stdout; tests
+//! The Lambda's logs: JSON lines (CloudWatch), one object per event, with the list of the
+//! spans it was written in (`"spans":[..., {"name":"invocation","request_id":"..."}, ...]`),
+//! so that every line an invocation writes, the AWS SDK's included, carries its Lambda
+//! request id (CloudWatch Logs Insights: `filter spans.0.request_id = "..."`, or
+//! `spans.1` under the runtime's own span). `main` installs [`subscriber`] on stdout; tests
 //! install it on a buffer and read the lines back.
 
 use tracing::Subscriber;
@@ -15,8 +17,8 @@ where
     tracing_subscriber::fmt()
         .json()
         .with_max_level(level)
-        .with_current_span(true)
-        .with_span_list(false)
+        .with_current_span(false)
+        .with_span_list(true)
         .with_ansi(false)
         .with_writer(writer)
         .finish()
