@@ -396,6 +396,9 @@ async fn list_tags_row(fault: Fault) {
     let never = NeverAnswers::when_body_contains("repository/b");
     let client = fault_client!(aws_sdk_ecr, fault, &never, [&faulted, &ok]);
     let result = immutag_aws::ecr::fill_tags_all(&client, tagged_repos(), 2).await;
+    if fault == Fault::Malformed {
+        assert_eq!(faulted.num_calls(), 1, "a malformed answer is not retried");
+    }
     match fault {
         Fault::Throttling => {
             let t = result.unwrap();
@@ -534,6 +537,9 @@ async fn describe_images_row(fault: Fault) {
         .collect();
     // Invariant: both non-compliant repositories are planned or named as failed.
     assert_eq!(planned.len() + failed.len(), 2, "{items:?}");
+    if fault == Fault::Malformed {
+        assert_eq!(faulted.num_calls(), 1, "a malformed answer is not retried");
+    }
     if fault == Fault::Throttling {
         assert_eq!(planned.len(), 2);
         assert_eq!(faulted.num_calls(), 2);
@@ -631,6 +637,9 @@ async fn put_evaluations_row(fault: Fault) {
         accepted.contains("repo-0249"),
         "batch 3 is sent whatever batch 2 did"
     );
+    if fault == Fault::Malformed {
+        assert_eq!(faulted.num_calls(), 1, "a malformed answer is not retried");
+    }
     if fault == Fault::Throttling {
         let s = result.unwrap();
         assert_eq!(s.reported, 250);
@@ -793,6 +802,9 @@ async fn list_accounts_row(fault: Fault) {
     let never = NeverAnswers::all();
     let client = fault_client!(aws_sdk_organizations, fault, &never, [&rule]);
     let result = immutag_aws::org::active_accounts(&client).await;
+    if fault == Fault::Malformed {
+        assert_eq!(rule.num_calls(), 1, "a malformed answer is not retried");
+    }
     if fault == Fault::Throttling {
         let ids: Vec<String> = result.unwrap().into_iter().map(|a| a.id).collect();
         assert_eq!(ids, ["111122223333", "444455556666"]);
@@ -854,6 +866,9 @@ async fn describe_regions_row(fault: Fault) {
     let never = NeverAnswers::all();
     let client = fault_client!(aws_sdk_ec2, fault, &never, [&rule]);
     let result = immutag_aws::org::regions(&client).await;
+    if fault == Fault::Malformed {
+        assert_eq!(rule.num_calls(), 1, "a malformed answer is not retried");
+    }
     if fault == Fault::Throttling {
         let r = result.unwrap();
         assert_eq!(r.enabled, ["eu-west-1"]);

@@ -1149,6 +1149,12 @@ async fn get_caller_identity_row(fault: Fault) {
         fault_client!(aws_sdk_sts, fault, &never, [&rule]),
     );
     let result = handle(fixture("change-ok-mutable.json"), &provider, &options()).await;
+    if fault == Fault::Malformed {
+        assert_eq!(rule.num_calls(), 1, "a malformed answer is not retried");
+    }
+    if fault == Fault::Malformed {
+        assert_eq!(rule.num_calls(), 1, "a malformed answer is not retried");
+    }
     if fault == Fault::Throttling {
         let s = result.unwrap();
         assert_eq!(compliance_of(&s, "payments-api"), Compliance::NonCompliant);
@@ -1214,6 +1220,12 @@ async fn get_resource_config_history_row(fault: Fault) {
         ),
     );
     let result = handle(fixture("oversized.json"), &provider, &options()).await;
+    if fault == Fault::Malformed {
+        assert_eq!(rule.num_calls(), 1, "a malformed answer is not retried");
+    }
+    if fault == Fault::Malformed {
+        assert_eq!(rule.num_calls(), 1, "a malformed answer is not retried");
+    }
     if fault == Fault::Throttling {
         let s = result.unwrap();
         assert_eq!(compliance_of(&s, "monorepo-images"), Compliance::Compliant);
@@ -1275,6 +1287,12 @@ async fn get_compliance_details_row(fault: Fault) {
         .flatten()
         .map(|e| e.compliance_resource_id().to_owned())
         .collect();
+    if fault == Fault::Malformed {
+        assert_eq!(rule.num_calls(), 1, "a malformed answer is not retried");
+    }
+    if fault == Fault::Malformed {
+        assert_eq!(rule.num_calls(), 1, "a malformed answer is not retried");
+    }
     if fault == Fault::Throttling {
         let s = result.unwrap();
         assert!(s.vanished_checked);
@@ -1325,6 +1343,9 @@ async fn live_read_row(fault: Fault) {
         &options(),
     )
     .await;
+    if fault == Fault::Malformed {
+        assert_eq!(rule.num_calls(), 1, "a malformed answer is not retried");
+    }
     if fault == Fault::Throttling {
         assert_eq!(
             compliance_of(&result.unwrap(), "builds"),
