@@ -128,7 +128,7 @@ impl RuleEvent {
 #[derive(Debug, Clone, PartialEq)]
 pub enum InvokingEvent {
     /// `ConfigurationItemChangeNotification`: the item is in the event.
-    ConfigurationItemChange(ItemChange),
+    ConfigurationItemChange(Box<ItemChange>),
     /// `OversizedConfigurationItemChangeNotification`: only a summary; the item is fetched.
     OversizedConfigurationItemChange(OversizedChange),
     /// `ScheduledNotification`: a periodic run.
@@ -489,11 +489,13 @@ fn invoking_message(
             let repository =
                 item_to_repository(*item, format!("{base}/configurationItem"), file, left_scope)
                     .map_err(RuleEventError::Item)?;
-            Ok(InvokingEvent::ConfigurationItemChange(ItemChange {
-                repository,
-                capture_time,
-                notification_creation_time: notification?,
-            }))
+            Ok(InvokingEvent::ConfigurationItemChange(Box::new(
+                ItemChange {
+                    repository,
+                    capture_time,
+                    notification_creation_time: notification?,
+                },
+            )))
         }
         "OversizedConfigurationItemChangeNotification" => {
             let Some(s) = ev.configuration_item_summary else {
@@ -1234,7 +1236,7 @@ mod tests {
         assert_eq!(c.capture_time, crate::time::parse(CAPTURE).unwrap());
         // `parse` (immutag evaluate) reads the same event to the same repository.
         let via_parse = parse(ev.as_bytes(), None).unwrap();
-        assert_eq!(via_parse.repositories, [c.repository.clone()]);
+        assert_eq!(via_parse.repositories, std::slice::from_ref(&c.repository));
         assert_eq!(via_parse.rule_parameters, e.rule_parameters);
 
         // Without a top-level accountId, the item's awsAccountId; no token: None.
