@@ -228,6 +228,42 @@ impl HttpClient for Hanging {
     }
 }
 
+/// An HTTP client answering each request with `answer(request)`: for tests that route by
+/// service, or leave one request hanging (`HttpConnectorFuture::new(pending())`).
+pub fn client_fn<F>(answer: F) -> SharedHttpClient
+where
+    F: Fn(HttpRequest) -> HttpConnectorFuture + Send + Sync + 'static,
+{
+    SharedHttpClient::new(FnClient(Arc::new(answer)))
+}
+
+type Answer = dyn Fn(HttpRequest) -> HttpConnectorFuture + Send + Sync;
+
+#[derive(Clone)]
+struct FnClient(Arc<Answer>);
+
+impl std::fmt::Debug for FnClient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("FnClient")
+    }
+}
+
+impl HttpConnector for FnClient {
+    fn call(&self, request: HttpRequest) -> HttpConnectorFuture {
+        (self.0)(request)
+    }
+}
+
+impl HttpClient for FnClient {
+    fn http_connector(
+        &self,
+        _: &HttpConnectorSettings,
+        _: &RuntimeComponents,
+    ) -> SharedHttpConnector {
+        SharedHttpConnector::new(self.clone())
+    }
+}
+
 /// A rule for `$op` that answers with `$fault` in `$protocol`: once then `$ok` for
 /// [`Fault::Throttling`]; nothing for [`Fault::Timeout`] (the client of
 /// [`fault_client!`](crate::fault_client) never answers); the fault on every attempt
@@ -291,4 +327,18 @@ macro_rules! fault_client {
             }
         )
     }};
+}
+
+/// One `#[tokio::test]` per `test_name => Fault` pair, each running `$row(Fault::X)`: the
+/// cells of one row of the matrix, each under the name `docs/reliability.md` cites.
+#[macro_export]
+macro_rules! fault_cells {
+    ($row:ident: $($test:ident => $fault:ident),+ $(,)?) => {
+        $(
+            #[tokio::test]
+            async fn $test() {
+                $row($crate::faults::Fault::$fault).await
+            }
+        )+
+    };
 }

@@ -278,20 +278,8 @@ use aws_sdk_ecr::types::Tag;
 use aws_sdk_ecr::types::error::RepositoryNotFoundException;
 use immutag_aws::config::{ConfigError, ConfigEvaluation, RetryPolicy};
 use immutag_aws::faults::{Fault, MAX_ATTEMPTS, NeverAnswers, Protocol};
-use immutag_aws::{fault_client, fault_rule};
+use immutag_aws::{fault_cells, fault_client, fault_rule};
 use immutag_core::Compliance;
-
-/// Generates one `#[tokio::test]` per listed (test name, fault) that runs `$row(fault)`.
-macro_rules! cells {
-    ($row:ident: $($test:ident => $fault:ident),+ $(,)?) => {
-        $(
-            #[tokio::test]
-            async fn $test() {
-                $row(Fault::$fault).await
-            }
-        )+
-    };
-}
 
 fn ecr_target(region: &str) -> Target {
     Target {
@@ -357,7 +345,7 @@ async fn describe_repositories_row(fault: Fault) {
     }
 }
 
-cells!(describe_repositories_row:
+fault_cells!(describe_repositories_row:
     describe_repositories_timeout_fails_the_target_by_name => Timeout,
     describe_repositories_malformed_fails_the_target_by_name => Malformed,
 );
@@ -432,7 +420,7 @@ async fn list_tags_row(fault: Fault) {
     }
 }
 
-cells!(list_tags_row:
+fault_cells!(list_tags_row:
     list_tags_throttling_is_retried => Throttling,
     list_tags_server_error_fails_naming_the_repository => ServerError,
     list_tags_timeout_fails_naming_the_repository => Timeout,
@@ -563,7 +551,7 @@ async fn describe_images_row(fault: Fault) {
     }
 }
 
-cells!(describe_images_row:
+fault_cells!(describe_images_row:
     describe_images_throttling_is_retried => Throttling,
     describe_images_server_error_fails_the_repository_by_name => ServerError,
     describe_images_timeout_fails_the_repository_by_name => Timeout,
@@ -675,7 +663,7 @@ async fn put_evaluations_row(fault: Fault) {
     assert_eq!(attempts, tries);
 }
 
-cells!(put_evaluations_row:
+fault_cells!(put_evaluations_row:
     put_evaluations_throttling_is_retried => Throttling,
     put_evaluations_server_error_lists_the_batch_and_sends_the_rest => ServerError,
     put_evaluations_timeout_lists_the_batch_and_sends_the_rest => Timeout,
@@ -828,7 +816,7 @@ async fn list_accounts_row(fault: Fault) {
     }
 }
 
-cells!(list_accounts_row:
+fault_cells!(list_accounts_row:
     list_accounts_throttling_is_retried => Throttling,
     list_accounts_server_error_fails_the_run => ServerError,
     list_accounts_timeout_fails_the_run => Timeout,
@@ -892,7 +880,7 @@ async fn describe_regions_row(fault: Fault) {
     }
 }
 
-cells!(describe_regions_row:
+fault_cells!(describe_regions_row:
     describe_regions_throttling_is_retried => Throttling,
     describe_regions_server_error_fails_the_account => ServerError,
     describe_regions_timeout_fails_the_account => Timeout,
@@ -906,19 +894,13 @@ const ASSUMED: &str = r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/do
 
 /// An HTTP client for a whole SDK configuration: STS answers with `fault` (or the assumed
 /// credentials), ECR with one repository named after the access key that signed the call.
-#[derive(Debug, Clone)]
-struct Router {
+fn router(
     fault: Fault,
     sts_calls: Arc<std::sync::atomic::AtomicUsize>,
-}
-
-impl aws_smithy_runtime_api::client::http::HttpConnector for Router {
-    fn call(
-        &self,
-        request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
-    ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
-        use aws_smithy_runtime_api::client::http::HttpConnectorFuture;
-        use aws_smithy_runtime_api::http::{Response, StatusCode};
+) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_runtime_api::client::http::HttpConnectorFuture;
+    use aws_smithy_runtime_api::http::{Response, StatusCode};
+    immutag_aws::faults::client_fn(move |request| {
         let ok = |body: String| {
             HttpConnectorFuture::ready(Ok(Response::new(
                 StatusCode::try_from(200).unwrap(),
@@ -926,10 +908,8 @@ impl aws_smithy_runtime_api::client::http::HttpConnector for Router {
             )))
         };
         if request.uri().contains("sts.") {
-            let n = self
-                .sts_calls
-                .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-            return match self.fault {
+            let n = sts_calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            return match fault {
                 Fault::Throttling if n > 0 => ok(ASSUMED.to_owned()),
                 Fault::Timeout => HttpConnectorFuture::new(futures::future::pending()),
                 f => HttpConnectorFuture::ready(Ok(immutag_aws::faults::response(
@@ -938,11 +918,7 @@ impl aws_smithy_runtime_api::client::http::HttpConnector for Router {
                 ))),
             };
         }
-        let signer = request
-            .headers()
-            .get("authorization")
-            .unwrap_or_default()
-            .to_owned();
+        let signer = request.headers().get("authorization").unwrap_or_default();
         let name = if signer.contains("ASIAMEMBEREXAMPLE") {
             "member-repo"
         } else {
@@ -951,26 +927,13 @@ impl aws_smithy_runtime_api::client::http::HttpConnector for Router {
         ok(format!(
             r#"{{"repositories":[{{"repositoryName":"{name}","imageTagMutability":"MUTABLE"}}]}}"#
         ))
-    }
-}
-
-impl aws_smithy_runtime_api::client::http::HttpClient for Router {
-    fn http_connector(
-        &self,
-        _: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
-        _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
-    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
-        aws_smithy_runtime_api::client::http::SharedHttpConnector::new(self.clone())
-    }
+    })
 }
 
 async fn assume_role_row(fault: Fault) {
-    let router = Router {
-        fault,
-        sts_calls: Arc::default(),
-    };
+    let sts_calls = Arc::new(std::sync::atomic::AtomicUsize::new(0));
     let base = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .http_client(router.clone())
+        .http_client(router(fault, sts_calls.clone()))
         .region(aws_types::region::Region::new("us-east-1"))
         .credentials_provider(aws_sdk_ecr::config::Credentials::new(
             "AKIDOWNEXAMPLE",
@@ -1004,7 +967,7 @@ async fn assume_role_row(fault: Fault) {
     assert_eq!(items.len() + failures.len(), 2, "{failures:?}");
     let names: Vec<&str> = items.iter().filter_map(|r| r.name.as_deref()).collect();
     assert!(names.contains(&"own-repo"), "{names:?}");
-    let sts_calls = router.sts_calls.load(std::sync::atomic::Ordering::SeqCst);
+    let sts_calls = sts_calls.load(std::sync::atomic::Ordering::SeqCst);
     if fault == Fault::Throttling {
         // Retried; the member account is then read with the assumed credentials.
         assert!(names.contains(&"member-repo"), "{names:?}");
@@ -1033,7 +996,7 @@ async fn assume_role_row(fault: Fault) {
     }
 }
 
-cells!(assume_role_row:
+fault_cells!(assume_role_row:
     assume_role_throttling_is_retried => Throttling,
     assume_role_server_error_fails_the_account_by_name => ServerError,
     assume_role_timeout_fails_the_account_by_name => Timeout,

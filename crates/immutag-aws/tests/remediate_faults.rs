@@ -332,38 +332,23 @@ async fn verification_isolates_a_repository_deleted_after_the_change() {
 
 /// An HTTP client that answers every request with `{}` except PutImageTagMutability on one
 /// repository, which never answers: the run is stuck there when it is dropped.
-#[derive(Debug, Clone)]
-struct HangOn(String);
-
-impl aws_smithy_runtime_api::client::http::HttpConnector for HangOn {
-    fn call(
-        &self,
-        request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
-    ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
-        use aws_smithy_runtime_api::client::http::HttpConnectorFuture;
+fn hang_on(repository: &str) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_runtime_api::client::http::HttpConnectorFuture;
+    let marker = format!("\"repositoryName\":\"{repository}\"");
+    immutag_aws::faults::client_fn(move |request| {
         let body = request
             .body()
             .bytes()
             .map(|b| String::from_utf8_lossy(b).into_owned())
             .unwrap_or_default();
-        if body.contains(&format!("\"repositoryName\":\"{}\"", self.0)) {
+        if body.contains(&marker) {
             return HttpConnectorFuture::new(futures::future::pending());
         }
         HttpConnectorFuture::ready(Ok(aws_smithy_runtime_api::http::Response::new(
             aws_smithy_runtime_api::http::StatusCode::try_from(200).unwrap(),
             aws_smithy_types::body::SdkBody::from("{}"),
         )))
-    }
-}
-
-impl aws_smithy_runtime_api::client::http::HttpClient for HangOn {
-    fn http_connector(
-        &self,
-        _: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
-        _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
-    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
-        aws_smithy_runtime_api::client::http::SharedHttpConnector::new(self.clone())
-    }
+    })
 }
 
 #[tokio::test]
@@ -371,7 +356,7 @@ async fn a_run_stopped_mid_way_leaves_a_journal_that_says_what_was_done() {
     let client = Client::from_conf(
         aws_sdk_ecr::Config::builder()
             .with_test_defaults_v2()
-            .http_client(HangOn("r3".into()))
+            .http_client(hang_on("r3"))
             .build(),
     );
     let previous = Setting::new(

@@ -701,19 +701,7 @@ use aws_sdk_ecr::types::{
     ImageTagMutabilityExclusionFilter, ImageTagMutabilityExclusionFilterType,
 };
 use immutag_aws::faults::{Fault, MAX_ATTEMPTS, NeverAnswers, Protocol};
-use immutag_aws::{fault_client, fault_rule};
-
-/// Generates one `#[tokio::test]` per listed (test name, fault) that runs `$row(fault)`.
-macro_rules! cells {
-    ($row:ident: $($test:ident => $fault:ident),+ $(,)?) => {
-        $(
-            #[tokio::test]
-            async fn $test() {
-                $row(Fault::$fault).await
-            }
-        )+
-    };
-}
+use immutag_aws::{fault_cells, fault_client, fault_rule};
 
 /// `builds` as DescribeRepositories returns it: IMMUTABLE_WITH_EXCLUSION with `filters`.
 fn builds_live(filters: &[&str]) -> DescribeRepositoriesOutput {
@@ -1175,7 +1163,7 @@ async fn get_caller_identity_row(fault: Fault) {
     }
 }
 
-cells!(get_caller_identity_row:
+fault_cells!(get_caller_identity_row:
     get_caller_identity_throttling_is_retried => Throttling,
     get_caller_identity_server_error_fails_the_invocation => ServerError,
     get_caller_identity_timeout_fails_the_invocation => Timeout,
@@ -1244,7 +1232,7 @@ async fn get_resource_config_history_row(fault: Fault) {
     }
 }
 
-cells!(get_resource_config_history_row:
+fault_cells!(get_resource_config_history_row:
     get_resource_config_history_throttling_is_retried => Throttling,
     get_resource_config_history_server_error_fails_naming_the_resource => ServerError,
     get_resource_config_history_timeout_fails_naming_the_resource => Timeout,
@@ -1310,7 +1298,7 @@ async fn get_compliance_details_row(fault: Fault) {
     );
 }
 
-cells!(get_compliance_details_row:
+fault_cells!(get_compliance_details_row:
     get_compliance_details_throttling_is_retried => Throttling,
     get_compliance_details_server_error_reports_then_fails => ServerError,
     get_compliance_details_timeout_reports_then_fails => Timeout,
@@ -1364,7 +1352,7 @@ async fn live_read_row(fault: Fault) {
     assert_eq!(put.num_calls(), 0);
 }
 
-cells!(live_read_row:
+fault_cells!(live_read_row:
     live_read_throttling_is_retried => Throttling,
     live_read_server_error_fails_naming_the_repository => ServerError,
     live_read_timeout_fails_naming_the_repository => Timeout,

@@ -476,16 +476,7 @@ fn invoking_message(
             let Some(item) = ev.configuration_item else {
                 return Err(shape("no `configurationItem` (or it is null)".into()));
             };
-            let capture_time = required_time(
-                "configurationItemCaptureTime",
-                item.configuration_item_capture_time.0.as_deref(),
-            )
-            .map_err(|e| match e {
-                RuleEventError::Missing(_) => {
-                    shape("configurationItem has no configurationItemCaptureTime".into())
-                }
-                other => other,
-            })?;
+            let capture_time = capture_time(&item, "configurationItem", message_type)?;
             let repository =
                 item_to_repository(*item, format!("{base}/configurationItem"), file, left_scope)
                     .map_err(RuleEventError::Item)?;
@@ -502,20 +493,12 @@ fn invoking_message(
                 return Err(shape("no `configurationItemSummary`".into()));
             };
             let pointer = format!("{base}/configurationItemSummary");
+            let capture_time = capture_time(&s, "configurationItemSummary", message_type)?;
             let resource_type = non_empty(s.resource_type)
                 .ok_or_else(|| shape("configurationItemSummary has no resourceType".into()))?;
             let resource_id = non_empty(s.resource_id)
                 .ok_or_else(|| shape("configurationItemSummary has no resourceId".into()))?;
-            let capture_time = required_time(
-                "configurationItemCaptureTime",
-                s.configuration_item_capture_time.0.as_deref(),
-            )
-            .map_err(|e| match e {
-                RuleEventError::Missing(_) => {
-                    shape("configurationItemSummary has no configurationItemCaptureTime".into())
-                }
-                other => other,
-            })?;
+
             let status = item_status(s.configuration_item_status.as_deref(), &pointer)
                 .map_err(RuleEventError::Item)?;
             Ok(InvokingEvent::OversizedConfigurationItemChange(
@@ -548,6 +531,21 @@ fn invoking_message(
         }
         other => Err(RuleEventError::UnknownMessageType(other.to_owned())),
     }
+}
+
+/// `configurationItemCaptureTime` of the item or summary `member` of a `message_type`.
+fn capture_time(item: &Top, member: &str, message_type: &str) -> Result<Timestamp, RuleEventError> {
+    required_time(
+        "configurationItemCaptureTime",
+        item.configuration_item_capture_time.0.as_deref(),
+    )
+    .map_err(|e| match e {
+        RuleEventError::Missing(field) => RuleEventError::InvokingEvent {
+            message_type: message_type.to_owned(),
+            problem: format!("{member} has no {field}"),
+        },
+        other => other,
+    })
 }
 
 fn required_time(field: &'static str, value: Option<&str>) -> Result<Timestamp, RuleEventError> {
