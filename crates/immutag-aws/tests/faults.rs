@@ -10,8 +10,8 @@ use aws_sdk_ecr::operation::describe_repositories::DescribeRepositoriesOutput;
 use aws_sdk_ecr::types::{ImageDetail, ImageTagMutability, Repository};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_types::sdk_config::SharedTimeSource;
-use immutag_aws::fanout::{NoProgress, Target, run_targets};
 use immutag_aws::session::{DEFAULT_MAX_ATTEMPTS, retry_config};
+use immutag_aws::targets::{NoProgress, Target, run_targets};
 use immutag_core::TagMutability;
 
 fn repos(prefix: &str, n: usize) -> Vec<Repository> {
@@ -508,18 +508,18 @@ async fn describe_images_row(fault: Fault) {
     )
     .await
     .unwrap();
-    use immutag_aws::plan::PlanItem;
+    use immutag_aws::plan::Planned;
     let planned: BTreeSet<String> = items
         .iter()
         .filter_map(|i| match i {
-            PlanItem::Plan(p) => Some(p.name.clone()),
+            Planned::Recommendation(p) => Some(p.name.clone()),
             _ => None,
         })
         .collect();
-    let failed: Vec<&immutag_aws::fanout::Failure> = items
+    let failed: Vec<&immutag_aws::targets::Failure> = items
         .iter()
         .filter_map(|i| match i {
-            PlanItem::Failed(f) => Some(f),
+            Planned::Failed(f) => Some(f),
             _ => None,
         })
         .collect();
@@ -825,7 +825,7 @@ fault_cells!(list_accounts_row:
 );
 
 // DescribeRegions (org::regions, `--all-regions`): an error is the account's failure in the
-// fan-out (fanout::resolve names the account), the other accounts still run.
+// fan-out (targets::resolve names the account), the other accounts still run.
 fn regions_ok() -> aws_sdk_ec2::operation::describe_regions::DescribeRegionsOutput {
     use aws_sdk_ec2::types::Region;
     aws_sdk_ec2::operation::describe_regions::DescribeRegionsOutput::builder()
@@ -888,7 +888,7 @@ fault_cells!(describe_regions_row:
     describe_regions_malformed_fails_the_account => Malformed,
 );
 
-// AssumeRole (session::assume_role, then fanout::run_targets): the member account is read
+// AssumeRole (session::assume_role, then targets::run_targets): the member account is read
 // with the assumed credentials, or named as failed; the caller's own account still is read.
 const ASSUMED: &str = r#"<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult><Credentials><AccessKeyId>ASIAMEMBEREXAMPLE</AccessKeyId><SecretAccessKey>member-secret</SecretAccessKey><SessionToken>member-session-token</SessionToken><Expiration>2099-01-01T00:00:00Z</Expiration></Credentials><AssumedRoleUser><AssumedRoleId>AROAMEMBER:immutag</AssumedRoleId><Arn>arn:aws:sts::444455556666:assumed-role/OrganizationAccountAccessRole/immutag</Arn></AssumedRoleUser></AssumeRoleResult><ResponseMetadata><RequestId>r</RequestId></ResponseMetadata></AssumeRoleResponse>"#;
 

@@ -2,8 +2,9 @@
 //!
 //! The `immutag` command. Each subcommand lives in [`cmd`]; output formats in [`output`].
 //!
-//! Exit codes: 0 all compliant or not applicable, 1 any finding (non-compliant resource,
-//! policy finding, failed change), 2 usage or input error.
+//! Exit codes, the same for every subcommand ([`exit`]): 0 nothing to report, 1 findings,
+//! 2 usage or input error, 3 incomplete (some targets could not be read or changed; the rest
+//! is printed and the failures listed).
 #![forbid(unsafe_code)]
 
 use std::process::ExitCode;
@@ -69,8 +70,11 @@ pub fn main_entry() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("immutag: error: {e:#}");
-            ExitCode::from(exit::USAGE)
+            eprintln!(
+                "immutag: error: {}",
+                immutag_core::text::printable(&format!("{e:#}"))
+            );
+            ExitCode::from(exit::of_error(&e))
         }
     }
 }

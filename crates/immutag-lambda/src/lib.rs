@@ -16,6 +16,7 @@ pub mod clients;
 pub mod event;
 pub mod item;
 pub mod logging;
+pub mod remediation;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -23,11 +24,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_smithy_types::DateTime;
 use immutag_aws::AwsError;
+use immutag_aws::clients::{EcrClients, Scope};
 use immutag_aws::config::{self, ConfigError, ConfigEvaluation, RetryPolicy};
+use immutag_aws::ecr::ReadState;
+use immutag_core::change::RepoKey;
 use immutag_core::evaluate::clamp_annotation;
 use immutag_core::{
     Compliance, ECR_REPOSITORY_TYPE, Evaluation, FilterSetting, InputKind, MutabilitySetting,
-    Reason, RemediationMode, Repository, ResourceStatus, RuleParameters, TagMutability, evaluate,
+    RemediationMode, Repository, ResourceStatus, RuleParameters, TagMutability, evaluate,
 };
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
@@ -97,15 +101,15 @@ pub enum HandlerError {
     /// The item lists no exclusion filters for an exclusion mode, and reading the repository
     /// live failed: nothing is decided on a guess.
     #[error(
-        "the configuration item of repository `{repository}` says {mode} without exclusion filters, and reading them live failed: {error}"
+        "the configuration item of repository `{repository}` says {mode} without exclusion filters, and reading them live (ecr:DescribeRepositories) failed: {error}"
     )]
     LiveRead {
         /// The repository.
         repository: String,
         /// The mode the item names.
         mode: String,
-        /// The error of DescribeRepositories.
-        error: AwsError,
+        /// The error of DescribeRepositories (code and message).
+        error: String,
     },
     /// The repositories of the account and region could not be listed.
     #[error("cannot list the ECR repositories: {0}")]
@@ -124,6 +128,9 @@ pub enum HandlerError {
         "every repository found was reported, but the resources reported earlier could not be read back, so none that vanished was marked NOT_APPLICABLE: {0}"
     )]
     VanishedCheck(ConfigError),
+    /// Auto-remediation stopped: a change record could not be written.
+    #[error("auto-remediation stopped: {0}")]
+    Remediation(String),
 }
 
 /// Gives the clients to read and report with for one event.
@@ -150,21 +157,53 @@ pub trait ClientProvider: Send + Sync {
 pub struct HandlerOptions {
     /// Retry policy for `FailedEvaluations`.
     pub retry: RetryPolicy,
-    /// When the invocation must have returned (the Lambda context's deadline); `None`: no
-    /// deadline. [`invoke`] sets it from `LambdaEvent.context.deadline`.
-    pub deadline: Option<SystemTime>,
+    /// When auto-remediation must stop starting changes (the invocation deadline less
+    /// [`report_margin`]); `None`: no limit. [`invoke`] sets it from the Lambda context
+    /// ([`HandlerOptions::for_context`]).
+    pub deadline: Option<tokio::time::Instant>,
 }
 
 impl HandlerOptions {
-    /// These options with the deadline of the invocation `context` (`deadline`, in
-    /// milliseconds since the epoch; 0 means none).
+    /// These options with the deadline of the invocation `context`
+    /// ([`remediation_deadline`] of `context.deadline`).
     pub fn for_context(&self, context: &lambda_runtime::Context) -> Self {
         let mut o = self.clone();
-        if context.deadline > 0 {
-            o.deadline = Some(UNIX_EPOCH + Duration::from_millis(context.deadline));
-        }
+        o.deadline = remediation_deadline(context.deadline);
         o
     }
+}
+
+/// When auto-remediation must stop starting changes: the invocation deadline (from the Lambda
+/// context) less the time kept to report ([`report_margin`]).
+///
+/// Lambda sends the deadline as milliseconds since the epoch. A value before the year 2000
+/// cannot be one: `cargo lambda watch` sends the function's timeout there (600000), so such a
+/// value is read as the time left from now.
+pub fn remediation_deadline(deadline_ms: u64) -> Option<tokio::time::Instant> {
+    const YEAR_2000_MS: u64 = 946_684_800_000;
+    let left_ms = if deadline_ms < YEAR_2000_MS {
+        deadline_ms
+    } else {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .ok()?
+            .as_millis();
+        u64::try_from(u128::from(deadline_ms).saturating_sub(now_ms)).unwrap_or(u64::MAX)
+    };
+    let left = Duration::from_millis(left_ms);
+    Some(tokio::time::Instant::now() + left.saturating_sub(report_margin(left)))
+}
+
+/// The time kept free before the invocation deadline to report what was evaluated: a quarter
+/// of the time left, at most 10 seconds.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(immutag_lambda::report_margin(Duration::from_secs(300)), Duration::from_secs(10));
+/// assert_eq!(immutag_lambda::report_margin(Duration::from_secs(3)), Duration::from_millis(750));
+/// ```
+pub fn report_margin(left: std::time::Duration) -> std::time::Duration {
+    (left / 4).min(std::time::Duration::from_secs(10))
 }
 
 /// The most evaluations listed one by one in a [`Summary`] (a Lambda response is at most
@@ -471,7 +510,18 @@ pub async fn handle_counted<P: ClientProvider>(
     };
 
     let (remediated, remediation_failures) = if params.remediation == RemediationMode::Immutable {
-        remediate(&clients, &inv.account_id, &mut pending).await
+        let mut evaluations: Vec<&mut Evaluation> =
+            pending.iter_mut().map(|p| &mut p.evaluation).collect();
+        let done = remediation::remediate(
+            &clients,
+            &inv.account_id,
+            params,
+            &mut evaluations,
+            options.deadline,
+        )
+        .await
+        .map_err(|e| HandlerError::Remediation(e.to_string()))?;
+        (done.remediated, done.failures)
     } else {
         (0, 0)
     };
@@ -583,13 +633,36 @@ async fn evaluate_live_if_needed(
         .region
         .clone()
         .unwrap_or_else(|| clients.region.clone());
-    let live = immutag_aws::ecr::describe_repository(&clients.ecr, &account, &region, &name)
-        .await
-        .map_err(|error| HandlerError::LiveRead {
-            repository: name.clone(),
-            mode: mode.as_str().to_owned(),
-            error,
-        })?;
+    // The same live read as the apply path's (immutag_aws::ecr::read_settings).
+    let scope = Scope {
+        account: Some(account.clone()),
+        region: Some(region.clone()),
+    };
+    let key = RepoKey::new(Some(&account), Some(&region), &name);
+    let read = immutag_aws::ecr::read_settings(
+        &EcrClients::single(scope, clients.ecr.clone()),
+        std::slice::from_ref(&key),
+        1,
+    )
+    .await;
+    let live = match read.get(&key) {
+        Some(ReadState::Found(repo)) => Some((**repo).clone()),
+        Some(ReadState::Missing) => None,
+        Some(ReadState::Error(error)) => {
+            return Err(HandlerError::LiveRead {
+                repository: name.clone(),
+                mode: mode.as_str().to_owned(),
+                error: error.clone(),
+            });
+        }
+        None => {
+            return Err(HandlerError::LiveRead {
+                repository: name.clone(),
+                mode: mode.as_str().to_owned(),
+                error: "not read".into(),
+            });
+        }
+    };
     tally.filters_read_live += 1;
     tracing::info!(repository = %name, found = live.is_some(), "exclusion filters read live");
     let Some(mut live) = live else {
@@ -642,70 +715,4 @@ fn vanished_evaluation(account_id: &str, resource_id: &str) -> Evaluation {
         "Repository {resource_id} no longer exists in this account and region (reported earlier, absent from DescribeRepositories); nothing to evaluate."
     ));
     e
-}
-
-fn describe_previous(e: &Evaluation) -> String {
-    let mode = match &e.tag_mutability {
-        MutabilitySetting::Set { value } => value.as_str().to_owned(),
-        MutabilitySetting::Absent => "unset (MUTABLE by default)".to_owned(),
-        MutabilitySetting::Unresolved { reason } => format!("unresolved ({reason})"),
-    };
-    let filters: Vec<&str> = e
-        .exclusion_filters
-        .filters()
-        .iter()
-        .map(|f| f.filter.as_str())
-        .collect();
-    if filters.is_empty() {
-        mode
-    } else {
-        format!("{mode} with filters {}", filters.join(", "))
-    }
-}
-
-/// Auto-remediation: switches every NON_COMPLIANT, non-exempt repository to IMMUTABLE and
-/// marks it COMPLIANT with an annotation that says immutag changed it and what it was.
-/// A failure leaves the repository NON_COMPLIANT and says why in its annotation.
-async fn remediate(clients: &Clients, account_id: &str, pending: &mut [Pending]) -> (usize, usize) {
-    let (mut ok, mut failed) = (0, 0);
-    for p in pending.iter_mut() {
-        let e = &mut p.evaluation;
-        if e.compliance != Compliance::NonCompliant
-            || e.resource_type != ECR_REPOSITORY_TYPE
-            || matches!(e.reason, Reason::ExemptByName | Reason::ExemptByTag)
-        {
-            continue;
-        }
-        let registry = e
-            .account_id
-            .clone()
-            .unwrap_or_else(|| account_id.to_owned());
-        match immutag_aws::auto_remediate::set_immutable(
-            &clients.ecr,
-            Some(&registry),
-            &e.resource_id,
-        )
-        .await
-        {
-            Ok(()) => {
-                ok += 1;
-                let was = describe_previous(e);
-                tracing::info!(repository = %e.resource_id, previous = %was, "remediated to IMMUTABLE");
-                e.compliance = Compliance::Compliant;
-                e.reason = Reason::Immutable;
-                e.annotation = clamp_annotation(&format!(
-                    "immutag changed imageTagMutability to IMMUTABLE (rule parameter Remediation=IMMUTABLE); it was {was}."
-                ));
-            }
-            Err(err) => {
-                failed += 1;
-                tracing::error!(repository = %e.resource_id, error = %err, "auto-remediation failed");
-                e.annotation = clamp_annotation(&format!(
-                    "Auto-remediation failed: {}. {}",
-                    err.message, e.annotation
-                ));
-            }
-        }
-    }
-    (ok, failed)
 }

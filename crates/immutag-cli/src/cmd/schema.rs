@@ -31,7 +31,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         Which::Params => schemars::schema_for!(immutag_core::RuleParameters),
         Which::Evaluation => schemars::schema_for!(immutag_core::Evaluation),
         Which::Repository => schemars::schema_for!(immutag_core::Repository),
-        Which::Plan => schemars::schema_for!(immutag_core::plan::PlanDocument),
+        Which::Plan => schemars::schema_for!(immutag_core::plan::Plan),
     };
     let text = serde_json::to_string_pretty(&schema)?;
     let mut out = std::io::stdout().lock();

@@ -1,4 +1,6 @@
-//! Rendering evaluations: a human table, JSON, CSV and SARIF 2.1.0.
+//! Rendering: evaluations as a human table, JSON, CSV and SARIF 2.1.0 (this module); a plan
+//! ([`plan`]); remediation and rollback reports ([`changes`]); the `immutag scp` reports
+//! ([`scp`]).
 //!
 //! Every renderer takes a slice of [`immutag_core::Evaluation`] and writes to any
 //! [`std::io::Write`], so `immutag evaluate` and `immutag scan` print the same formats.
@@ -21,9 +23,12 @@ use std::io::{self, Write};
 use clap::ValueEnum;
 use immutag_core::{Compliance, Evaluation, FilterSetting, MutabilitySetting, Source};
 
+pub mod changes;
 pub mod csv;
 pub mod json;
+pub mod plan;
 pub mod sarif;
+pub mod scp;
 pub mod table;
 
 /// The output formats.

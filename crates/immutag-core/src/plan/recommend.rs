@@ -1,49 +1,19 @@
-//! Remediation planning (`immutag plan`): from a repository and its images, recommend the
-//! mutability setting to apply, with the evidence. Pure: the images are read elsewhere
-//! (immutag-aws) and passed in.
-//!
-//! * [`Recommendation::Immutable`] when no tag looks re-used;
-//! * [`Recommendation::ImmutableWithExclusion`] with at most 5 filters (each valid per the API
-//!   pattern `^[0-9a-zA-Z._*-]{1,128}$`) when floating tags (`latest`, `dev`, `staging`,
-//!   branch-like names such as `feature-login`, ...) are in use;
-//! * [`Recommendation::Review`] when re-use is too broad to fence with 5 filters.
-//!
-//! Untagged manifests (likely left behind when a tag moved) are counted, and a lifecycle policy
-//! that expires them is suggested.
-//!
-//! The JSON form of [`PlanDocument`] is the input of `immutag remediate`.
-//!
-//! ```
-//! use immutag_core::plan::{recommend, ImageRecord, Recommendation};
-//! use immutag_core::{InputKind, Repository, RuleParameters, TagMutability};
-//!
-//! let repo = Repository::new("web", InputKind::Live).with_mutability(TagMutability::Mutable);
-//! let images = vec![
-//!     ImageRecord::new("sha256:01", ["v1.4.2", "latest"]),
-//!     ImageRecord::new("sha256:02", ["v1.4.1"]),
-//!     ImageRecord::new("sha256:03", Vec::<String>::new()), // lost its tag
-//! ];
-//! let plan = recommend(&repo, &images, &RuleParameters::default());
-//! assert_eq!(plan.recommendation, Recommendation::ImmutableWithExclusion);
-//! assert_eq!(plan.target_filters[0].filter, "latest");
-//! assert_eq!(plan.evidence.untagged_images, 1);
-//! assert!(plan.lifecycle_policy.is_some());
-//! ```
+//! How a recommendation is made: tag names classified (floating, branch-like, fixed), the
+//! filters that fence the floating ones, the notes a reviewer reads, and the untagged-image
+//! lifecycle policy.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::{Proposal, ProposalKind, Recommendation, review_reason};
 use crate::change::MAX_EXCLUSION_FILTERS;
-use crate::evaluate::{Compliance, Reason, evaluate};
+use crate::evaluate::evaluate;
 use crate::model::{ExclusionFilter, MutabilitySetting, Repository, TagMutability};
 use crate::params::RuleParameters;
 use crate::time::rfc3339;
 use crate::wildcard;
-
-/// The version of the plan document format.
-pub const PLAN_SCHEMA_VERSION: u32 = 1;
 
 /// Days after push at which the suggested lifecycle rule expires untagged images.
 pub const UNTAGGED_EXPIRY_DAYS: u32 = 14;
@@ -144,30 +114,6 @@ impl ImageRecord {
     }
 }
 
-/// What to apply to a repository.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Recommendation {
-    /// `IMMUTABLE`: no tag looks re-used.
-    Immutable,
-    /// `IMMUTABLE_WITH_EXCLUSION` with [`RepositoryPlan::target_filters`].
-    ImmutableWithExclusion,
-    /// Re-use is too broad to fence with 5 filters: a person decides. `immutag remediate`
-    /// leaves these alone.
-    Review,
-}
-
-impl Recommendation {
-    /// The JSON / table spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Immutable => "IMMUTABLE",
-            Self::ImmutableWithExclusion => "IMMUTABLE_WITH_EXCLUSION",
-            Self::Review => "REVIEW",
-        }
-    }
-}
-
 /// Why a tag looks floating.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -186,7 +132,7 @@ pub struct FloatingTag {
     pub tag: String,
     /// Why it looks floating.
     pub class: TagClass,
-    /// The filter that covers it in [`RepositoryPlan::target_filters`] (or would, for REVIEW).
+    /// The filter that covers it in the proposal's filters (or would, for REVIEW).
     pub filter: String,
     /// The image it points at now.
     pub digest: String,
@@ -198,9 +144,9 @@ pub struct FloatingTag {
     pub last_pulled_at: Option<String>,
 }
 
-/// What the recommendation rests on.
+/// What a recommendation rests on: the images read and the tags that look re-used.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
-pub struct Evidence {
+pub struct Basis {
     /// Images read.
     pub images: usize,
     /// Images with at least one tag.
@@ -222,118 +168,6 @@ pub struct Evidence {
     pub last_pull: Option<String>,
     /// Sentences a reviewer should read.
     pub notes: Vec<String>,
-}
-
-/// The plan for one repository.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct RepositoryPlan {
-    /// The account.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_id: Option<String>,
-    /// The region.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    /// The repository name.
-    pub name: String,
-    /// The repository ARN.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub arn: Option<String>,
-    /// The mutability now (an absent setting is the AWS default, MUTABLE).
-    pub current_mutability: TagMutability,
-    /// The exclusion filters now.
-    #[serde(default)]
-    pub current_filters: Vec<ExclusionFilter>,
-    /// The verdict of the evaluator with the plan's rule parameters.
-    pub compliance: Compliance,
-    /// The decision-table row.
-    pub reason: Reason,
-    /// What to apply.
-    pub recommendation: Recommendation,
-    /// The setting to apply (`null` for REVIEW).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target_mutability: Option<TagMutability>,
-    /// The exclusion filters to apply with IMMUTABLE_WITH_EXCLUSION (at most 5); for REVIEW,
-    /// the filters that re-use would need (more than 5).
-    #[serde(default)]
-    pub target_filters: Vec<ExclusionFilter>,
-    /// What the recommendation rests on.
-    pub evidence: Evidence,
-    /// A lifecycle policy (the `lifecyclePolicyText` JSON of `ecr:PutLifecyclePolicy`) that
-    /// expires untagged images, when the repository has some.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub lifecycle_policy: Option<serde_json::Value>,
-}
-
-/// Something the plan could not read.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
-pub struct ReadFailure {
-    /// The account, when the failure concerns one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub account_id: Option<String>,
-    /// The region, when the failure concerns one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub region: Option<String>,
-    /// The repository, when the failure concerns one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub repository: Option<String>,
-    /// The service error code, when there is one.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub code: Option<String>,
-    /// What failed and why.
-    pub error: String,
-}
-
-/// The output of `immutag plan --output json` and the input of `immutag remediate`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct PlanDocument {
-    /// [`PLAN_SCHEMA_VERSION`].
-    pub schema_version: u32,
-    /// One entry per non-compliant repository, sorted by account, region, name.
-    pub repositories: Vec<RepositoryPlan>,
-    /// What could not be read (an account, a region, a repository's images). Non-empty
-    /// failures make `immutag plan` exit 1.
-    #[serde(default)]
-    pub failures: Vec<ReadFailure>,
-}
-
-/// A text that is not a plan document this version of immutag reads.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum PlanError {
-    /// Not JSON, or not the shape of a plan.
-    #[error("not a plan from `immutag plan --output json`: {0}")]
-    Shape(String),
-    /// A plan of another schema version.
-    #[error("plan schema version {found} is not supported (expected {PLAN_SCHEMA_VERSION})")]
-    Version {
-        /// The version the document states.
-        found: u32,
-    },
-}
-
-/// Reads a plan document (the output of `immutag plan --output json`), checking its schema
-/// version. Errors name what is wrong, with control characters escaped.
-///
-/// ```
-/// use immutag_core::plan::parse_plan;
-/// let plan = parse_plan(r#"{"schema_version":1,"repositories":[]}"#).unwrap();
-/// assert!(plan.repositories.is_empty());
-/// assert!(parse_plan(r#"{"schema_version":99,"repositories":[]}"#).unwrap_err().to_string().contains("99"));
-/// assert!(parse_plan("[]").is_err());
-/// ```
-pub fn parse_plan(text: &str) -> Result<PlanDocument, PlanError> {
-    #[derive(Deserialize)]
-    struct Version {
-        schema_version: u32,
-    }
-    let version: Version = serde_json::from_str(text)
-        .map_err(|e| PlanError::Shape(crate::text::printable(&e.to_string()).into_owned()))?;
-    if version.schema_version != PLAN_SCHEMA_VERSION {
-        return Err(PlanError::Version {
-            found: version.schema_version,
-        });
-    }
-    serde_json::from_str(text)
-        .map_err(|e| PlanError::Shape(crate::text::printable(&e.to_string()).into_owned()))
 }
 
 /// How a single tag reads.
@@ -428,7 +262,7 @@ pub fn recommend(
     repo: &Repository,
     images: &[ImageRecord],
     params: &RuleParameters,
-) -> RepositoryPlan {
+) -> Recommendation {
     let verdict = evaluate(repo, params);
     let current_mutability = match &repo.tag_mutability {
         MutabilitySetting::Set { value } => value.clone(),
@@ -438,29 +272,29 @@ pub fn recommend(
         }
     };
 
-    let mut evidence = Evidence {
+    let mut basis = Basis {
         images: images.len(),
-        ..Evidence::default()
+        ..Basis::default()
     };
     // Every tag once, with its image; floating tags in tag order.
     let mut tags: BTreeMap<&str, &ImageRecord> = BTreeMap::new();
     for image in images {
         if image.tags.is_empty() {
             if image.subject_digest.is_some() {
-                evidence.referrers += 1;
+                basis.referrers += 1;
             } else {
-                evidence.untagged_images += 1;
+                basis.untagged_images += 1;
             }
         } else {
-            evidence.tagged_images += 1;
+            basis.tagged_images += 1;
         }
         for tag in &image.tags {
             tags.insert(tag.as_str(), image);
         }
     }
-    evidence.tags = tags.len();
-    evidence.last_push = images.iter().filter_map(|i| i.pushed_at).max().map(rfc3339);
-    evidence.last_pull = images
+    basis.tags = tags.len();
+    basis.last_push = images.iter().filter_map(|i| i.pushed_at).max().map(rfc3339);
+    basis.last_pull = images
         .iter()
         .filter_map(|i| i.last_pulled_at)
         .max()
@@ -503,7 +337,7 @@ pub fn recommend(
         .iter()
         .map(|(t, f)| (t.as_str(), f.as_str()))
         .collect();
-    evidence.floating_tags = floating
+    basis.floating_tags = floating
         .iter()
         .map(|(tag, class, image)| FloatingTag {
             tag: (*tag).to_owned(),
@@ -520,41 +354,41 @@ pub fn recommend(
         .map(|f| ExclusionFilter::wildcard(f.clone()))
         .collect();
 
-    let recommendation = if target_filters.is_empty() {
-        Recommendation::Immutable
+    let kind = if target_filters.is_empty() {
+        ProposalKind::Immutable
     } else if target_filters.len() <= MAX_EXCLUSION_FILTERS && target_filters.len() == filters.len()
     {
-        Recommendation::ImmutableWithExclusion
+        ProposalKind::ImmutableWithExclusion
     } else {
-        Recommendation::Review
+        ProposalKind::Review
     };
 
     // Notes.
     if images.is_empty() {
-        evidence
+        basis
             .notes
             .push("No images: nothing can break by making tags immutable now.".to_owned());
     }
-    match recommendation {
-        Recommendation::Immutable if !images.is_empty() => evidence
+    match kind {
+        ProposalKind::Immutable if !images.is_empty() => basis
             .notes
             .push("No tag looks re-used (every tag names a version, commit or build).".to_owned()),
-        Recommendation::ImmutableWithExclusion => evidence.notes.push(format!(
+        ProposalKind::ImmutableWithExclusion => basis.notes.push(format!(
             "{} tag(s) look re-used; exclude them with {} filter(s) so their pipelines keep working.",
             floating.len(),
             target_filters.len()
         )),
-        Recommendation::Review => evidence.notes.push(format!(
+        ProposalKind::Review => basis.notes.push(format!(
             "{} tags look re-used and need {} filters, over the limit of {MAX_EXCLUSION_FILTERS}: decide which pipelines to change.",
             floating.len(),
             filters.len()
         )),
-        Recommendation::Immutable => {}
+        ProposalKind::Immutable => {}
     }
-    if evidence.untagged_images > 0 {
-        evidence.notes.push(format!(
+    if basis.untagged_images > 0 {
+        basis.notes.push(format!(
             "{} untagged image(s): likely left behind when a tag moved (or children of multi-arch images){}.",
-            evidence.untagged_images,
+            basis.untagged_images,
             if floating.is_empty() {
                 "; the tag that moved cannot be told from the current images, so check the pipelines before applying"
             } else {
@@ -570,38 +404,38 @@ pub fn recommend(
         .copied()
         .collect();
     if !fixed_covered.is_empty() {
-        evidence.notes.push(format!(
+        basis.notes.push(format!(
             "The filters also cover {} tag(s) that look fixed (for example {}): those stay mutable.",
             fixed_covered.len(),
             fixed_covered[0]
         ));
     }
-    if recommendation == Recommendation::ImmutableWithExclusion {
+    if kind == ProposalKind::ImmutableWithExclusion {
         let refused: Vec<&str> = target_filters
             .iter()
             .map(|f| f.filter.as_str())
             .filter(|f| !params.allowed_exclusion_filters.iter().any(|a| a == f))
             .collect();
         if !refused.is_empty() {
-            evidence.notes.push(format!(
+            basis.notes.push(format!(
                 "Not in AllowedExclusionFilters: {}. Add them there, or the rule keeps reporting NON_COMPLIANT.",
                 refused.join(", ")
             ));
         }
     }
 
-    let target_mutability = match recommendation {
-        Recommendation::Immutable => Some(TagMutability::Immutable),
-        Recommendation::ImmutableWithExclusion => Some(TagMutability::ImmutableWithExclusion),
-        Recommendation::Review => None,
-    };
-    let target_filters = if recommendation == Recommendation::Review {
-        filters.into_iter().map(ExclusionFilter::wildcard).collect()
-    } else {
-        target_filters
+    let proposal = match kind {
+        ProposalKind::Immutable => Proposal::Immutable,
+        ProposalKind::ImmutableWithExclusion => Proposal::ImmutableWithExclusion {
+            filters: target_filters,
+        },
+        ProposalKind::Review => Proposal::Review {
+            filters: filters.into_iter().map(ExclusionFilter::wildcard).collect(),
+            reason: review_reason(&basis),
+        },
     };
 
-    RepositoryPlan {
+    Recommendation {
         account_id: repo.account_id.clone(),
         region: repo.region.clone(),
         name: repo
@@ -613,11 +447,9 @@ pub fn recommend(
         current_filters: repo.exclusion_filters.filters().to_vec(),
         compliance: verdict.compliance,
         reason: verdict.reason,
-        recommendation,
-        target_mutability,
-        target_filters,
-        lifecycle_policy: (evidence.untagged_images > 0).then(untagged_lifecycle_policy),
-        evidence,
+        proposal,
+        lifecycle_policy: (basis.untagged_images > 0).then(untagged_lifecycle_policy),
+        basis,
     }
 }
 
@@ -634,14 +466,17 @@ fn distinct(assign: &[(String, String)]) -> Vec<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::evaluate::{Compliance, Reason};
     use crate::model::InputKind;
+    use crate::plan::{PLAN_SCHEMA_VERSION, Plan};
 
     fn repo() -> Repository {
         Repository::new("web", InputKind::Live).with_mutability(TagMutability::Mutable)
     }
 
-    fn filters(plan: &RepositoryPlan) -> Vec<&str> {
-        plan.target_filters
+    fn filters(plan: &Recommendation) -> Vec<&str> {
+        plan.proposal
+            .filters()
             .iter()
             .map(|f| f.filter.as_str())
             .collect()
@@ -687,10 +522,13 @@ mod tests {
             ImageRecord::new("sha256:2", ["v1.0.1", "a1b2c3d"]),
         ];
         let plan = recommend(&repo(), &images, &RuleParameters::default());
-        assert_eq!(plan.recommendation, Recommendation::Immutable);
-        assert_eq!(plan.target_mutability, Some(TagMutability::Immutable));
-        assert!(plan.target_filters.is_empty());
-        assert_eq!(plan.evidence.tags, 3);
+        assert_eq!(plan.proposal.as_str(), "IMMUTABLE");
+        assert_eq!(
+            plan.proposal.target().map(|s| s.mode),
+            Some(TagMutability::Immutable)
+        );
+        assert!(plan.proposal.filters().is_empty());
+        assert_eq!(plan.basis.tags, 3);
         assert!(plan.lifecycle_policy.is_none());
         assert_eq!(plan.compliance, Compliance::NonCompliant);
     }
@@ -708,12 +546,12 @@ mod tests {
             ImageRecord::new("sha256:5", Vec::<String>::new()),
         ];
         let plan = recommend(&repo(), &images, &RuleParameters::default());
-        assert_eq!(plan.recommendation, Recommendation::ImmutableWithExclusion);
+        assert_eq!(plan.proposal.as_str(), "IMMUTABLE_WITH_EXCLUSION");
         assert_eq!(filters(&plan), vec!["dev", "feature-*", "latest"]);
-        assert_eq!(plan.evidence.untagged_images, 1);
-        assert_eq!(plan.evidence.floating_tags.len(), 4);
+        assert_eq!(plan.basis.untagged_images, 1);
+        assert_eq!(plan.basis.floating_tags.len(), 4);
         let l = plan
-            .evidence
+            .basis
             .floating_tags
             .iter()
             .find(|f| f.tag == "latest")
@@ -722,14 +560,15 @@ mod tests {
         assert_eq!(l.last_pulled_at.as_deref(), Some("2023-11-14T22:23:20Z"));
         assert!(plan.lifecycle_policy.is_some());
         assert!(
-            plan.evidence
+            plan.basis
                 .notes
                 .iter()
                 .any(|n| n.contains("AllowedExclusionFilters"))
         );
         // All filters valid per the API pattern.
         assert!(
-            plan.target_filters
+            plan.proposal
+                .filters()
                 .iter()
                 .all(|f| wildcard::is_valid_filter(&f.filter))
         );
@@ -742,7 +581,7 @@ mod tests {
         assert_eq!(filters(&plan), vec!["latest"]);
         assert!(
             !plan
-                .evidence
+                .basis
                 .notes
                 .iter()
                 .any(|n| n.contains("AllowedExclusionFilters"))
@@ -758,9 +597,9 @@ mod tests {
                 .map(|(i, t)| ImageRecord::new(format!("sha256:{i}"), [*t]))
                 .collect();
         let plan = recommend(&repo(), &images, &RuleParameters::default());
-        assert_eq!(plan.recommendation, Recommendation::Review);
-        assert_eq!(plan.target_mutability, None);
-        assert_eq!(plan.target_filters.len(), 7);
+        assert_eq!(plan.proposal.as_str(), "REVIEW");
+        assert_eq!(plan.proposal.target(), None);
+        assert_eq!(plan.proposal.filters().len(), 7);
     }
 
     #[test]
@@ -779,7 +618,7 @@ mod tests {
             .map(|(i, t)| ImageRecord::new(format!("sha256:{i}"), [*t]))
             .collect();
         let plan = recommend(&repo(), &images, &RuleParameters::default());
-        assert_eq!(plan.recommendation, Recommendation::ImmutableWithExclusion);
+        assert_eq!(plan.proposal.as_str(), "IMMUTABLE_WITH_EXCLUSION");
         assert_eq!(filters(&plan), vec!["dev-*", "latest-*", "main", "staging"]);
     }
 
@@ -792,11 +631,11 @@ mod tests {
             &[ImageRecord::new("d", [tag.as_str()])],
             &RuleParameters::default(),
         );
-        assert_eq!(plan.recommendation, Recommendation::ImmutableWithExclusion);
-        let f = &plan.target_filters[0].filter;
+        assert_eq!(plan.proposal.as_str(), "IMMUTABLE_WITH_EXCLUSION");
+        let f = &plan.proposal.filters()[0].filter;
         assert_eq!(f.len(), 128);
         assert!(wildcard::is_valid_filter(f));
-        assert!(plan.target_filters[0].matches(&tag));
+        assert!(plan.proposal.filters()[0].matches(&tag));
     }
 
     #[test]
@@ -808,8 +647,8 @@ mod tests {
             &[ImageRecord::new("sha256:1", ["v1"]), sig],
             &RuleParameters::default(),
         );
-        assert_eq!(plan.evidence.untagged_images, 0);
-        assert_eq!(plan.evidence.referrers, 1);
+        assert_eq!(plan.basis.untagged_images, 0);
+        assert_eq!(plan.basis.referrers, 1);
         assert!(plan.lifecycle_policy.is_none());
     }
 
@@ -820,13 +659,10 @@ mod tests {
             &[],
             &RuleParameters::default(),
         );
-        assert_eq!(plan.recommendation, Recommendation::Immutable);
+        assert_eq!(plan.proposal.as_str(), "IMMUTABLE");
         assert_eq!(plan.current_mutability, TagMutability::Mutable);
         assert_eq!(plan.reason, Reason::DefaultMutable);
     }
-
-    #[test]
-    fn formats_times() {}
 
     #[test]
     fn plan_document_round_trips() {
@@ -835,14 +671,14 @@ mod tests {
             &[ImageRecord::new("d", ["latest"])],
             &RuleParameters::default(),
         );
-        let doc = PlanDocument {
+        let doc = Plan {
             schema_version: PLAN_SCHEMA_VERSION,
             repositories: vec![plan],
             failures: vec![],
         };
         let json = serde_json::to_string(&doc).unwrap();
         assert!(json.contains("\"recommendation\":\"IMMUTABLE_WITH_EXCLUSION\""));
-        let back: PlanDocument = serde_json::from_str(&json).unwrap();
+        let back: Plan = serde_json::from_str(&json).unwrap();
         assert_eq!(back, doc);
     }
 }

@@ -1,5 +1,5 @@
-//! Organization fan-out: which (account, region) pairs to read, with which credentials, and
-//! running work over them with bounded concurrency.
+//! The *targets*: which (account, region) pairs to read, with which credentials, and a
+//! sweep that runs work over them with bounded concurrency.
 //!
 //! A pair that cannot be read (access denied, a region that is not enabled, an error that
 //! persists after the SDK's retries) becomes a [`Failure`] in the result; the other pairs
@@ -44,7 +44,7 @@ pub enum RegionSelection {
 
 /// What to fan out over.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct FanOutOptions {
+pub struct TargetOptions {
     /// Accounts.
     pub accounts: AccountSelection,
     /// Regions.
@@ -55,7 +55,7 @@ pub struct FanOutOptions {
     pub concurrency: usize,
 }
 
-impl Default for FanOutOptions {
+impl Default for TargetOptions {
     fn default() -> Self {
         Self {
             accounts: AccountSelection::Current,
@@ -104,9 +104,9 @@ pub struct Skipped {
     pub reason: String,
 }
 
-/// What a fan-out produced.
+/// What a sweep over the targets produced.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FanOut<T> {
+pub struct Sweep<T> {
     /// The pairs that were attempted, sorted.
     pub targets: Vec<Target>,
     /// Everything the work returned, in completion order.
@@ -177,7 +177,7 @@ where
 
 /// The accounts and regions selected by `opts`, each with its credentials, resolved from
 /// `base` (whose identity is `identity`).
-pub struct Plan {
+pub struct Targets {
     /// Pairs to read, each with the configuration to read it with (region set).
     pub targets: Vec<(SdkConfig, Target)>,
     /// Account-level failures (region list unreadable).
@@ -190,8 +190,8 @@ pub struct Plan {
 pub async fn resolve(
     base: &SdkConfig,
     identity: &Identity,
-    opts: &FanOutOptions,
-) -> Result<Plan, AwsError> {
+    opts: &TargetOptions,
+) -> Result<Targets, AwsError> {
     let accounts: Vec<String> = match &opts.accounts {
         AccountSelection::Current => vec![identity.account_id.clone()],
         AccountSelection::Listed(ids) => {
@@ -243,7 +243,7 @@ pub async fn resolve(
         account_configs.push((account.clone(), config));
     }
 
-    let mut plan = Plan {
+    let mut plan = Targets {
         targets: Vec::new(),
         failures: Vec::new(),
         skipped: Vec::new(),
@@ -310,7 +310,7 @@ pub async fn resolve(
 
 /// The control-plane configuration: `base`, or `base` in the first listed region when `base`
 /// has none (STS, Organizations and EC2 need a region to resolve their endpoint).
-pub fn control_config(base: &SdkConfig, opts: &FanOutOptions) -> Result<SdkConfig, AwsError> {
+pub fn control_config(base: &SdkConfig, opts: &TargetOptions) -> Result<SdkConfig, AwsError> {
     if base.region().is_some() {
         return Ok(base.clone());
     }
@@ -326,13 +326,13 @@ pub fn control_config(base: &SdkConfig, opts: &FanOutOptions) -> Result<SdkConfi
     }
 }
 
-/// Resolves the pairs of `opts` and runs `work` over them.
-pub async fn fan_out<T, F, Fut>(
+/// Resolves the pairs of `opts` and runs `work` over them (a sweep).
+pub async fn sweep<T, F, Fut>(
     base: &SdkConfig,
-    opts: &FanOutOptions,
+    opts: &TargetOptions,
     progress: &dyn Progress,
     work: F,
-) -> Result<FanOut<T>, AwsError>
+) -> Result<Sweep<T>, AwsError>
 where
     F: Fn(SdkConfig, Target) -> Fut,
     Fut: Future<Output = Result<Vec<T>, AwsError>>,
@@ -344,48 +344,11 @@ where
     let (items, mut failures) = run_targets(plan.targets, opts.concurrency, progress, work).await;
     failures.extend(plan.failures);
     failures.sort();
-    Ok(FanOut {
+    Ok(Sweep {
         targets,
         items,
         failures,
         skipped: plan.skipped,
         dropped: Vec::new(),
     })
-}
-
-/// Reads the repository inventory of every selected (account, region) pair. With
-/// `with_tags`, also reads each repository's tags (one `ecr:ListTagsForResource` per
-/// repository; needed only for `ExemptionTagKey`).
-pub async fn inventory(
-    base: &SdkConfig,
-    opts: &FanOutOptions,
-    with_tags: bool,
-    progress: &dyn Progress,
-) -> Result<FanOut<immutag_core::Repository>, AwsError> {
-    let concurrency = opts.concurrency;
-    let dropped = std::sync::Mutex::new(Vec::new());
-    let mut out = fan_out(base, opts, progress, |config, target| {
-        let dropped = &dropped;
-        async move {
-            let client = aws_sdk_ecr::Client::new(&config);
-            let repos = crate::ecr::inventory(&client, &target.account_id, &target.region).await?;
-            if !with_tags {
-                return Ok(repos);
-            }
-            let tagged = crate::ecr::fill_tags_all(&client, repos, concurrency).await?;
-            if let Ok(mut d) = dropped.lock() {
-                d.extend(tagged.dropped.iter().map(|name| {
-                    RepoKey::new(Some(&target.account_id), Some(&target.region), name)
-                }));
-            }
-            Ok(tagged.repositories)
-        }
-    })
-    .await?;
-    out.dropped = dropped.into_inner().unwrap_or_default();
-    out.dropped.sort();
-    out.items.sort_by(|a, b| {
-        (&a.account_id, &a.region, &a.resource_id).cmp(&(&b.account_id, &b.region, &b.resource_id))
-    });
-    Ok(out)
 }
