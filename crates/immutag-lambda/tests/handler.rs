@@ -775,18 +775,26 @@ async fn remediation_stops_at_the_deadline_and_reports_what_is_left() {
 async fn execution_role_is_requested_for_the_event_account() {
     let (put, _) = put_recorder();
     let provider = MockProvider::new(&[], &[&put]);
+    served_through_role(
+        &provider,
+        "change-ok-mutable.json",
+        "immutag-config-rule",
+        "123456789012",
+    )
+    .await;
+}
+
+/// Handles `file` with `ExecutionRoleName=role` and checks that the clients were asked for
+/// `account` through that role.
+async fn served_through_role(provider: &MockProvider, file: &str, role: &str, account: &str) {
     let event = with_params(
-        fixture("change-ok-mutable.json"),
-        r#"{"ExecutionRoleName":"immutag-config-rule"}"#,
+        fixture(file),
+        &format!(r#"{{"ExecutionRoleName":"{role}"}}"#),
     );
-    handle(event, &provider, &options()).await.unwrap();
+    handle(event, provider, &options()).await.unwrap();
     assert_eq!(
         provider.asked.lock().unwrap()[0],
-        (
-            "123456789012".to_owned(),
-            "aws".to_owned(),
-            Some("immutag-config-rule".to_owned())
-        )
+        (account.to_owned(), "aws".to_owned(), Some(role.to_owned()))
     );
 }
 
@@ -969,19 +977,13 @@ async fn another_account_without_an_execution_role_is_refused_before_anything_is
     );
 
     // The same event naming an execution role is served through that role.
-    let event = with_params(
-        fixture("change-foreign-account.json"),
-        r#"{"ExecutionRoleName":"ImmutagPlatform"}"#,
-    );
-    handle(event, &provider, &options()).await.unwrap();
-    assert_eq!(
-        provider.asked.lock().unwrap()[0],
-        (
-            "210987654321".to_owned(),
-            "aws".to_owned(),
-            Some("ImmutagPlatform".to_owned())
-        )
-    );
+    served_through_role(
+        &provider,
+        "change-foreign-account.json",
+        "ImmutagPlatform",
+        "210987654321",
+    )
+    .await;
 }
 
 #[tokio::test]
