@@ -18,7 +18,9 @@
 //! * With feature `fleet` (the CLI): [`targets`] (accounts x regions, bounded concurrency,
 //!   failures reported not skipped), [`org`] (Organizations accounts, enabled regions),
 //!   [`journal`] (the JSON-lines journal on disk), and the flows [`scan`], [`plan`],
-//!   [`remediate`] and [`rollback`] that the CLI calls once each.
+//!   [`remediate`] and [`rollback`] that the CLI calls once each, and [`pins`] (the live
+//!   reads of `immutag pins`: repositories judged by the evaluator, tags and digests by
+//!   `BatchGetImage`).
 //! * `testing` (feature `test-util`): a moto server harness for tests; `faults` (same
 //!   feature): fault injection for the fault matrix (`docs/reliability.md`).
 //!
@@ -37,6 +39,8 @@ pub mod faults;
 pub mod journal;
 #[cfg(feature = "fleet")]
 pub mod org;
+#[cfg(feature = "fleet")]
+pub mod pins;
 #[cfg(feature = "fleet")]
 pub mod plan;
 #[cfg(feature = "fleet")]
