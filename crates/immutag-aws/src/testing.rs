@@ -14,7 +14,7 @@
 //! a message saying so: tests must fail, never skip silently.
 
 use std::io::Read;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -163,13 +163,15 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or(manifest)
 }
 
-fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| format!("cannot bind a port on 127.0.0.1: {e}"))?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| format!("cannot read the bound port: {e}"))
+/// Distinguishes the logs of the servers one test process starts.
+static NEXT_LOG: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The port in werkzeug's "Running on http://127.0.0.1:PORT" line.
+fn bound_port(log: &str) -> Option<u16> {
+    let rest =
+        &log[log.find("Running on http://127.0.0.1:")? + "Running on http://127.0.0.1:".len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok().filter(|p| *p != 0)
 }
 
 impl MotoServer {
@@ -192,22 +194,47 @@ impl MotoServer {
         Err(last_err)
     }
 
+    /// Starts moto on port 0 (the OS picks a free one) and reads the port it bound from its
+    /// log, so that two tests starting servers at once can never end up sharing one (picking a
+    /// free port first and passing it leaves a window in which another test picks it too, and
+    /// the second server's failed bind goes unnoticed while the first one answers).
     fn try_start(bin: &Path) -> Result<Self, String> {
-        let port = free_port()?;
-        let log =
-            std::env::temp_dir().join(format!("immutag-moto-{}-{port}.log", std::process::id()));
+        let log = std::env::temp_dir().join(format!(
+            "immutag-moto-{}-{}.log",
+            std::process::id(),
+            NEXT_LOG.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
         let log_file = std::fs::File::create(&log)
             .map_err(|e| format!("cannot create {}: {e}", log.display()))?;
         let log_err = log_file
             .try_clone()
             .map_err(|e| format!("cannot clone log handle: {e}"))?;
-        let child = Command::new(bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        let mut child = Command::new(bin)
+            .args(["-H", "127.0.0.1", "-p", "0"])
             .stdin(Stdio::null())
             .stdout(log_file)
             .stderr(log_err)
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let port = loop {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if let Some(port) = bound_port(&text) {
+                break port;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!(
+                    "moto server exited ({status}) before binding a port; its log:\n{text}"
+                ));
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                return Err(format!(
+                    "moto server did not report its port within {READY_TIMEOUT:?}; its log:\n{text}"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
         let mut server = Self { child, port, log };
         server.wait_ready()?;
         Ok(server)
