@@ -21,7 +21,8 @@
 //!   [`remediate`] and [`rollback`] that the CLI calls once each, and [`pins`] (the live
 //!   reads of `immutag pins`: repositories judged by the evaluator, tags and digests by
 //!   `BatchGetImage`).
-//! * `testing` (feature `test-util`): a moto server harness for tests.
+//! * `testing` (feature `test-util`): a moto server harness for tests; `faults` (same
+//!   feature): fault injection for the fault matrix (`docs/reliability.md`).
 //!
 //! Without `fleet` (the Config rule Lambda) the fleet modules and their SDK crates
 //! (Organizations, EC2) are not compiled, nor is the journal.
@@ -32,6 +33,8 @@ pub mod clients;
 pub mod config;
 pub mod ecr;
 pub mod error;
+#[cfg(feature = "test-util")]
+pub mod faults;
 #[cfg(feature = "fleet")]
 pub mod journal;
 #[cfg(feature = "fleet")]

@@ -240,6 +240,20 @@ pub fn report_failures(failures: &[Failure], skipped: &[Skipped]) -> bool {
     true
 }
 
+/// Writes a note to stderr for each repository deleted while it was being read (listed,
+/// then not found), which the run left out (control characters escaped).
+pub fn report_dropped(dropped: &[immutag_core::change::RepoKey]) {
+    use immutag_core::text::printable;
+    for d in dropped {
+        eprintln!(
+            "immutag: note: {}/{}/{}: deleted while being read, left out",
+            printable(d.account.as_deref().unwrap_or("-")),
+            printable(d.region.as_deref().unwrap_or("-")),
+            printable(&d.repository)
+        );
+    }
+}
+
 /// `account/region/repository` with the parts known (control characters escaped).
 pub fn failure_label(f: &Failure) -> String {
     let label = [&f.account_id, &f.region, &f.repository]
