@@ -17,16 +17,20 @@
 //! * `fanout` (feature `fleet`): (account, region) pairs, bounded concurrency, failures
 //!   reported not skipped.
 //! * `plan` (feature `fleet`): the `immutag plan` reads (images of non-compliant repositories).
+//! * `evidence` (feature `fleet`): CloudTrail `PutImage` events from log files on disk or in
+//!   S3, event history (`LookupEvents`) or Athena, into `immutag_core::evidence::Evidence`.
 //! * `testing` (feature `test-util`): a moto server harness for tests.
 //!
 //! Feature `fleet` (used by the CLI) adds the organization-wide modules and their SDK crates
-//! (Organizations, EC2); without it (the Config rule Lambda) they are not compiled.
+//! (Organizations, EC2, S3, CloudTrail, Athena); without it (the Config rule Lambda) they are not compiled.
 #![forbid(unsafe_code)]
 
 pub mod auto_remediate;
 pub mod config;
 pub mod ecr;
 pub mod error;
+#[cfg(feature = "fleet")]
+pub mod evidence;
 #[cfg(feature = "fleet")]
 pub mod fanout;
 pub mod journal;

@@ -731,6 +731,13 @@ impl EvidenceBuilder {
         );
     }
 
+    /// Records a `PutImage` event of a source that could not be read (an event history entry
+    /// without its record, an Athena row that breaks off).
+    pub fn put_image_problem(&mut self, event_id: Option<&str>, problem: String) {
+        self.stats.put_image += 1;
+        self.problem(event_id, problem);
+    }
+
     fn problem(&mut self, event_id: Option<&str>, problem: String) {
         self.problems.push(RecordProblem {
             source: self.source.as_deref().map(str::to_owned),
