@@ -444,3 +444,246 @@ async fn wait(client: &Client, id: &str, progress: &dyn ReadProgress) -> Result<
         delay = (delay * 2).min(Duration::from_secs(2));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use aws_sdk_athena::operation::get_query_execution::GetQueryExecutionOutput;
+    use aws_sdk_athena::operation::get_query_results::GetQueryResultsOutput;
+    use aws_sdk_athena::operation::get_table_metadata::GetTableMetadataOutput;
+    use aws_sdk_athena::operation::start_query_execution::StartQueryExecutionOutput;
+    use aws_sdk_athena::types::{
+        AthenaError, Column, Datum, QueryExecution, QueryExecutionStatistics,
+        QueryExecutionStatus, ResultSet, Row, TableMetadata,
+    };
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    const EXPECTED: &str = "SELECT eventid, eventtime, recipientaccountid, awsregion, useragent, errorcode,
+  useridentity.type, useridentity.arn, useridentity.principalid, useridentity.accountid,
+  useridentity.invokedby, useridentity.sessioncontext.sessionissuer.arn,
+  json_extract_scalar(requestparameters, '$.repositoryName'),
+  json_extract_scalar(requestparameters, '$.imageTag'),
+  json_extract_scalar(requestparameters, '$.imageDigest'),
+  json_extract_scalar(requestparameters, '$.registryId'),
+  json_extract_scalar(responseelements, '$.image.imageId.imageDigest')
+FROM \"security\".\"cloudtrail_org\"
+WHERE eventsource = 'ecr.amazonaws.com' AND eventname = 'PutImage'
+  AND eventtime >= '2026-10-27T12:00:00Z' AND eventtime <= '2026-11-26T12:00:00Z'
+  AND \"timestamp\" >= '2026/10/27' AND \"timestamp\" <= '2026/11/27'
+  AND recipientaccountid IN ('111122223333', '444455556666') AND \"account\" IN ('111122223333', '444455556666')
+  AND awsregion IN ('eu-west-1') AND \"region\" IN ('eu-west-1')";
+
+    fn opts() -> EvidenceOptions {
+        EvidenceOptions {
+            selection: Selection {
+                window: immutag_core::evidence::Window {
+                    since: Some("2026-10-27T12:00:00Z".parse().unwrap()),
+                    until: None,
+                },
+                accounts: vec!["111122223333".into(), "444455556666".into()],
+                regions: vec!["eu-west-1".into()],
+                ..Selection::default()
+            },
+            now: "2026-11-26T12:00:00Z".parse().unwrap(),
+            fan_out: crate::fanout::FanOutOptions::default(),
+            concurrency: 4,
+        }
+    }
+
+    fn table() -> AthenaTable {
+        AthenaTable {
+            output_location: Some("s3://athena-results/immutag/".into()),
+            ..AthenaTable::parse("security.cloudtrail_org").unwrap()
+        }
+    }
+
+    fn metadata() -> GetTableMetadataOutput {
+        let col = |n: &str| Column::builder().name(n).r#type("string").build().unwrap();
+        GetTableMetadataOutput::builder()
+            .table_metadata(
+                TableMetadata::builder()
+                    .name("cloudtrail_org")
+                    .partition_keys(col("account"))
+                    .partition_keys(col("region"))
+                    .partition_keys(col("timestamp"))
+                    .parameters("projection.timestamp.format", "yyyy/MM/dd")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+    }
+
+    fn execution(state: QueryExecutionState, error: Option<&str>) -> GetQueryExecutionOutput {
+        let mut status = QueryExecutionStatus::builder().state(state);
+        if let Some(m) = error {
+            status = status.athena_error(AthenaError::builder().error_message(m).build());
+        }
+        GetQueryExecutionOutput::builder()
+            .query_execution(
+                QueryExecution::builder()
+                    .query_execution_id("q-1")
+                    .status(status.build())
+                    .statistics(QueryExecutionStatistics::builder().data_scanned_in_bytes(5_000_000).build())
+                    .build(),
+            )
+            .build()
+    }
+
+    fn row(cells: &[Option<&str>]) -> Row {
+        Row::builder()
+            .set_data(Some(
+                cells
+                    .iter()
+                    .map(|c| Datum::builder().set_var_char_value(c.map(str::to_owned)).build())
+                    .collect(),
+            ))
+            .build()
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn push(id: &str, t: &str, tag: &str, digest: Option<&str>, error: Option<&str>) -> Row {
+        row(&[
+            Some(id),
+            Some(t),
+            Some("111122223333"),
+            Some("eu-west-1"),
+            Some("docker/27.3.1"),
+            error,
+            Some("AssumedRole"),
+            Some("arn:aws:sts::111122223333:assumed-role/ci-deploy/build-7"),
+            Some("AROAEXAMPLE:build-7"),
+            Some("111122223333"),
+            None,
+            Some("arn:aws:iam::111122223333:role/ci-deploy"),
+            Some("web"),
+            Some(tag),
+            None,
+            Some("111122223333"),
+            digest,
+        ])
+    }
+
+    fn header() -> Row {
+        let names = [
+            "eventid", "eventtime", "recipientaccountid", "awsregion", "useragent", "errorcode",
+            "type", "arn", "principalid", "accountid", "invokedby", "arn", "_col12", "_col13",
+            "_col14", "_col15", "_col16",
+        ];
+        row(&names.map(Some))
+    }
+
+    #[tokio::test]
+    async fn the_query_pushes_the_selection_down_and_the_pages_are_read() {
+        let meta = mock!(Client::get_table_metadata)
+            .match_requests(|r| {
+                r.catalog_name() == Some("AwsDataCatalog")
+                    && r.database_name() == Some("security")
+                    && r.table_name() == Some("cloudtrail_org")
+            })
+            .then_output(metadata);
+        let start = mock!(Client::start_query_execution)
+            .match_requests(|r| {
+                assert_eq!(r.query_string().unwrap(), EXPECTED);
+                r.work_group() == Some("primary")
+                    && r.result_configuration().and_then(|c| c.output_location())
+                        == Some("s3://athena-results/immutag/")
+                    && r.query_execution_context().and_then(|c| c.database()) == Some("security")
+            })
+            .then_output(|| StartQueryExecutionOutput::builder().query_execution_id("q-1").build());
+        let poll = mock!(Client::get_query_execution)
+            .sequence()
+            .output(|| execution(QueryExecutionState::Queued, None))
+            .output(|| execution(QueryExecutionState::Running, None))
+            .output(|| execution(QueryExecutionState::Succeeded, None))
+            .build();
+        let page1 = mock!(Client::get_query_results)
+            .match_requests(|r| r.next_token().is_none() && r.max_results() == Some(1000))
+            .then_output(|| {
+                GetQueryResultsOutput::builder()
+                    .result_set(
+                        ResultSet::builder()
+                            .rows(header())
+                            .rows(push("e1", "2026-11-20T10:00:00Z", "latest", Some("sha256:a"), None))
+                            .rows(push("e2", "2026-11-21T10:00:00Z", "latest", Some("sha256:b"), None))
+                            .build(),
+                    )
+                    .next_token("p2")
+                    .build()
+            });
+        let page2 = mock!(Client::get_query_results)
+            .match_requests(|r| r.next_token() == Some("p2"))
+            .then_output(|| {
+                GetQueryResultsOutput::builder()
+                    .result_set(
+                        ResultSet::builder()
+                            .rows(push("e3", "2026-11-22T10:00:00Z", "v1", None, Some("ImageTagAlreadyExistsException")))
+                            .rows(row(&[Some("e4"), Some("2026-11-22T11:00:00Z")]))
+                            .build(),
+                    )
+                    .build()
+            });
+        let client = mock_client!(
+            aws_sdk_athena,
+            RuleMode::MatchAny,
+            &[&meta, &start, &poll, &page1, &page2]
+        );
+        let report = run(&client, &table(), &opts(), &super::super::Quiet).await.unwrap();
+        assert_eq!(report.units, 2);
+        let e = report.evidence;
+        assert_eq!(e.stats().put_image, 4);
+        let web = e.repository(Some("111122223333"), Some("eu-west-1"), "web");
+        let latest = web.moved_tags().next().unwrap();
+        assert_eq!((latest.tag.as_str(), latest.moves), ("latest", 1));
+        assert_eq!(latest.principals[0].principal_arn, "arn:aws:iam::111122223333:role/ci-deploy");
+        let v1 = web.tags.iter().find(|t| t.tag == "v1").unwrap();
+        assert_eq!(v1.refused_moves, 1);
+        // The short row is named, not dropped.
+        assert_eq!(e.problems().len(), 1);
+        assert!(e.problems()[0].problem.contains("2 columns"), "{:?}", e.problems());
+        // Every account and region asked for is covered, pushes or not.
+        assert!(e.covers("444455556666", "eu-west-1").is_some());
+    }
+
+    #[tokio::test]
+    async fn a_failed_query_is_surfaced_with_athenas_reason() {
+        let meta = mock!(Client::get_table_metadata).then_output(metadata);
+        let start = mock!(Client::start_query_execution)
+            .then_output(|| StartQueryExecutionOutput::builder().query_execution_id("q-1").build());
+        let poll = mock!(Client::get_query_execution).then_output(|| {
+            execution(
+                QueryExecutionState::Failed,
+                Some("TABLE_NOT_FOUND: line 8:6: Table 'awsdatacatalog.security.cloudtrail_org' does not exist"),
+            )
+        });
+        let client = mock_client!(aws_sdk_athena, RuleMode::MatchAny, &[&meta, &start, &poll]);
+        let err = run(&client, &table(), &opts(), &super::super::Quiet).await.unwrap_err();
+        let text = err.to_string();
+        assert!(text.contains("Athena query q-1 failed") && text.contains("TABLE_NOT_FOUND"), "{text}");
+
+        // No start of the window: refused before any call.
+        let mut open = opts();
+        open.selection.window.since = None;
+        let client = mock_client!(aws_sdk_athena, RuleMode::MatchAny, &[&meta]);
+        let err = run(&client, &table(), &open, &super::super::Quiet).await.unwrap_err();
+        assert!(err.to_string().contains("--since"), "{err}");
+    }
+
+    #[test]
+    fn partitions_and_query_guards() {
+        let p = Partitions::from_table(["dt", "Region"], |_| Some("yyyy-MM-dd".into()));
+        assert_eq!(p.date, Some(("dt".into(), "yyyy-MM-dd".into())));
+        assert_eq!(p.region.as_deref(), Some("Region"));
+        assert_eq!(Partitions::from_table(["timestamp"], |_| Some("yyyy/MM/dd/HH".into())).date, None);
+        let since: Timestamp = "2026-11-01T00:00:00Z".parse().unwrap();
+        let sql = query(&table(), &p, &Selection::default(), since, since).unwrap();
+        assert!(sql.contains("\"dt\" >= '2026-11-01' AND \"dt\" <= '2026-11-02'"), "{sql}");
+        assert!(!sql.contains("recipientaccountid IN"));
+        let bad = Selection {
+            accounts: vec!["1' OR '1'='1".into()],
+            ..Selection::default()
+        };
+        assert!(query(&table(), &p, &bad, since, since).is_err());
+    }
+}
