@@ -455,8 +455,8 @@ mod tests {
     use aws_sdk_athena::operation::get_table_metadata::GetTableMetadataOutput;
     use aws_sdk_athena::operation::start_query_execution::StartQueryExecutionOutput;
     use aws_sdk_athena::types::{
-        AthenaError, Column, Datum, QueryExecution, QueryExecutionStatistics,
-        QueryExecutionStatus, ResultSet, Row, TableMetadata,
+        AthenaError, Column, Datum, QueryExecution, QueryExecutionStatistics, QueryExecutionStatus,
+        ResultSet, Row, TableMetadata,
     };
     use aws_smithy_mocks::{RuleMode, mock, mock_client};
 
@@ -525,7 +525,11 @@ WHERE eventsource = 'ecr.amazonaws.com' AND eventname = 'PutImage'
                 QueryExecution::builder()
                     .query_execution_id("q-1")
                     .status(status.build())
-                    .statistics(QueryExecutionStatistics::builder().data_scanned_in_bytes(5_000_000).build())
+                    .statistics(
+                        QueryExecutionStatistics::builder()
+                            .data_scanned_in_bytes(5_000_000)
+                            .build(),
+                    )
                     .build(),
             )
             .build()
@@ -536,7 +540,11 @@ WHERE eventsource = 'ecr.amazonaws.com' AND eventname = 'PutImage'
             .set_data(Some(
                 cells
                     .iter()
-                    .map(|c| Datum::builder().set_var_char_value(c.map(str::to_owned)).build())
+                    .map(|c| {
+                        Datum::builder()
+                            .set_var_char_value(c.map(str::to_owned))
+                            .build()
+                    })
                     .collect(),
             ))
             .build()
@@ -567,9 +575,23 @@ WHERE eventsource = 'ecr.amazonaws.com' AND eventname = 'PutImage'
 
     fn header() -> Row {
         let names = [
-            "eventid", "eventtime", "recipientaccountid", "awsregion", "useragent", "errorcode",
-            "type", "arn", "principalid", "accountid", "invokedby", "arn", "_col12", "_col13",
-            "_col14", "_col15", "_col16",
+            "eventid",
+            "eventtime",
+            "recipientaccountid",
+            "awsregion",
+            "useragent",
+            "errorcode",
+            "type",
+            "arn",
+            "principalid",
+            "accountid",
+            "invokedby",
+            "arn",
+            "_col12",
+            "_col13",
+            "_col14",
+            "_col15",
+            "_col16",
         ];
         row(&names.map(Some))
     }
@@ -591,7 +613,11 @@ WHERE eventsource = 'ecr.amazonaws.com' AND eventname = 'PutImage'
                         == Some("s3://athena-results/immutag/")
                     && r.query_execution_context().and_then(|c| c.database()) == Some("security")
             })
-            .then_output(|| StartQueryExecutionOutput::builder().query_execution_id("q-1").build());
+            .then_output(|| {
+                StartQueryExecutionOutput::builder()
+                    .query_execution_id("q-1")
+                    .build()
+            });
         let poll = mock!(Client::get_query_execution)
             .sequence()
             .output(|| execution(QueryExecutionState::Queued, None))
@@ -605,8 +631,20 @@ WHERE eventsource = 'ecr.amazonaws.com' AND eventname = 'PutImage'
                     .result_set(
                         ResultSet::builder()
                             .rows(header())
-                            .rows(push("e1", "2026-11-20T10:00:00Z", "latest", Some("sha256:a"), None))
-                            .rows(push("e2", "2026-11-21T10:00:00Z", "latest", Some("sha256:b"), None))
+                            .rows(push(
+                                "e1",
+                                "2026-11-20T10:00:00Z",
+                                "latest",
+                                Some("sha256:a"),
+                                None,
+                            ))
+                            .rows(push(
+                                "e2",
+                                "2026-11-21T10:00:00Z",
+                                "latest",
+                                Some("sha256:b"),
+                                None,
+                            ))
                             .build(),
                     )
                     .next_token("p2")
@@ -618,7 +656,13 @@ WHERE eventsource = 'ecr.amazonaws.com' AND eventname = 'PutImage'
                 GetQueryResultsOutput::builder()
                     .result_set(
                         ResultSet::builder()
-                            .rows(push("e3", "2026-11-22T10:00:00Z", "v1", None, Some("ImageTagAlreadyExistsException")))
+                            .rows(push(
+                                "e3",
+                                "2026-11-22T10:00:00Z",
+                                "v1",
+                                None,
+                                Some("ImageTagAlreadyExistsException"),
+                            ))
                             .rows(row(&[Some("e4"), Some("2026-11-22T11:00:00Z")]))
                             .build(),
                     )
@@ -629,19 +673,28 @@ WHERE eventsource = 'ecr.amazonaws.com' AND eventname = 'PutImage'
             RuleMode::MatchAny,
             &[&meta, &start, &poll, &page1, &page2]
         );
-        let report = run(&client, &table(), &opts(), &super::super::Quiet).await.unwrap();
+        let report = run(&client, &table(), &opts(), &super::super::Quiet)
+            .await
+            .unwrap();
         assert_eq!(report.units, 2);
         let e = report.evidence;
         assert_eq!(e.stats().put_image, 4);
         let web = e.repository(Some("111122223333"), Some("eu-west-1"), "web");
         let latest = web.moved_tags().next().unwrap();
         assert_eq!((latest.tag.as_str(), latest.moves), ("latest", 1));
-        assert_eq!(latest.principals[0].principal_arn, "arn:aws:iam::111122223333:role/ci-deploy");
+        assert_eq!(
+            latest.principals[0].principal_arn,
+            "arn:aws:iam::111122223333:role/ci-deploy"
+        );
         let v1 = web.tags.iter().find(|t| t.tag == "v1").unwrap();
         assert_eq!(v1.refused_moves, 1);
         // The short row is named, not dropped.
         assert_eq!(e.problems().len(), 1);
-        assert!(e.problems()[0].problem.contains("2 columns"), "{:?}", e.problems());
+        assert!(
+            e.problems()[0].problem.contains("2 columns"),
+            "{:?}",
+            e.problems()
+        );
         // Every account and region asked for is covered, pushes or not.
         assert!(e.covers("444455556666", "eu-west-1").is_some());
     }
@@ -649,8 +702,11 @@ WHERE eventsource = 'ecr.amazonaws.com' AND eventname = 'PutImage'
     #[tokio::test]
     async fn a_failed_query_is_surfaced_with_athenas_reason() {
         let meta = mock!(Client::get_table_metadata).then_output(metadata);
-        let start = mock!(Client::start_query_execution)
-            .then_output(|| StartQueryExecutionOutput::builder().query_execution_id("q-1").build());
+        let start = mock!(Client::start_query_execution).then_output(|| {
+            StartQueryExecutionOutput::builder()
+                .query_execution_id("q-1")
+                .build()
+        });
         let poll = mock!(Client::get_query_execution).then_output(|| {
             execution(
                 QueryExecutionState::Failed,
@@ -658,15 +714,22 @@ WHERE eventsource = 'ecr.amazonaws.com' AND eventname = 'PutImage'
             )
         });
         let client = mock_client!(aws_sdk_athena, RuleMode::MatchAny, &[&meta, &start, &poll]);
-        let err = run(&client, &table(), &opts(), &super::super::Quiet).await.unwrap_err();
+        let err = run(&client, &table(), &opts(), &super::super::Quiet)
+            .await
+            .unwrap_err();
         let text = err.to_string();
-        assert!(text.contains("Athena query q-1 failed") && text.contains("TABLE_NOT_FOUND"), "{text}");
+        assert!(
+            text.contains("Athena query q-1 failed") && text.contains("TABLE_NOT_FOUND"),
+            "{text}"
+        );
 
         // No start of the window: refused before any call.
         let mut open = opts();
         open.selection.window.since = None;
         let client = mock_client!(aws_sdk_athena, RuleMode::MatchAny, &[&meta]);
-        let err = run(&client, &table(), &open, &super::super::Quiet).await.unwrap_err();
+        let err = run(&client, &table(), &open, &super::super::Quiet)
+            .await
+            .unwrap_err();
         assert!(err.to_string().contains("--since"), "{err}");
     }
 
@@ -675,10 +738,16 @@ WHERE eventsource = 'ecr.amazonaws.com' AND eventname = 'PutImage'
         let p = Partitions::from_table(["dt", "Region"], |_| Some("yyyy-MM-dd".into()));
         assert_eq!(p.date, Some(("dt".into(), "yyyy-MM-dd".into())));
         assert_eq!(p.region.as_deref(), Some("Region"));
-        assert_eq!(Partitions::from_table(["timestamp"], |_| Some("yyyy/MM/dd/HH".into())).date, None);
+        assert_eq!(
+            Partitions::from_table(["timestamp"], |_| Some("yyyy/MM/dd/HH".into())).date,
+            None
+        );
         let since: Timestamp = "2026-11-01T00:00:00Z".parse().unwrap();
         let sql = query(&table(), &p, &Selection::default(), since, since).unwrap();
-        assert!(sql.contains("\"dt\" >= '2026-11-01' AND \"dt\" <= '2026-11-02'"), "{sql}");
+        assert!(
+            sql.contains("\"dt\" >= '2026-11-01' AND \"dt\" <= '2026-11-02'"),
+            "{sql}"
+        );
         assert!(!sql.contains("recipientaccountid IN"));
         let bad = Selection {
             accounts: vec!["1' OR '1'='1".into()],

@@ -2,6 +2,7 @@
 
 pub mod evaluate;
 pub mod fleet;
+pub mod history;
 pub mod plan;
 pub mod remediate;
 pub mod rollback;

@@ -67,7 +67,7 @@ fn opt(v: &Option<String>) -> String {
 }
 
 /// Prefixes a cell that a spreadsheet would treat as a formula.
-fn neutralize(cell: &str) -> std::borrow::Cow<'_, str> {
+pub fn neutralize(cell: &str) -> std::borrow::Cow<'_, str> {
     match cell.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
         _ => cell.into(),
