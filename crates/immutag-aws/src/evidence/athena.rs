@@ -550,7 +550,6 @@ WHERE eventsource = 'ecr.amazonaws.com' AND eventname = 'PutImage'
             .build()
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn push(id: &str, t: &str, tag: &str, digest: Option<&str>, error: Option<&str>) -> Row {
         row(&[
             Some(id),

@@ -510,19 +510,12 @@ struct Bar {
 
 impl Bar {
     fn new(hidden: bool) -> Self {
-        use std::io::IsTerminal;
-        let target = if hidden || !io::stderr().is_terminal() {
-            indicatif::ProgressDrawTarget::hidden()
-        } else {
-            indicatif::ProgressDrawTarget::stderr()
-        };
-        let bar = indicatif::ProgressBar::with_draw_target(None, target);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{spinner} reading [{bar:30}] {pos}/{len} {msg} ({bytes_per_sec}, {elapsed})",
-        ) {
-            bar.set_style(style.progress_chars("=> "));
+        Self {
+            bar: fleet::stderr_bar(
+                hidden,
+                "{spinner} reading [{bar:30}] {pos}/{len} {msg} ({elapsed})",
+            ),
         }
-        Self { bar }
     }
 
     fn clear(&self) {
