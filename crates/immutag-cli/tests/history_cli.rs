@@ -91,7 +91,7 @@ fn table_csv_and_at() {
     );
     assert!(text.contains("sha256:aaaaaaaaaaaa"), "{text}");
     assert!(
-        text.contains("5 push(es) of 2 tag(s); 2 move(s) of 1 tag(s)."),
+        text.contains("6 push(es) of 2 tag(s); 2 move(s) of 1 tag(s)."),
         "{text}"
     );
     assert!(
