@@ -78,13 +78,13 @@ pub fn parse_moment(text: &str, now: Timestamp) -> Result<Timestamp, TimeError> 
                 .map_err(|_| err("the relative time reaches before the year -9999"));
         }
     }
-    if t.len() == 10 {
-        if let Ok(date) = t.parse::<jiff::civil::Date>() {
-            return date
-                .to_zoned(jiff::tz::TimeZone::UTC)
-                .map(|z| z.timestamp())
-                .map_err(|e| err(&e.to_string()));
-        }
+    if t.len() == 10
+        && let Ok(date) = t.parse::<jiff::civil::Date>()
+    {
+        return date
+            .to_zoned(jiff::tz::TimeZone::UTC)
+            .map(|z| z.timestamp())
+            .map_err(|e| err(&e.to_string()));
     }
     t.parse::<Timestamp>().map_err(|e| {
         err(&format!(

@@ -206,10 +206,10 @@ impl TagHistory {
         let mut moves = Vec::new();
         for push in self.pushes.iter().filter(|p| !p.refused()) {
             let digest = push.digest.as_deref();
-            if let (Some(from), Some(to)) = (current, digest) {
-                if from != to {
-                    moves.push(Move { from, push });
-                }
+            if let (Some(from), Some(to)) = (current, digest)
+                && from != to
+            {
+                moves.push(Move { from, push });
             }
             current = digest;
         }
@@ -272,7 +272,7 @@ impl TagHistory {
             last_push: self.pushes.last().map(|p| time::format(p.at)),
             last_moved_at: moves.last().map(|m| time::format(m.push.at)),
             digest: ok()
-                .last()
+                .next_back()
                 .or(self.before.as_ref())
                 .and_then(|p| p.digest.as_deref())
                 .map(str::to_owned),
@@ -610,7 +610,7 @@ impl Evidence {
             }
         }
         // Stable: within one tag the pushes are already in order.
-        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        rows.sort_by_key(|r| r.0);
         rows.into_iter().map(|(_, e)| e).collect()
     }
 
@@ -843,10 +843,10 @@ impl EvidenceBuilder {
         for (key, acc) in other.tags {
             let mine = self.tags.entry(key).or_default();
             mine.pushes.extend(acc.pushes);
-            if let Some(b) = acc.before {
-                if mine.before.as_ref().is_none_or(|m| m.at <= b.at) {
-                    mine.before = Some(b);
-                }
+            if let Some(b) = acc.before
+                && mine.before.as_ref().is_none_or(|m| m.at <= b.at)
+            {
+                mine.before = Some(b);
             }
         }
         for (account, regions) in other.coverage {
