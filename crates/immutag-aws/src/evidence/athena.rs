@@ -182,18 +182,18 @@ pub fn query(
         time::format(since),
         time::format(until)
     );
-    if let Some((column, java)) = &partitions.date {
-        if let Some(f) = day_format(java) {
-            // Late deliveries are filed under the next day.
-            let last = until
-                .checked_add(jiff::SignedDuration::from_hours(24))
-                .unwrap_or(until);
-            sql.push_str(&format!(
-                "\n  AND \"{column}\" >= '{}' AND \"{column}\" <= '{}'",
-                since.strftime(&f),
-                last.strftime(&f)
-            ));
-        }
+    if let Some((column, java)) = &partitions.date
+        && let Some(f) = day_format(java)
+    {
+        // Late deliveries are filed under the next day.
+        let last = until
+            .checked_add(jiff::SignedDuration::from_hours(24))
+            .unwrap_or(until);
+        sql.push_str(&format!(
+            "\n  AND \"{column}\" >= '{}' AND \"{column}\" <= '{}'",
+            since.strftime(&f),
+            last.strftime(&f)
+        ));
     }
     if !selection.accounts.is_empty() {
         let list = quoted_list(&selection.accounts);

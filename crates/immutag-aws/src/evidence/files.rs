@@ -150,10 +150,10 @@ pub(super) fn read_files(
                         let result = std::fs::File::open(file)
                             .map_err(|e| e.to_string())
                             .and_then(|f| read_log(f, &mut buffer, &mut b));
-                        if let Err(e) = result {
-                            if let Ok(mut f) = failed.lock() {
-                                f.push(unit_failure(&name, e));
-                            }
+                        if let Err(e) = result
+                            && let Ok(mut f) = failed.lock()
+                        {
+                            f.push(unit_failure(&name, e));
                         }
                         progress.advanced(*len);
                     }

@@ -163,14 +163,14 @@ async fn lookup(
         if token.is_none() {
             break;
         }
-        if pages % NOTE_EVERY == 0 {
-            if let Some(o) = oldest {
-                progress.note(&format!(
-                    "{label}: {pages} pages, back to {}; {}",
-                    time::rfc3339(o),
-                    eta(since.as_second(), until.as_second(), o, pages)
-                ));
-            }
+        if pages.is_multiple_of(NOTE_EVERY)
+            && let Some(o) = oldest
+        {
+            progress.note(&format!(
+                "{label}: {pages} pages, back to {}; {}",
+                time::rfc3339(o),
+                eta(since.as_second(), until.as_second(), o, pages)
+            ));
         }
     }
     b.cover(&target.account_id, &target.region, since, until);

@@ -211,6 +211,9 @@ async fn list(
     }
 }
 
+/// A folder to list: its account and region (when the layout names them) and its prefix.
+type Folder = (Option<String>, Option<String>, String);
+
 /// The last folder name of a `.../NAME/` prefix.
 fn leaf(prefix: &str) -> &str {
     prefix
@@ -318,22 +321,21 @@ pub(super) async fn read(
     let concurrency = opts.concurrency.max(1);
 
     // The folders to list: literal, or one per day per account and region.
-    let (folders, mut failures): (Vec<(Option<String>, Option<String>, String)>, Vec<Failure>) =
-        match &l.literal {
-            Some(p) => (vec![(None, None, p.clone())], Vec::new()),
-            None => {
-                let (regions, failures) = regions_to_read(&client, bucket, &l, opts).await?;
-                let days = day_prefixes(since, until, opts.now);
-                let folders = regions
-                    .into_iter()
-                    .flat_map(|(a, r, p)| {
-                        days.iter()
-                            .map(move |d| (Some(a.clone()), Some(r.clone()), format!("{p}{d}")))
-                    })
-                    .collect();
-                (folders, failures)
-            }
-        };
+    let (folders, mut failures): (Vec<Folder>, Vec<Failure>) = match &l.literal {
+        Some(p) => (vec![(None, None, p.clone())], Vec::new()),
+        None => {
+            let (regions, failures) = regions_to_read(&client, bucket, &l, opts).await?;
+            let days = day_prefixes(since, until, opts.now);
+            let folders = regions
+                .into_iter()
+                .flat_map(|(a, r, p)| {
+                    days.iter()
+                        .map(move |d| (Some(a.clone()), Some(r.clone()), format!("{p}{d}")))
+                })
+                .collect();
+            (folders, failures)
+        }
+    };
     progress.note(&format!(
         "listing {} day folder(s) of s3://{bucket}/{}",
         folders.len(),
