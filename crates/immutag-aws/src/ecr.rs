@@ -7,9 +7,17 @@
 
 use aws_sdk_ecr::Client;
 use aws_sdk_ecr::types::{ImageDetail, Repository as ApiRepository};
+use std::collections::BTreeMap;
+
+use aws_sdk_ecr::error::ProvideErrorMetadata;
+use futures::stream;
 use futures::{StreamExt, TryStreamExt};
+use immutag_core::change::{RepoKey, Setting};
 use immutag_core::plan::ImageRecord;
 use immutag_core::{ExclusionFilter, FilterType, InputKind, Repository, TagMutability};
+
+use crate::clients::{EcrClients, Scope};
+use crate::error::error_chain;
 
 use crate::error::AwsError;
 
@@ -31,18 +39,35 @@ pub fn repository_from_api(api: &ApiRepository, account_id: &str, region: &str) 
     repo.account_id = Some(api.registry_id().unwrap_or(account_id).to_owned());
     repo.region = Some(region.to_owned());
     repo.arn = api.repository_arn().map(str::to_owned);
-    if let Some(m) = api.image_tag_mutability() {
-        repo = repo.with_mutability(TagMutability::parse(m.as_str()));
+    if let Some(m) = mutability_of(api) {
+        repo = repo.with_mutability(m);
     }
-    let filters: Vec<ExclusionFilter> = api
-        .image_tag_mutability_exclusion_filters()
+    repo.with_filters(filters_of(api))
+}
+
+/// The setting of an API repository: an absent mode is the API default MUTABLE.
+pub fn setting_of(api: &ApiRepository) -> Setting {
+    Setting::new(
+        mutability_of(api).unwrap_or(TagMutability::Mutable),
+        filters_of(api),
+    )
+}
+
+/// `imageTagMutability`, as the API states it (unknown values kept verbatim).
+fn mutability_of(api: &ApiRepository) -> Option<TagMutability> {
+    api.image_tag_mutability()
+        .map(|m| TagMutability::parse(m.as_str()))
+}
+
+/// `imageTagMutabilityExclusionFilters`, in API order.
+fn filters_of(api: &ApiRepository) -> Vec<ExclusionFilter> {
+    api.image_tag_mutability_exclusion_filters()
         .iter()
         .map(|f| ExclusionFilter {
             filter_type: FilterType::parse(f.filter_type().as_str()),
             filter: f.filter().to_owned(),
         })
-        .collect();
-    repo.with_filters(filters)
+        .collect()
 }
 
 /// Every repository of the account and region `client` is configured for.
@@ -181,6 +206,142 @@ pub async fn images(
         }
     }
     Ok(out)
+}
+
+/// The most repository names DescribeRepositories accepts in one call.
+pub const DESCRIBE_BATCH: usize = 100;
+
+/// What reading a repository found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadState {
+    /// The repository as DescribeRepositories returned it (labelled with the account and
+    /// region it was read in).
+    Found(Box<Repository>),
+    /// It does not exist.
+    Missing,
+    /// It could not be read.
+    Error(String),
+}
+
+impl ReadState {
+    /// The setting found (`None` when missing or unreadable).
+    pub fn setting(&self) -> Option<Result<Setting, String>> {
+        match self {
+            Self::Found(repo) => Some(Setting::of(repo)),
+            Self::Missing | Self::Error(_) => None,
+        }
+    }
+}
+
+/// Reads the current setting of each repository with DescribeRepositories, naming at most
+/// [`DESCRIBE_BATCH`] repositories per call, `concurrency` calls at once. When a batch names
+/// a repository that does not exist, ECR fails the whole batch with
+/// RepositoryNotFoundException; the batch is then split in halves until the missing
+/// repositories are isolated.
+pub async fn read_settings(
+    clients: &EcrClients,
+    keys: &[RepoKey],
+    concurrency: usize,
+) -> BTreeMap<RepoKey, ReadState> {
+    let mut by_scope: BTreeMap<Scope, Vec<String>> = BTreeMap::new();
+    for k in keys {
+        by_scope
+            .entry(Scope::of(k))
+            .or_default()
+            .push(k.repository.clone());
+    }
+    let mut batches: Vec<(Scope, Vec<String>)> = Vec::new();
+    for (scope, mut names) in by_scope {
+        names.sort();
+        names.dedup();
+        for chunk in names.chunks(DESCRIBE_BATCH) {
+            batches.push((scope.clone(), chunk.to_vec()));
+        }
+    }
+    let results: Vec<Vec<(RepoKey, ReadState)>> = stream::iter(batches)
+        .map(|(scope, names)| async move { read_batch(clients, scope, names).await })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await;
+    results.into_iter().flatten().collect()
+}
+
+async fn read_batch(
+    clients: &EcrClients,
+    scope: Scope,
+    names: Vec<String>,
+) -> Vec<(RepoKey, ReadState)> {
+    let key = |n: &str| RepoKey::new(scope.account.as_deref(), scope.region.as_deref(), n);
+    let Some(client) = clients.get(&scope) else {
+        return names
+            .iter()
+            .map(|n| {
+                (
+                    key(n),
+                    ReadState::Error(format!("no credentials for {scope}")),
+                )
+            })
+            .collect();
+    };
+    let mut out = Vec::with_capacity(names.len());
+    let mut pending: Vec<Vec<String>> = vec![names];
+    while let Some(batch) = pending.pop() {
+        let resp = client
+            .describe_repositories()
+            .set_registry_id(scope.account.clone())
+            .set_repository_names(Some(batch.clone()))
+            .send()
+            .await;
+        match resp {
+            Ok(o) => {
+                let mut seen = std::collections::BTreeSet::new();
+                for r in o.repositories() {
+                    if let Some(name) = r.repository_name()
+                        && batch.iter().any(|b| b == name)
+                    {
+                        seen.insert(name.to_owned());
+                        out.push((
+                            key(name),
+                            ReadState::Found(Box::new(repository_from_api(
+                                r,
+                                scope.account.as_deref().unwrap_or_default(),
+                                scope.region.as_deref().unwrap_or_default(),
+                            ))),
+                        ));
+                    }
+                }
+                for n in batch.iter().filter(|n| !seen.contains(*n)) {
+                    out.push((key(n), ReadState::Missing));
+                }
+            }
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|se| se.is_repository_not_found_exception())
+                    || e.code() == Some("RepositoryNotFoundException") =>
+            {
+                if batch.len() == 1 {
+                    out.push((key(&batch[0]), ReadState::Missing));
+                } else {
+                    let mid = batch.len() / 2;
+                    pending.push(batch[mid..].to_vec());
+                    pending.push(batch[..mid].to_vec());
+                }
+            }
+            Err(e) => {
+                let msg = format!(
+                    "{}: {}",
+                    e.code().unwrap_or("error"),
+                    e.message()
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| error_chain(&e))
+                );
+                for n in &batch {
+                    out.push((key(n), ReadState::Error(msg.clone())));
+                }
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]

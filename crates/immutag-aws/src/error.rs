@@ -1,5 +1,6 @@
 //! The errors of immutag-aws. Every variant says what was attempted and where.
 
+use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
@@ -61,21 +62,25 @@ pub enum AwsError {
 
 impl AwsError {
     /// Builds [`AwsError::Api`] from an SDK error, keeping the service error code.
-    pub fn api<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
+    pub fn api<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug + Send + Sync + 'static,
     {
         let code = match &err {
             SdkError::ServiceError(ctx) => ctx.err().code().map(str::to_owned),
             _ => None,
         };
         let message = match &err {
-            SdkError::ServiceError(ctx) => ctx
-                .err()
-                .message()
-                .map(str::to_owned)
-                .unwrap_or_else(|| DisplayErrorContext(&err).to_string()),
+            SdkError::ServiceError(ctx) => match ctx.err().message() {
+                Some(m) => m.to_owned(),
+                // No AWS error document (a proxy's or an emulator's HTML page, an empty body):
+                // say what came back rather than dumping the parser's state.
+                None if code.is_none() => format!(
+                    "HTTP {} with no AWS error in the response body",
+                    ctx.raw().status().as_u16()
+                ),
+                None => DisplayErrorContext(&err).to_string(),
+            },
             _ => DisplayErrorContext(&err).to_string(),
         };
         Self::Api {
@@ -92,6 +97,18 @@ impl AwsError {
             _ => None,
         }
     }
+}
+
+/// An error and its causes, as one line: `error: cause: cause`.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
 }
 
 /// Checks a 12-digit account id.

@@ -16,16 +16,25 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, mpsc};
 use std::thread::JoinHandle;
-use std::time::SystemTime;
 
-use aws_smithy_types::DateTime;
-use aws_smithy_types::date_time::Format;
 use immutag_core::journal::{JournalContents, JournalRecord, parse_journal};
 use tokio::sync::oneshot;
 
 /// Journal errors; each names the file.
 #[derive(Debug, thiserror::Error)]
 pub enum JournalError {
+    /// A new journal was asked for and the file exists.
+    #[error("the journal {path} exists: name a new file, or pass --append-journal to add to it")]
+    Exists {
+        /// The file.
+        path: PathBuf,
+    },
+    /// The journal path is a symbolic link (refused: a journal is never written through one).
+    #[error("the journal {path} is a symbolic link; name the file itself")]
+    Symlink {
+        /// The file.
+        path: PathBuf,
+    },
     /// The journal could not be created or opened.
     #[error("cannot open the journal {path}: {source}")]
     Open {
@@ -58,6 +67,12 @@ pub enum JournalError {
         /// What serde said.
         problem: String,
     },
+    /// The journal records no change.
+    #[error("{path}: the journal records no change")]
+    Empty {
+        /// The file.
+        path: PathBuf,
+    },
     /// The journal could not be read.
     #[error("cannot read the journal {path}: {source}")]
     Read {
@@ -70,9 +85,9 @@ pub enum JournalError {
 
 /// The current time, RFC 3339 UTC (`2026-11-26T15:22:48.123Z`).
 pub fn now_rfc3339() -> String {
-    DateTime::from(SystemTime::now())
-        .fmt(Format::DateTime)
-        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_owned())
+    let now = immutag_core::time::Timestamp::now();
+    immutag_core::time::rfc3339_millis(now.as_millisecond())
+        .unwrap_or_else(|| immutag_core::time::format(now))
 }
 
 /// A compact UTC timestamp for file names: `20261126T152248Z`.
@@ -98,6 +113,28 @@ type Ack = oneshot::Sender<io::Result<()>>;
 /// One record for the writer thread: its bytes and where to send the fsync result.
 type WriteRequest = (Vec<u8>, Ack);
 
+/// How [`Journal::open`] treats the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JournalMode {
+    /// A new file (the default of `immutag remediate` and `rollback`).
+    Create,
+    /// Add to an existing journal (`--append-journal`).
+    Append,
+}
+
+/// The directory whose entry for `path` must be synced: its parent, or `.` when the path
+/// has no directory part.
+fn directory_of(path: &Path) -> &Path {
+    match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    }
+}
+
+fn is_symlink(path: &Path) -> bool {
+    std::fs::symlink_metadata(path).is_ok_and(|m| m.file_type().is_symlink())
+}
+
 /// An open journal. Cheap to share by reference across concurrent changes.
 pub struct Journal {
     path: PathBuf,
@@ -117,28 +154,43 @@ impl std::fmt::Debug for Journal {
 }
 
 impl Journal {
-    /// Opens `path` for appending (creating it), for a run named `run`. The file is synced
-    /// once at open so that its directory entry exists before the first change.
-    pub fn open(path: impl Into<PathBuf>, run: impl Into<String>) -> Result<Self, JournalError> {
+    /// Opens the journal at `path` for a run named `run`.
+    ///
+    /// [`JournalMode::Create`] creates a new file, exclusively (an existing file or any
+    /// symbolic link at `path` is refused), readable and writable by its owner only (0600);
+    /// [`JournalMode::Append`] appends to an existing regular file and refuses a symbolic link.
+    /// The file and its directory are synced at open so that the journal's directory entry
+    /// exists before the first change.
+    pub fn open(
+        path: impl Into<PathBuf>,
+        run: impl Into<String>,
+        mode: JournalMode,
+    ) -> Result<Self, JournalError> {
         let path = path.into();
-        let file = OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&path)
-            .map_err(|source| JournalError::Open {
-                path: path.clone(),
-                source,
-            })?;
-        file.sync_all().map_err(|source| JournalError::Open {
+        let open_error = |source| JournalError::Open {
             path: path.clone(),
             source,
+        };
+        let mut options = OpenOptions::new();
+        match mode {
+            JournalMode::Create => options.write(true).create_new(true),
+            JournalMode::Append => options.append(true),
+        };
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o600).custom_flags(libc::O_NOFOLLOW);
+        }
+        let file = options.open(&path).map_err(|source| match source.kind() {
+            io::ErrorKind::AlreadyExists => JournalError::Exists { path: path.clone() },
+            _ if is_symlink(&path) => JournalError::Symlink { path: path.clone() },
+            _ => open_error(source),
         })?;
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            // Persist the new directory entry too; not every platform lets a directory be
-            // opened, so this is best effort.
-            if let Ok(d) = File::open(dir) {
-                let _ = d.sync_all();
-            }
+        file.sync_all().map_err(open_error)?;
+        // Persist the new directory entry too (`.` when the path has no directory part); not
+        // every platform lets a directory be opened, so this is best effort.
+        if let Ok(d) = File::open(directory_of(&path)) {
+            let _ = d.sync_all();
         }
         let (tx, rx) = mpsc::channel::<WriteRequest>();
         let writer = std::thread::Builder::new()
@@ -213,6 +265,15 @@ impl Journal {
         JournalError::Closed {
             path: self.path.clone(),
         }
+    }
+}
+
+impl crate::change::Recorder for Journal {
+    async fn record(&self, record: JournalRecord) -> Result<(), crate::change::RecordError> {
+        self.append(record)
+            .await
+            .map(|_| ())
+            .map_err(|e| crate::change::RecordError(e.to_string()))
     }
 }
 
@@ -298,7 +359,8 @@ mod tests {
     async fn concurrent_appends_are_all_on_disk_in_seq_order_per_writer() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("j.jsonl");
-        let journal = std::sync::Arc::new(Journal::open(&path, "run-1").unwrap());
+        let journal =
+            std::sync::Arc::new(Journal::open(&path, "run-1", JournalMode::Create).unwrap());
         let mut tasks = Vec::new();
         for i in 0..200 {
             let j = journal.clone();
@@ -335,7 +397,74 @@ mod tests {
 
     #[tokio::test]
     async fn opening_in_a_missing_directory_names_the_file() {
-        let err = Journal::open("/nonexistent-dir-immutag/j.jsonl", "r").unwrap_err();
+        let err = Journal::open("/nonexistent-dir-immutag/j.jsonl", "r", JournalMode::Create)
+            .unwrap_err();
         assert!(err.to_string().contains("/nonexistent-dir-immutag/j.jsonl"));
+    }
+
+    #[test]
+    fn the_directory_synced_is_the_parent_or_the_current_one() {
+        assert_eq!(directory_of(Path::new("j.jsonl")), Path::new("."));
+        assert_eq!(directory_of(Path::new("out/j.jsonl")), Path::new("out"));
+        assert_eq!(directory_of(Path::new("/j.jsonl")), Path::new("/"));
+    }
+
+    #[tokio::test]
+    async fn a_new_journal_is_exclusive_private_and_never_a_symlink() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("j.jsonl");
+        let j = Journal::open(&path, "r1", JournalMode::Create).unwrap();
+        j.append(draft("a", Phase::Intent)).await.unwrap();
+        j.close();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{mode:o}");
+        }
+        // A second run may not silently append to it...
+        let err = Journal::open(&path, "r2", JournalMode::Create).unwrap_err();
+        assert!(matches!(err, JournalError::Exists { .. }), "{err}");
+        assert!(err.to_string().contains("--append-journal"), "{err}");
+        // ... unless asked to.
+        let j = Journal::open(&path, "r2", JournalMode::Append).unwrap();
+        j.append(draft("b", Phase::Intent)).await.unwrap();
+        j.close();
+        let back = read(&path).unwrap();
+        let runs: Vec<&str> = back.records.iter().map(|r| r.run.as_str()).collect();
+        assert_eq!(runs, ["r1", "r2"]);
+
+        #[cfg(unix)]
+        {
+            let target = dir.path().join("elsewhere.jsonl");
+            std::fs::write(&target, "").unwrap();
+            let link = dir.path().join("link.jsonl");
+            std::os::unix::fs::symlink(&target, &link).unwrap();
+            for mode in [JournalMode::Create, JournalMode::Append] {
+                let err = Journal::open(&link, "r", mode).unwrap_err();
+                assert!(
+                    matches!(
+                        err,
+                        JournalError::Exists { .. } | JournalError::Symlink { .. }
+                    ),
+                    "{mode:?}: {err}"
+                );
+            }
+            let dangling = dir.path().join("dangling.jsonl");
+            std::os::unix::fs::symlink(dir.path().join("nothing-here"), &dangling).unwrap();
+            let err = Journal::open(&dangling, "r", JournalMode::Create).unwrap_err();
+            assert!(
+                matches!(
+                    err,
+                    JournalError::Exists { .. } | JournalError::Symlink { .. }
+                ),
+                "{err}"
+            );
+            assert!(
+                !dir.path().join("nothing-here").exists(),
+                "created through the link"
+            );
+            assert_eq!(std::fs::read_to_string(&target).unwrap(), "");
+        }
     }
 }

@@ -1,34 +1,35 @@
-//! The reads behind `immutag plan`: the inventory of each (account, region), the evaluation of
-//! each repository, and the images of every non-compliant one (`ecr:DescribeImages`,
-//! paginated). The recommendation itself is pure: [`immutag_core::plan::recommend`].
+//! The flow of `immutag plan`: the inventory of each (account, region) target, the
+//! evaluation of each repository, and the images of every non-compliant one
+//! (`ecr:DescribeImages`, paginated), turned into the *plan*. The recommendation itself is
+//! pure: [`immutag_core::plan::recommend`].
 
 use aws_types::SdkConfig;
 use futures::StreamExt;
-use immutag_core::plan::{PLAN_SCHEMA_VERSION, PlanDocument, RepositoryPlan, recommend};
+use immutag_core::plan::{PLAN_SCHEMA_VERSION, Plan, Recommendation, recommend};
 use immutag_core::{Compliance, Repository, RuleParameters, evaluate};
 
 use crate::error::AwsError;
-use crate::fanout::{Failure, FanOutOptions, Progress, Target, fan_out};
+use crate::targets::{Failure, Progress, Target, TargetOptions, sweep};
 
 /// The result for one repository.
 #[derive(Debug, Clone, PartialEq)]
-pub enum PlanItem {
-    /// A plan.
-    Plan(Box<RepositoryPlan>),
+pub enum Planned {
+    /// Its recommendation.
+    Recommendation(Box<Recommendation>),
     /// Its images could not be read.
     Failed(Failure),
 }
 
-/// Plans the non-compliant repositories of one (account, region): reads the inventory,
-/// evaluates it with `params`, and reads the images of each non-compliant repository,
-/// `concurrency` repositories at a time. A repository whose images cannot be read becomes a
-/// [`PlanItem::Failed`]; the others are still planned.
+/// Plans the non-compliant repositories of one target: reads the inventory, evaluates it with
+/// `params`, and reads the images of each non-compliant repository, `concurrency`
+/// repositories at a time. A repository whose images cannot be read becomes a
+/// [`Planned::Failed`]; the others are still planned.
 pub async fn plan_target(
     config: &SdkConfig,
     target: &Target,
     params: &RuleParameters,
     concurrency: usize,
-) -> Result<Vec<PlanItem>, AwsError> {
+) -> Result<Vec<Planned>, AwsError> {
     let client = aws_sdk_ecr::Client::new(config);
     let mut repos = crate::ecr::inventory(&client, &target.account_id, &target.region).await?;
     if params.exemption_tag_key.is_some() {
@@ -45,8 +46,8 @@ pub async fn plan_target(
             .clone()
             .unwrap_or_else(|| repo.resource_id.clone());
         match crate::ecr::images(client, repo.account_id.as_deref(), &name).await {
-            Ok(images) => PlanItem::Plan(Box::new(recommend(&repo, &images, params))),
-            Err(err) => PlanItem::Failed(Failure {
+            Ok(images) => Planned::Recommendation(Box::new(recommend(&repo, &images, params))),
+            Err(err) => Planned::Failed(Failure {
                 account_id: repo.account_id.clone(),
                 region: repo.region.clone(),
                 repository: Some(name),
@@ -61,35 +62,35 @@ pub async fn plan_target(
     Ok(items)
 }
 
-/// Plans every selected (account, region): the document `immutag plan --output json` prints.
+/// Plans every target of `opts`: the plan `immutag plan --output json` prints.
 pub async fn plan(
     base: &SdkConfig,
-    opts: &FanOutOptions,
+    opts: &TargetOptions,
     params: &RuleParameters,
     progress: &dyn Progress,
-) -> Result<PlanDocument, AwsError> {
+) -> Result<Plan, AwsError> {
     let concurrency = opts.concurrency;
-    let out = fan_out(base, opts, progress, |config, target| async move {
+    let out = sweep(base, opts, progress, |config, target| async move {
         plan_target(&config, &target, params, concurrency).await
     })
     .await?;
-    Ok(document(out.items, out.failures))
+    Ok(assemble(out.items, out.failures))
 }
 
-/// Assembles a sorted [`PlanDocument`].
-pub fn document(items: Vec<PlanItem>, mut failures: Vec<Failure>) -> PlanDocument {
+/// Assembles a sorted [`Plan`].
+pub fn assemble(items: Vec<Planned>, mut failures: Vec<Failure>) -> Plan {
     let mut repositories = Vec::new();
     for item in items {
         match item {
-            PlanItem::Plan(p) => repositories.push(*p),
-            PlanItem::Failed(f) => failures.push(f),
+            Planned::Recommendation(p) => repositories.push(*p),
+            Planned::Failed(f) => failures.push(f),
         }
     }
     repositories.sort_by(|a, b| {
         (&a.account_id, &a.region, &a.name).cmp(&(&b.account_id, &b.region, &b.name))
     });
     failures.sort();
-    PlanDocument {
+    Plan {
         schema_version: PLAN_SCHEMA_VERSION,
         repositories,
         failures,

@@ -14,7 +14,7 @@
 //! a message saying so: tests must fail, never skip silently.
 
 use std::io::Read;
-use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -45,23 +45,92 @@ pub fn image_manifest(n: u32) -> String {
     )
 }
 
-/// `PutImage` of [`image_manifest`]`(n)` into `repo`, with `tag` or, given `None`, by digest
-/// alone (untagged). On failure, the service error code (`ImageAlreadyExistsException`, ...).
+/// The media type of a Docker image manifest (schema 2).
+pub const IMAGE_MEDIA_TYPE: &str = "application/vnd.docker.distribution.manifest.v2+json";
+/// The media type of an OCI image index (a multi-platform image).
+pub const INDEX_MEDIA_TYPE: &str = "application/vnd.oci.image.index.v1+json";
+
+/// What [`push_image`] pushes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TestManifest {
+    /// [`image_manifest`]`(n)`: a single-platform image.
+    Image(u32),
+    /// An OCI image index of the image manifests with these digests (`linux/amd64`,
+    /// `linux/arm64`, ... in order): a multi-platform image.
+    Index(Vec<String>),
+}
+
+impl From<u32> for TestManifest {
+    fn from(n: u32) -> Self {
+        Self::Image(n)
+    }
+}
+
+impl TestManifest {
+    /// The manifest's bytes.
+    pub fn body(&self) -> String {
+        match self {
+            Self::Image(n) => image_manifest(*n),
+            Self::Index(digests) => {
+                const ARCHES: [&str; 4] = ["amd64", "arm64", "s390x", "ppc64le"];
+                let manifests: Vec<String> = digests
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| {
+                        format!(
+                            r#"{{"mediaType":"{IMAGE_MEDIA_TYPE}","size":1,"digest":"{d}","platform":{{"architecture":"{}","os":"linux"}}}}"#,
+                            ARCHES[i % ARCHES.len()]
+                        )
+                    })
+                    .collect();
+                format!(
+                    r#"{{"schemaVersion":2,"mediaType":"{INDEX_MEDIA_TYPE}","manifests":[{}]}}"#,
+                    manifests.join(",")
+                )
+            }
+        }
+    }
+
+    /// The manifest's media type.
+    pub fn media_type(&self) -> &'static str {
+        match self {
+            Self::Image(_) => IMAGE_MEDIA_TYPE,
+            Self::Index(_) => INDEX_MEDIA_TYPE,
+        }
+    }
+
+    /// Its digest, as a registry computes it: `sha256:` and the SHA-256 of the bytes.
+    pub fn digest(&self) -> String {
+        use sha2::Digest;
+        let hash = sha2::Sha256::digest(self.body().as_bytes());
+        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        format!("sha256:{hex}")
+    }
+}
+
+/// `PutImage` of `manifest` ([`image_manifest`]`(n)` for a number, or an image index) into
+/// `repo`, with `tag` or, given `None`, by digest alone (untagged). The digest is sent with
+/// the manifest (moto otherwise makes one up), and returned. On failure, the service error
+/// code (`ImageAlreadyExistsException`, ...).
 pub async fn push_image<'a>(
     client: &aws_sdk_ecr::Client,
     repo: &str,
-    n: u32,
+    manifest: impl Into<TestManifest>,
     tag: impl Into<Option<&'a str>>,
-) -> Result<(), String> {
+) -> Result<String, String> {
     use aws_sdk_ecr::error::ProvideErrorMetadata;
+    let manifest = manifest.into();
+    let digest = manifest.digest();
     client
         .put_image()
         .repository_name(repo)
-        .image_manifest(image_manifest(n))
+        .image_manifest(manifest.body())
+        .image_manifest_media_type(manifest.media_type())
+        .image_digest(&digest)
         .set_image_tag(tag.into().map(str::to_owned))
         .send()
         .await
-        .map(|_| ())
+        .map(|_| digest)
         .map_err(|e| e.code().unwrap_or("no code").to_owned())
 }
 
@@ -94,13 +163,15 @@ pub fn workspace_root() -> PathBuf {
         .unwrap_or(manifest)
 }
 
-fn free_port() -> Result<u16, String> {
-    let listener = TcpListener::bind("127.0.0.1:0")
-        .map_err(|e| format!("cannot bind a port on 127.0.0.1: {e}"))?;
-    listener
-        .local_addr()
-        .map(|a| a.port())
-        .map_err(|e| format!("cannot read the bound port: {e}"))
+/// Distinguishes the logs of the servers one test process starts.
+static NEXT_LOG: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// The port in werkzeug's "Running on http://127.0.0.1:PORT" line.
+fn bound_port(log: &str) -> Option<u16> {
+    let rest =
+        &log[log.find("Running on http://127.0.0.1:")? + "Running on http://127.0.0.1:".len()..];
+    let digits: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok().filter(|p| *p != 0)
 }
 
 impl MotoServer {
@@ -123,22 +194,47 @@ impl MotoServer {
         Err(last_err)
     }
 
+    /// Starts moto on port 0 (the OS picks a free one) and reads the port it bound from its
+    /// log, so that two tests starting servers at once can never end up sharing one (picking a
+    /// free port first and passing it leaves a window in which another test picks it too, and
+    /// the second server's failed bind goes unnoticed while the first one answers).
     fn try_start(bin: &Path) -> Result<Self, String> {
-        let port = free_port()?;
-        let log =
-            std::env::temp_dir().join(format!("immutag-moto-{}-{port}.log", std::process::id()));
+        let log = std::env::temp_dir().join(format!(
+            "immutag-moto-{}-{}.log",
+            std::process::id(),
+            NEXT_LOG.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+        ));
         let log_file = std::fs::File::create(&log)
             .map_err(|e| format!("cannot create {}: {e}", log.display()))?;
         let log_err = log_file
             .try_clone()
             .map_err(|e| format!("cannot clone log handle: {e}"))?;
-        let child = Command::new(bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+        let mut child = Command::new(bin)
+            .args(["-H", "127.0.0.1", "-p", "0"])
             .stdin(Stdio::null())
             .stdout(log_file)
             .stderr(log_err)
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", bin.display()))?;
+        let deadline = Instant::now() + READY_TIMEOUT;
+        let port = loop {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if let Some(port) = bound_port(&text) {
+                break port;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!(
+                    "moto server exited ({status}) before binding a port; its log:\n{text}"
+                ));
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                return Err(format!(
+                    "moto server did not report its port within {READY_TIMEOUT:?}; its log:\n{text}"
+                ));
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        };
         let mut server = Self { child, port, log };
         server.wait_ready()?;
         Ok(server)

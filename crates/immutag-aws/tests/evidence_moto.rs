@@ -15,7 +15,7 @@ fn opts(selection: Selection) -> EvidenceOptions {
     EvidenceOptions {
         selection,
         now: ts("2026-11-26T12:00:00Z"),
-        fan_out: immutag_aws::fanout::FanOutOptions::default(),
+        targets: immutag_aws::targets::TargetOptions::default(),
         concurrency: 4,
     }
 }

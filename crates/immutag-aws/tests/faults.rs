@@ -10,8 +10,8 @@ use aws_sdk_ecr::operation::describe_repositories::DescribeRepositoriesOutput;
 use aws_sdk_ecr::types::{ImageDetail, ImageTagMutability, Repository};
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
 use aws_types::sdk_config::SharedTimeSource;
-use immutag_aws::fanout::{NoProgress, Target, run_targets};
 use immutag_aws::session::{DEFAULT_MAX_ATTEMPTS, retry_config};
+use immutag_aws::targets::{NoProgress, Target, run_targets};
 use immutag_core::TagMutability;
 
 fn repos(prefix: &str, n: usize) -> Vec<Repository> {

@@ -8,9 +8,8 @@ use std::collections::BTreeMap;
 use aws_sdk_ecr::types::ImageTagMutability;
 use aws_types::SdkConfig;
 use futures::StreamExt;
-use immutag_aws::fanout::{AccountSelection, FanOutOptions, NoProgress, RegionSelection};
+use immutag_aws::targets::{AccountSelection, NoProgress, RegionSelection, TargetOptions};
 use immutag_aws::testing::{MOTO_DEFAULT_ACCOUNT, MotoServer, push_image, wildcard_filter};
-use immutag_core::plan::Recommendation;
 use immutag_core::{InputKind, MutabilitySetting, RuleParameters, TagMutability};
 
 const ROLE: &str = "immutag-test-role";
@@ -75,7 +74,7 @@ async fn inventory_of_2500_repositories_across_accounts_and_regions() {
     }
 
     let base = moto.sdk_config("eu-west-1").await;
-    let opts = FanOutOptions {
+    let opts = TargetOptions {
         accounts: AccountSelection::Listed(vec![
             OTHER_B.to_owned(),
             MOTO_DEFAULT_ACCOUNT.to_owned(),
@@ -85,7 +84,7 @@ async fn inventory_of_2500_repositories_across_accounts_and_regions() {
         role_name: ROLE.to_owned(),
         concurrency: 4,
     };
-    let out = immutag_aws::fanout::inventory(&base, &opts, false, &NoProgress)
+    let out = immutag_aws::scan::inventory(&base, &opts, false, &NoProgress)
         .await
         .unwrap();
     assert!(out.failures.is_empty(), "{:?}", out.failures);
@@ -190,7 +189,7 @@ async fn plan_reads_images_and_recommends() {
     push_image(&ecr, "done", 30, "v1").await.unwrap();
 
     let base = moto.sdk_config("eu-west-1").await;
-    let opts = FanOutOptions {
+    let opts = TargetOptions {
         accounts: AccountSelection::Listed(vec![OTHER_A.to_owned()]),
         regions: RegionSelection::Listed(vec!["eu-west-1".to_owned()]),
         role_name: ROLE.to_owned(),
@@ -208,25 +207,26 @@ async fn plan_reads_images_and_recommends() {
     );
 
     let api = &doc.repositories[0];
-    assert_eq!(api.recommendation, Recommendation::Immutable);
-    assert_eq!(api.evidence.images, 2);
+    assert_eq!(api.proposal.as_str(), "IMMUTABLE");
+    assert_eq!(api.basis.images, 2);
     assert_eq!(api.account_id.as_deref(), Some(OTHER_A));
 
     let busy = &doc.repositories[1];
-    assert_eq!(busy.recommendation, Recommendation::Review);
+    assert_eq!(busy.proposal.as_str(), "REVIEW");
     assert_eq!(busy.current_mutability, TagMutability::MutableWithExclusion);
     assert_eq!(busy.current_filters[0].filter, "v1");
 
     let web = &doc.repositories[2];
-    assert_eq!(web.recommendation, Recommendation::ImmutableWithExclusion);
+    assert_eq!(web.proposal.as_str(), "IMMUTABLE_WITH_EXCLUSION");
     let filters: Vec<&str> = web
-        .target_filters
+        .proposal
+        .filters()
         .iter()
         .map(|f| f.filter.as_str())
         .collect();
     assert_eq!(filters, vec!["feature-*", "latest"]);
-    assert_eq!(web.evidence.images, 5);
-    assert_eq!(web.evidence.untagged_images, 2);
+    assert_eq!(web.basis.images, 5);
+    assert_eq!(web.basis.untagged_images, 2);
     assert!(web.lifecycle_policy.is_some());
     assert_eq!(web.region.as_deref(), Some("eu-west-1"));
     assert!(
@@ -236,7 +236,7 @@ async fn plan_reads_images_and_recommends() {
             .starts_with(&format!("arn:aws:ecr:eu-west-1:{OTHER_A}:"))
     );
     let latest = web
-        .evidence
+        .basis
         .floating_tags
         .iter()
         .find(|t| t.tag == "latest")

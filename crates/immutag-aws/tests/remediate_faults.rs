@@ -16,8 +16,9 @@ use aws_sdk_ecr::operation::put_image_tag_mutability::{
 use aws_sdk_ecr::types::ImageTagMutability;
 use aws_sdk_ecr::types::error::RepositoryNotFoundException;
 use aws_smithy_mocks::{RuleMode, mock, mock_client};
-use immutag_aws::journal::{self, Journal};
-use immutag_aws::remediate::{self, ApplyOptions, ChangeResult, Clients, Scope, Verification};
+use immutag_aws::change::{self, ApplyOptions, ChangeResult, Verification};
+use immutag_aws::clients::{self, EcrClients, Scope};
+use immutag_aws::journal::{self, Journal, JournalMode};
 use immutag_core::change::{Change, RepoKey, Setting};
 use immutag_core::journal::{Outcome, Phase, summarize};
 use immutag_core::{ExclusionFilter, TagMutability};
@@ -124,7 +125,7 @@ fn production_retry(b: aws_sdk_ecr::config::Builder) -> aws_sdk_ecr::config::Bui
         .build()
         .time_source()
         .expect("the default configuration has a system clock");
-    b.retry_config(remediate::retry_config()).time_source(clock)
+    b.retry_config(clients::retry_config()).time_source(clock)
 }
 
 fn read_journal(path: &std::path::Path) -> Vec<immutag_core::journal::JournalRecord> {
@@ -161,9 +162,9 @@ async fn throttling_is_retried_then_succeeds() {
     );
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("j.jsonl");
-    let j = Journal::open(&path, "t").unwrap();
-    let reports = remediate::apply(
-        &Clients::single(scope(), client),
+    let j = Journal::open(&path, "t", JournalMode::Create).unwrap();
+    let reports = change::apply(
+        &EcrClients::single(scope(), client),
         vec![change("app")],
         &j,
         ApplyOptions::default(),
@@ -221,9 +222,9 @@ async fn one_repository_failing_does_not_stop_the_others() {
     changes.insert(100, change("ghost"));
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("j.jsonl");
-    let j = Journal::open(&path, "t").unwrap();
-    let reports = remediate::apply(
-        &Clients::single(scope(), client),
+    let j = Journal::open(&path, "t", JournalMode::Create).unwrap();
+    let reports = change::apply(
+        &EcrClients::single(scope(), client),
         changes,
         &j,
         ApplyOptions {
@@ -248,7 +249,7 @@ async fn one_repository_failing_does_not_stop_the_others() {
                 code.as_str(),
                 *outcome_known,
             )),
-            ChangeResult::Applied => None,
+            ChangeResult::Applied | ChangeResult::NotAttempted { .. } => None,
         })
         .collect();
     assert_eq!(
@@ -295,11 +296,11 @@ async fn verification_isolates_a_repository_deleted_after_the_change() {
     let describe = describe_rule(st.clone(), calls.clone());
     let put = put_rule(st.clone());
     let client = mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [&put, &describe]);
-    let clients = Clients::single(scope(), client);
+    let clients = EcrClients::single(scope(), client);
     let dir = tempfile::tempdir().unwrap();
-    let j = Journal::open(dir.path().join("j.jsonl"), "t").unwrap();
+    let j = Journal::open(dir.path().join("j.jsonl"), "t", JournalMode::Create).unwrap();
     let changes: Vec<Change> = ["a", "b", "c", "d"].iter().map(|n| change(n)).collect();
-    let mut reports = remediate::apply(
+    let mut reports = change::apply(
         &clients,
         changes,
         &j,
@@ -314,7 +315,7 @@ async fn verification_isolates_a_repository_deleted_after_the_change() {
     // Someone deletes "c" and turns "d" back to MUTABLE before verification.
     st.lock().unwrap().remove("c");
     st.lock().unwrap().insert("d".into(), "MUTABLE".into());
-    remediate::verify(&clients, &mut reports, &j, ApplyOptions::default())
+    change::verify(&clients, &mut reports, &j, ApplyOptions::default())
         .await
         .unwrap();
     let v: Vec<Option<Verification>> = reports.iter().map(|r| r.verification.clone()).collect();
@@ -386,9 +387,9 @@ async fn a_run_stopped_mid_way_leaves_a_journal_that_says_what_was_done() {
         .collect();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("crash.jsonl");
-    let j = Journal::open(&path, "crash").unwrap();
-    let clients = Clients::single(scope(), client);
-    let run = remediate::apply(
+    let j = Journal::open(&path, "crash", JournalMode::Create).unwrap();
+    let clients = EcrClients::single(scope(), client);
+    let run = change::apply(
         &clients,
         changes,
         &j,

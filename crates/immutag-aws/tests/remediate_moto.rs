@@ -8,15 +8,15 @@
 use std::collections::BTreeMap;
 
 use aws_sdk_ecr::types::ImageTagMutability;
-use immutag_aws::fanout::{AccountSelection, FanOutOptions, NoProgress, RegionSelection};
-use immutag_aws::journal::{self, Journal};
-use immutag_aws::remediate::{
-    self, ApplyOptions, ChangeResult, Clients, ReadState, Scope, Verification,
-};
+use immutag_aws::change::{self, ApplyOptions, ChangeResult, Verification};
+use immutag_aws::clients::{self, EcrClients, Scope};
+use immutag_aws::ecr::ReadState;
+use immutag_aws::journal::{self, Journal, JournalMode};
+use immutag_aws::targets::{AccountSelection, NoProgress, RegionSelection, TargetOptions};
 use immutag_aws::testing::{MOTO_DEFAULT_ACCOUNT, MotoServer, push_image, wildcard_filter};
 use immutag_core::change::{Change, RepoKey, Setting};
 use immutag_core::journal::{Operation, summarize};
-use immutag_core::remediation::{Candidate, Mode, PlanOptions, count, plan};
+use immutag_core::remediation::{Candidate, Mode, RemediationOptions, count, decide};
 use immutag_core::rollback::{RollbackDecision, plan_rollback};
 use immutag_core::{ExclusionFilter, RuleParameters, TagMutability};
 
@@ -69,7 +69,7 @@ async fn seed(config: &aws_types::SdkConfig) {
 struct World {
     moto: MotoServer,
     base: aws_types::SdkConfig,
-    opts: FanOutOptions,
+    opts: TargetOptions,
 }
 
 impl World {
@@ -85,7 +85,7 @@ impl World {
             }
         }
         let base = moto.sdk_config("eu-west-1").await;
-        let opts = FanOutOptions {
+        let opts = TargetOptions {
             accounts: AccountSelection::Listed(vec![MOTO_DEFAULT_ACCOUNT.into(), OTHER.into()]),
             regions: RegionSelection::Listed(REGIONS.iter().map(|r| r.to_string()).collect()),
             role_name: ROLE.into(),
@@ -94,31 +94,28 @@ impl World {
         Self { moto, base, opts }
     }
 
-    async fn candidates(&self, params: &RuleParameters) -> Vec<Candidate> {
-        let inv = immutag_aws::fanout::inventory(&self.base, &self.opts, false, &NoProgress)
+    async fn candidates(&self, _params: &RuleParameters) -> Vec<Candidate> {
+        let inv = immutag_aws::scan::inventory(&self.base, &self.opts, false, &NoProgress)
             .await
             .unwrap();
         assert!(inv.failures.is_empty(), "{:?}", inv.failures);
-        inv.items
-            .into_iter()
-            .map(|r| Candidate::from_evaluation(r, params))
-            .collect()
+        inv.items.into_iter().map(Candidate::immutable).collect()
     }
 
-    async fn clients(&self) -> Clients {
+    async fn clients(&self) -> EcrClients {
         let scopes = [MOTO_DEFAULT_ACCOUNT, OTHER].iter().flat_map(|a| {
             REGIONS.iter().map(|r| Scope {
                 account: Some(a.to_string()),
                 region: Some(r.to_string()),
             })
         });
-        remediate::clients_for_scopes(&self.base, scopes, ROLE)
+        clients::clients_for_scopes(&self.base, scopes, ROLE)
             .await
             .unwrap()
     }
 
     /// Every repository's setting, read with the remediation reader.
-    async fn state(&self, clients: &Clients) -> BTreeMap<RepoKey, Setting> {
+    async fn state(&self, clients: &EcrClients) -> BTreeMap<RepoKey, Setting> {
         let mut keys = Vec::new();
         for a in [MOTO_DEFAULT_ACCOUNT, OTHER] {
             for r in REGIONS {
@@ -127,28 +124,22 @@ impl World {
                 }
             }
         }
-        remediate::read_settings(clients, &keys, 4)
+        immutag_aws::ecr::read_settings(clients, &keys, 4)
             .await
             .into_iter()
             .map(|(k, v)| match v {
-                ReadState::Found(s) => (k, s),
+                ReadState::Found(repo) => {
+                    let s = Setting::of(&repo).unwrap();
+                    (k, s)
+                }
                 other => panic!("{k}: {other:?}"),
             })
             .collect()
     }
 }
 
-fn changes_of(items: &[immutag_core::remediation::PlanItem]) -> Vec<Change> {
-    items
-        .iter()
-        .filter_map(|i| {
-            i.change().map(|(k, f, t)| Change {
-                key: k.clone(),
-                from: f.clone(),
-                to: t.clone(),
-            })
-        })
-        .collect()
+fn changes_of(items: &[immutag_core::remediation::Decision]) -> Vec<Change> {
+    items.iter().filter_map(|i| i.change()).collect()
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -172,8 +163,8 @@ async fn remediate_verify_refuse_rerun_and_roll_back_across_accounts_and_regions
 
     // Plan: app, web, fenced-mutable and open-exclusion (the `nightly` filter is not allowed)
     // change in each of the 4 (account, region) pairs; done is compliant; sandbox-tool exempt.
-    let opts = PlanOptions::default();
-    let items = plan(&world.candidates(&params).await, &opts, &params);
+    let opts = RemediationOptions::default();
+    let items = decide(&world.candidates(&params).await, &opts, &params);
     let counts = count(&items);
     assert_eq!(counts.changes, 16, "{items:#?}");
     assert_eq!(counts.skipped.get("exempt"), Some(&4));
@@ -185,8 +176,8 @@ async fn remediate_verify_refuse_rerun_and_roll_back_across_accounts_and_regions
     // Apply.
     let dir = tempfile::tempdir().unwrap();
     let jpath = dir.path().join("remediate.jsonl");
-    let j = Journal::open(&jpath, "remediate").unwrap();
-    let reports = remediate::apply(&clients, changes_of(&items), &j, ApplyOptions::default())
+    let j = Journal::open(&jpath, "remediate", JournalMode::Create).unwrap();
+    let reports = change::apply(&clients, changes_of(&items), &j, ApplyOptions::default())
         .await
         .unwrap();
     j.close();
@@ -228,9 +219,9 @@ async fn remediate_verify_refuse_rerun_and_roll_back_across_accounts_and_regions
 
     // A second run changes nothing, whichever the mode.
     for mode in [Mode::Plan, Mode::Immutable] {
-        let again = plan(
+        let again = decide(
             &world.candidates(&params).await,
-            &PlanOptions {
+            &RemediationOptions {
                 mode,
                 repositories: vec![],
             },
@@ -259,8 +250,8 @@ async fn remediate_verify_refuse_rerun_and_roll_back_across_accounts_and_regions
         .collect();
     assert_eq!(restores.len(), 16);
     let rpath = dir.path().join("rollback.jsonl");
-    let rj = Journal::open(&rpath, "rollback").unwrap();
-    let rreports = remediate::apply(
+    let rj = Journal::open(&rpath, "rollback", JournalMode::Create).unwrap();
+    let rreports = change::apply(
         &clients,
         restores,
         &rj,
@@ -322,8 +313,8 @@ async fn a_missing_repository_fails_alone_and_exclusion_targets_apply() {
         ),
     });
     let dir = tempfile::tempdir().unwrap();
-    let j = Journal::open(dir.path().join("j.jsonl"), "t").unwrap();
-    let reports = remediate::apply(&clients, changes, &j, ApplyOptions::default())
+    let j = Journal::open(dir.path().join("j.jsonl"), "t", JournalMode::Create).unwrap();
+    let reports = change::apply(&clients, changes, &j, ApplyOptions::default())
         .await
         .unwrap();
     j.close();

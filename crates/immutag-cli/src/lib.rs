@@ -2,8 +2,9 @@
 //!
 //! The `immutag` command. Each subcommand lives in [`cmd`]; output formats in [`output`].
 //!
-//! Exit codes: 0 all compliant or not applicable, 1 any finding (non-compliant resource,
-//! policy finding, failed change), 2 usage or input error.
+//! Exit codes, the same for every subcommand ([`exit`]): 0 nothing to report, 1 findings,
+//! 2 usage or input error, 3 incomplete (some targets could not be read or changed; the rest
+//! is printed and the failures listed).
 #![forbid(unsafe_code)]
 
 use std::process::ExitCode;
@@ -12,8 +13,9 @@ use clap::{Parser, Subcommand};
 
 pub mod cmd;
 pub mod exit;
-pub mod locate;
 pub mod output;
+pub mod params;
+pub mod read;
 
 /// immutag keeps Amazon ECR image tags immutable across an AWS organization.
 #[derive(Debug, Parser)]
@@ -43,6 +45,8 @@ pub enum Command {
     Remediate(cmd::remediate::Args),
     /// Restore what a remediation journal changed (dry run unless --apply).
     Rollback(cmd::rollback::Args),
+    /// Find the image references of a source tree, check they are pinned to digests, pin them.
+    Pins(cmd::pins::Args),
 }
 
 /// Parses the command line, runs the subcommand, and maps the outcome to an exit code.
@@ -68,12 +72,17 @@ pub fn main_entry() -> ExitCode {
         Command::Plan(args) => cmd::plan::run(args),
         Command::Remediate(args) => cmd::remediate::run(args),
         Command::Rollback(args) => cmd::rollback::run(args),
+        Command::Pins(args) => cmd::pins::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("immutag: error: {e:#}");
-            ExitCode::from(exit::USAGE)
+            // Errors quote input (keys, values, file names): never a raw control character.
+            eprintln!(
+                "immutag: error: {}",
+                immutag_core::text::printable(&format!("{e:#}"))
+            );
+            ExitCode::from(exit::of_error(&e))
         }
     }
 }

@@ -110,9 +110,10 @@ async fn live_scan_dry_run_apply_rerun_and_rollback() {
     let journal_s = journal.to_str().unwrap();
     let regions = "--regions=eu-west-1,us-east-1";
 
-    // Dry run: prints what would change, changes nothing, writes no journal.
+    // Dry run: prints what would change (exit 1: changes pending), changes nothing, writes no
+    // journal.
     let o = immutag(&moto, &["remediate", regions, "--journal", journal_s], None);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert_eq!(out.matches("CHANGE ").count(), 6, "{}", text(&o));
     assert!(
@@ -147,9 +148,10 @@ async fn live_scan_dry_run_apply_rerun_and_rollback() {
     assert!(!out.contains("CHANGED"), "{out}");
     assert_eq!(state(&moto).await, after);
 
-    // Rollback: dry run, then apply; every mode and filter list back exactly.
+    // Rollback: dry run (exit 1: restores pending), then apply; every mode and filter list back
+    // exactly.
     let o = immutag(&moto, &["rollback", journal_s], None);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert_eq!(
         String::from_utf8_lossy(&o.stdout)
             .matches("RESTORE ")
@@ -226,7 +228,7 @@ async fn plan_on_stdin_review_is_skipped_and_exclusions_are_applied() {
         ],
         Some(&plan),
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(
         out.contains("web  marked for review: latest re-pushed by 40 builds"),
@@ -281,7 +283,7 @@ async fn live_scan_plans_reused_tags_before_changing() {
     }
 
     let o = immutag(&moto, &["remediate", "--regions=eu-west-1"], None);
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(
         out.contains("/eu-west-1/app  MUTABLE -> IMMUTABLE_WITH_EXCLUSION [latest]"),
@@ -297,7 +299,7 @@ async fn live_scan_plans_reused_tags_before_changing() {
         &["remediate", "--regions=eu-west-1", "--mode", "immutable"],
         None,
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(
         out.contains("/eu-west-1/app  MUTABLE -> IMMUTABLE\n"),
@@ -329,5 +331,138 @@ async fn live_scan_plans_reused_tags_before_changing() {
     assert_eq!(
         s[&("eu-west-1".to_owned(), "lib".to_owned())],
         ("IMMUTABLE".to_owned(), vec![])
+    );
+}
+
+/// No mode changes a compliant repository: an IMMUTABLE_WITH_EXCLUSION [latest] repository
+/// whose filter the rule parameters allow is kept (and shown as kept) by `--mode immutable`,
+/// while a MUTABLE one is changed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mode_immutable_keeps_compliant_exclusions() {
+    let moto = moto();
+    let c = aws_sdk_ecr::Client::new(&moto.sdk_config("eu-west-1").await);
+    c.create_repository()
+        .repository_name("fenced")
+        .image_tag_mutability(ImageTagMutability::ImmutableWithExclusion)
+        .image_tag_mutability_exclusion_filters(wildcard_filter("latest"))
+        .send()
+        .await
+        .unwrap();
+    c.create_repository()
+        .repository_name("open")
+        .image_tag_mutability(ImageTagMutability::Mutable)
+        .send()
+        .await
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("j.jsonl");
+    let args = [
+        "remediate",
+        "--regions=eu-west-1",
+        "--mode",
+        "immutable",
+        "--param",
+        "AllowedExclusionFilters=latest",
+    ];
+    let o = immutag(&moto, &args, None);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(
+        out.contains("KEEP") && out.contains("/eu-west-1/fenced  compliant: kept"),
+        "{out}"
+    );
+    assert!(
+        out.contains("/eu-west-1/open  MUTABLE -> IMMUTABLE"),
+        "{out}"
+    );
+
+    let mut apply = args.to_vec();
+    apply.extend(["--apply", "--journal", j.to_str().unwrap()]);
+    let o = immutag(&moto, &apply, None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let s = state(&moto).await;
+    assert_eq!(
+        s[&("eu-west-1".to_owned(), "fenced".to_owned())],
+        (
+            "IMMUTABLE_WITH_EXCLUSION".to_owned(),
+            vec!["latest".to_owned()]
+        )
+    );
+    assert_eq!(
+        s[&("eu-west-1".to_owned(), "open".to_owned())].0,
+        "IMMUTABLE"
+    );
+
+    // The journal exists now: a second applied run naming it is refused (exit 2) unless it
+    // appends.
+    c.create_repository()
+        .repository_name("late")
+        .image_tag_mutability(ImageTagMutability::Mutable)
+        .send()
+        .await
+        .unwrap();
+    let o = immutag(&moto, &apply, None);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("--append-journal"), "{}", text(&o));
+    apply.push("--append-journal");
+    let o = immutag(&moto, &apply, None);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let journal = std::fs::read_to_string(&j).unwrap();
+    assert!(
+        journal.contains("\"repository\":\"open\"") && journal.contains("\"repository\":\"late\"")
+    );
+}
+
+/// Names from a plan file and from a journal reach the remediate and rollback text escaped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remediate_and_rollback_text_escape_control_characters() {
+    let moto = moto();
+    seed(&moto).await;
+    let acct = immutag_aws::testing::MOTO_DEFAULT_ACCOUNT;
+    let evil = "gone\u{1b}[2J\u{1b}]0;owned\u{7}";
+    let plan = serde_json::json!({
+        "schema_version": 1,
+        "repositories": [{
+            "account_id": acct, "region": "eu-west-1", "name": evil,
+            "current_mutability": "MUTABLE", "compliance": "NON_COMPLIANT", "reason": "mutable",
+            "recommendation": "REVIEW", "target_filters": [],
+            "evidence": {"images": 0, "tagged_images": 0, "untagged_images": 0, "referrers": 0,
+                "tags": 0, "floating_tags": [], "notes": ["moved by \u{1b}[31mci"]},
+        }],
+        "failures": [],
+    })
+    .to_string();
+    let raw = |s: &str| s.contains('\u{1b}') || s.contains('\u{7}');
+    let o = immutag(&moto, &["remediate", "--plan", "-"], Some(&plan));
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    );
+    assert!(!raw(&out) && !raw(&err), "{}", text(&o));
+    assert!(out.contains("gone\\u{1b}[2J"), "{}", text(&o));
+
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("j.jsonl");
+    let line = |seq: u64, phase: &str| {
+        serde_json::json!({"run": "r1", "seq": seq, "time": "2026-11-26T15:22:48Z",
+            "operation": "remediate", "phase": phase, "account": acct, "region": "eu-west-1",
+            "repository": evil, "previous": {"mode": "MUTABLE"}, "new": {"mode": "IMMUTABLE"}})
+        .to_string()
+    };
+    std::fs::write(
+        &journal,
+        format!("{}\n{}\n", line(1, "intent"), line(2, "applied")),
+    )
+    .unwrap();
+    let o = immutag(&moto, &["rollback", journal.to_str().unwrap()], None);
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    );
+    assert!(!raw(&out) && !raw(&err), "{}", text(&o));
+    assert!(
+        out.contains("gone\\u{1b}[2J") || err.contains("gone\\u{1b}[2J"),
+        "{}",
+        text(&o)
     );
 }

@@ -7,7 +7,7 @@ use std::process::Output;
 
 use aws_sdk_ecr::types::ImageTagMutability;
 use immutag_aws::testing::{MOTO_DEFAULT_ACCOUNT, MotoServer, push_image, wildcard_filter};
-use immutag_core::plan::{PlanDocument, Recommendation};
+use immutag_core::plan::Plan;
 use immutag_core::{Compliance, Evaluation};
 
 const ROLE: &str = "immutag-cli-test";
@@ -219,7 +219,8 @@ async fn a_region_that_cannot_be_read_is_reported_and_the_rest_completes() {
             "json",
         ],
     );
-    assert_eq!(out.status.code(), Some(2), "{}", stderr(&out));
+    // Exit 3: incomplete (a target could not be read); the rest is still printed.
+    assert_eq!(out.status.code(), Some(3), "{}", stderr(&out));
     let evals: Vec<Evaluation> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(evals.len(), 1);
     assert_eq!(evals[0].compliance, Compliance::Compliant);
@@ -355,13 +356,13 @@ async fn plan_prints_the_remediation_input() {
         &["plan", "--regions", "eu-west-1", "--output", "json"],
     );
     assert_eq!(out.status.code(), Some(1), "{}", stderr(&out));
-    let doc: PlanDocument = serde_json::from_slice(&out.stdout).unwrap();
+    let doc: Plan = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(doc.repositories.len(), 1);
     let web = &doc.repositories[0];
     assert_eq!(web.name, "web");
-    assert_eq!(web.recommendation, Recommendation::ImmutableWithExclusion);
-    assert_eq!(web.target_filters[0].filter, "latest");
-    assert_eq!(web.evidence.untagged_images, 1);
+    assert_eq!(web.proposal.as_str(), "IMMUTABLE_WITH_EXCLUSION");
+    assert_eq!(web.proposal.filters()[0].filter, "latest");
+    assert_eq!(web.basis.untagged_images, 1);
 
     let out = immutag(&moto, &["plan", "--regions", "eu-west-1"]);
     let table = String::from_utf8(out.stdout).unwrap();

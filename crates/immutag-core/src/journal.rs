@@ -100,79 +100,98 @@ pub struct JournalEntry {
     /// Account, region, repository.
     #[serde(flatten)]
     pub key: RepoKey,
-    /// The operation of the last intent.
+    /// The operation of the last change that may be in effect (else of the last change).
     pub operation: Operation,
     /// The setting before the first change in the journal.
     pub previous: Setting,
-    /// The setting of the last change in the journal.
+    /// The setting of the last change that may be in effect (else the last change's target).
     pub new: Setting,
-    /// What happened.
+    /// What happened to that change.
     pub outcome: Outcome,
-    /// The last error, when the outcome is failed or unknown.
+    /// The last error, when the last change failed or has an unknown outcome.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Every setting the journal's changes may have left the repository in (targets of
+    /// changes applied, verified, mismatched or of unknown outcome), in journal order.
+    #[serde(skip)]
+    pub produced: Vec<Setting>,
 }
 
-/// Reads journal records back into one entry per repository (in order of first intent).
-/// Records of different runs for the same repository are chained: `previous` is the setting
-/// before the first change, `new` the last target.
+/// One change of a repository, as its records tell it.
+struct ChangeHistory {
+    operation: Operation,
+    new: Setting,
+    outcome: Outcome,
+    error: Option<String>,
+}
+
+/// Reads journal records back into one entry per repository (in order of first record).
+/// Records of several runs for the same repository (a remediation, then a rollback appended
+/// to the same journal) are chained: `previous` is the setting before the first change; `new`
+/// and `outcome` are those of the last change that may be in effect (a change that failed,
+/// with AWS's answer that nothing changed, does not hide the one before it).
 pub fn summarize(records: &[JournalRecord]) -> Vec<JournalEntry> {
     let mut order: Vec<RepoKey> = Vec::new();
-    let mut map: BTreeMap<RepoKey, JournalEntry> = BTreeMap::new();
+    let mut map: BTreeMap<RepoKey, (Setting, Vec<ChangeHistory>)> = BTreeMap::new();
     for r in records {
-        match r.phase {
-            Phase::Intent => match map.get_mut(&r.key) {
-                Some(e) => {
-                    e.new = r.new.clone();
-                    e.operation = r.operation;
-                    e.outcome = Outcome::Unknown;
-                    e.error = None;
-                }
-                None => {
-                    order.push(r.key.clone());
-                    map.insert(
-                        r.key.clone(),
-                        JournalEntry {
-                            key: r.key.clone(),
-                            operation: r.operation,
-                            previous: r.previous.clone(),
-                            new: r.new.clone(),
-                            outcome: Outcome::Unknown,
-                            error: None,
-                        },
-                    );
-                }
-            },
-            phase => {
-                let Some(e) = map.get_mut(&r.key) else {
-                    // A result with no intent: keep it, the outcome says what it says.
-                    order.push(r.key.clone());
-                    map.insert(
-                        r.key.clone(),
-                        JournalEntry {
-                            key: r.key.clone(),
-                            operation: r.operation,
-                            previous: r.previous.clone(),
-                            new: r.new.clone(),
-                            outcome: outcome_of(phase, r.outcome_known),
-                            error: r.error.clone(),
-                        },
-                    );
+        let (_, changes) = map.entry(r.key.clone()).or_insert_with(|| {
+            order.push(r.key.clone());
+            (r.previous.clone(), Vec::new())
+        });
+        let outcome = outcome_of(r.phase, r.outcome_known);
+        let open = changes
+            .last_mut()
+            .filter(|c| r.phase != Phase::Intent && c.new == r.new);
+        let change = match open {
+            Some(c) => c,
+            None => {
+                changes.push(ChangeHistory {
+                    operation: r.operation,
+                    new: r.new.clone(),
+                    outcome: Outcome::Unknown,
+                    error: None,
+                });
+                let Some(c) = changes.last_mut() else {
                     continue;
                 };
-                e.outcome = outcome_of(phase, r.outcome_known);
-                if phase == Phase::Failed {
-                    e.error = Some(match (&r.error_code, &r.error) {
-                        (Some(c), Some(m)) => format!("{c}: {m}"),
-                        (Some(c), None) => c.clone(),
-                        (None, Some(m)) => m.clone(),
-                        (None, None) => "unknown error".to_owned(),
-                    });
-                }
+                c
             }
+        };
+        change.outcome = outcome;
+        if r.phase == Phase::Failed {
+            change.error = Some(match (&r.error_code, &r.error) {
+                (Some(c), Some(m)) => format!("{c}: {m}"),
+                (Some(c), None) => c.clone(),
+                (None, Some(m)) => m.clone(),
+                (None, None) => "unknown error".to_owned(),
+            });
         }
     }
-    order.into_iter().filter_map(|k| map.remove(&k)).collect()
+    order
+        .into_iter()
+        .filter_map(|key| {
+            let (previous, changes) = map.remove(&key)?;
+            let last = changes.last()?;
+            let in_effect = changes
+                .iter()
+                .rev()
+                .find(|c| c.outcome != Outcome::Failed)
+                .unwrap_or(last);
+            Some(JournalEntry {
+                key,
+                operation: in_effect.operation,
+                previous,
+                new: in_effect.new.clone(),
+                outcome: in_effect.outcome,
+                error: last.error.clone(),
+                produced: changes
+                    .iter()
+                    .filter(|c| c.outcome != Outcome::Failed)
+                    .map(|c| c.new.clone())
+                    .collect(),
+            })
+        })
+        .collect()
 }
 
 fn outcome_of(phase: Phase, outcome_known: Option<bool>) -> Outcome {

@@ -1,27 +1,27 @@
-//! Remediation planning: what `immutag remediate` would change, and what
-//! `immutag rollback` would restore. Pure: no I/O, no clock, no AWS.
+//! Remediation decisions: what `immutag remediate` (and the Config rule's auto-remediation)
+//! would change. Pure: no I/O, no clock, no AWS.
 //!
-//! [`plan`] turns the current state of each repository, the recommendation for it (from
-//! `immutag plan`, or forced with `--mode immutable`), the rule parameters (exemptions) and
-//! the `--repositories` patterns into one [`Decision`] per repository: a change from the
-//! current [`Setting`] to the target, or a skip with the reason. Planning twice against the
-//! state the first plan produced gives only skips (idempotent).
-//!
-//! [`JournalRecord`] is one line of the remediation journal; [`summarize`] reads a journal
-//! back (an `intent` with no result is an unknown outcome), and [`plan_rollback`] decides,
-//! from the journal and the state read again from AWS, what to restore.
+//! [`decide`] turns the current (live) state of each repository, what the plan proposes for it
+//! (from `immutag plan`, or plain IMMUTABLE with `--mode immutable`), the rule parameters
+//! (exemptions, allowed exclusions) and the `--repositories` patterns into one [`Decision`]
+//! per repository: a [`Change`](crate::change::Change) from the current [`Setting`] to the
+//! target, or a skip with the reason. Only a repository that is NON_COMPLIANT under the rule
+//! parameters is ever changed: a compliant one is kept, whatever the plan or the mode says.
+//! Deciding twice against the state the first decisions produced gives only skips
+//! (idempotent).
 //!
 //! ```
-//! use immutag_core::remediation::{plan, Candidate, Decision, Mode, PlanOptions, Recommendation, SkipReason};
+//! use immutag_core::plan::Proposal;
+//! use immutag_core::remediation::{decide, Action, Candidate, RemediationOptions, SkipReason};
 //! use immutag_core::{InputKind, Repository, RuleParameters, TagMutability};
 //!
 //! let repos = vec![
-//!     Candidate::new(Repository::new("api", InputKind::Live).with_mutability(TagMutability::Mutable), Recommendation::Immutable),
-//!     Candidate::new(Repository::new("web", InputKind::Live).with_mutability(TagMutability::Immutable), Recommendation::Immutable),
+//!     Candidate::new(Repository::new("api", InputKind::Live).with_mutability(TagMutability::Mutable), Proposal::Immutable),
+//!     Candidate::new(Repository::new("web", InputKind::Live).with_mutability(TagMutability::Immutable), Proposal::Immutable),
 //! ];
-//! let items = plan(&repos, &PlanOptions::default(), &RuleParameters::default());
-//! assert!(matches!(items[0].decision, Decision::Change { .. }));
-//! assert_eq!(items[1].decision, Decision::Skip { reason: SkipReason::AlreadyAtTarget });
+//! let decisions = decide(&repos, &RemediationOptions::default(), &RuleParameters::default());
+//! assert!(decisions[0].change().is_some());
+//! assert_eq!(decisions[1].action, Action::Skip { reason: SkipReason::Compliant });
 //! ```
 
 use std::collections::BTreeMap;
@@ -30,79 +30,58 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::change::{RepoKey, Setting};
+use crate::change::{Change, RepoKey, Setting};
 use crate::evaluate::{Compliance, Reason, evaluate};
-use crate::model::{
-    ECR_REPOSITORY_TYPE, ExclusionFilter, Repository, ResourceStatus, TagMutability,
-};
+use crate::model::{ECR_REPOSITORY_TYPE, Repository, ResourceStatus};
 use crate::params::RuleParameters;
+use crate::plan::{Proposal, Recommendation};
 use crate::wildcard;
-
-/// What the plan recommends for a repository.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(tag = "action", rename_all = "SCREAMING_SNAKE_CASE")]
-pub enum Recommendation {
-    /// Switch to plain `IMMUTABLE`.
-    Immutable,
-    /// Switch to `IMMUTABLE_WITH_EXCLUSION` with these filters (tags pipelines re-push).
-    ImmutableWithExclusion {
-        /// The exclusion filters.
-        filters: Vec<ExclusionFilter>,
-    },
-    /// A human must decide first (for example: a pipeline re-pushes many tags).
-    Review {
-        /// Why.
-        reason: String,
-    },
-    /// Nothing to do: the repository is already compliant.
-    Keep,
-}
 
 /// How the target of each repository is chosen (`--mode`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
 pub enum Mode {
-    /// The plan's recommendation (the default).
+    /// The plan's proposal (the default).
     #[default]
     Plan,
-    /// Plain `IMMUTABLE` for every repository in scope that is not exempt and not marked for
-    /// review, whatever the plan recommends.
+    /// Plain `IMMUTABLE` for every non-compliant repository in scope that is not exempt and
+    /// not marked for review, whatever the plan proposes.
     Immutable,
 }
 
-/// One repository to plan for: its current state and the recommendation.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// One repository to decide for: its current state and what the plan proposes.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Candidate {
-    /// The current state (as read from AWS or from the plan file).
+    /// The current state (as read from AWS).
     pub repository: Repository,
-    /// The plan's recommendation.
-    pub recommendation: Recommendation,
+    /// What the plan proposes.
+    pub proposal: Proposal,
 }
 
 impl Candidate {
     /// A candidate.
-    pub fn new(repository: Repository, recommendation: Recommendation) -> Self {
+    pub fn new(repository: Repository, proposal: Proposal) -> Self {
         Self {
             repository,
-            recommendation,
+            proposal,
         }
     }
 
-    /// A candidate whose recommendation follows from evaluation alone: `Keep` when the
-    /// repository is compliant or not applicable, `Immutable` otherwise. For a live scan
-    /// with no plan.
-    pub fn from_evaluation(repository: Repository, params: &RuleParameters) -> Self {
-        let recommendation = match evaluate(&repository, params).compliance {
-            Compliance::NonCompliant => Recommendation::Immutable,
-            Compliance::Compliant | Compliance::NotApplicable => Recommendation::Keep,
-        };
-        Self::new(repository, recommendation)
+    /// A candidate to make plain IMMUTABLE if it is non-compliant (a live scan with no plan,
+    /// the Config rule's auto-remediation).
+    pub fn immutable(repository: Repository) -> Self {
+        Self::new(repository, Proposal::Immutable)
+    }
+
+    /// A candidate from a plan's recommendation and the repository's current state.
+    pub fn from_recommendation(recommendation: &Recommendation, repository: Repository) -> Self {
+        Self::new(repository, recommendation.proposal.clone())
     }
 }
 
-/// Options of a planning run.
+/// Options of [`decide`].
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct PlanOptions {
+pub struct RemediationOptions {
     /// How targets are chosen.
     pub mode: Mode,
     /// Repository name patterns (`*` wildcard, whole name); empty means all.
@@ -125,7 +104,7 @@ pub enum SkipReason {
     },
     /// The current setting already is the target.
     AlreadyAtTarget,
-    /// The plan recommends nothing (compliant) and no mode forces a change.
+    /// Compliant under the rule parameters (as read now): kept.
     Compliant,
     /// The name matches none of the `--repositories` patterns.
     FilteredOut,
@@ -134,7 +113,7 @@ pub enum SkipReason {
         /// Why.
         detail: String,
     },
-    /// The recommended target is not a setting ECR accepts.
+    /// The proposed target is not a setting ECR accepts.
     InvalidTarget {
         /// Why.
         detail: String,
@@ -153,7 +132,7 @@ impl fmt::Display for SkipReason {
             Self::Review { detail } => write!(f, "marked for review: {detail}"),
             Self::Exempt { detail } => write!(f, "exempt: {detail}"),
             Self::AlreadyAtTarget => f.write_str("already at the target"),
-            Self::Compliant => f.write_str("compliant, nothing recommended"),
+            Self::Compliant => f.write_str("compliant: kept"),
             Self::FilteredOut => f.write_str("not selected by --repositories"),
             Self::NotApplicable { detail } => write!(f, "not applicable: {detail}"),
             Self::InvalidTarget { detail } => write!(f, "invalid target: {detail}"),
@@ -181,7 +160,7 @@ impl SkipReason {
 /// What to do with one repository.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "decision", rename_all = "snake_case")]
-pub enum Decision {
+pub enum Action {
     /// Call PutImageTagMutability.
     Change {
         /// The current setting.
@@ -197,24 +176,46 @@ pub enum Decision {
     },
 }
 
-/// The plan for one repository.
+/// The decision for one repository.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct PlanItem {
+pub struct Decision {
     /// Where and which.
     #[serde(flatten)]
     pub key: RepoKey,
     /// What to do.
     #[serde(flatten)]
-    pub decision: Decision,
+    pub action: Action,
 }
 
-impl PlanItem {
-    /// The change, when the decision is one: (key, from, to).
-    pub fn change(&self) -> Option<(&RepoKey, &Setting, &Setting)> {
-        match &self.decision {
-            Decision::Change { from, to } => Some((&self.key, from, to)),
-            Decision::Skip { .. } => None,
+impl Decision {
+    /// A skip of `key` for `reason`.
+    pub fn skip(key: RepoKey, reason: SkipReason) -> Self {
+        Self {
+            key,
+            action: Action::Skip { reason },
         }
+    }
+
+    /// The change, when the decision is one.
+    pub fn change(&self) -> Option<Change> {
+        match &self.action {
+            Action::Change { from, to } => Some(Change {
+                key: self.key.clone(),
+                from: from.clone(),
+                to: to.clone(),
+            }),
+            Action::Skip { .. } => None,
+        }
+    }
+
+    /// True when nothing could be decided because the repository could not be read.
+    pub fn is_unreadable(&self) -> bool {
+        matches!(
+            self.action,
+            Action::Skip {
+                reason: SkipReason::Unreadable { .. }
+            }
+        )
     }
 }
 
@@ -223,35 +224,42 @@ pub fn selected(name: &str, patterns: &[String]) -> bool {
     patterns.is_empty() || patterns.iter().any(|p| wildcard::matches(p, name))
 }
 
-/// Plans every candidate, in order. See the module documentation.
-pub fn plan(
+/// The key of a repository: account, region, name (or resource id).
+pub fn key_of(repo: &Repository) -> RepoKey {
+    let name = repo.name.as_deref().unwrap_or(&repo.resource_id);
+    RepoKey::new(repo.account_id.as_deref(), repo.region.as_deref(), name)
+}
+
+/// Decides every candidate, in order. See the module documentation.
+pub fn decide(
     candidates: &[Candidate],
-    opts: &PlanOptions,
+    opts: &RemediationOptions,
     params: &RuleParameters,
-) -> Vec<PlanItem> {
+) -> Vec<Decision> {
     candidates
         .iter()
         .map(|c| {
-            let repo = &c.repository;
-            let name = repo
-                .name
-                .clone()
-                .unwrap_or_else(|| repo.resource_id.clone());
-            let key = RepoKey::new(repo.account_id.as_deref(), repo.region.as_deref(), &name);
-            PlanItem {
-                key,
-                decision: decide(c, &name, opts, params),
-            }
+            let key = key_of(&c.repository);
+            let action = decide_one(c, &key.repository, opts, params);
+            Decision { key, action }
         })
         .collect()
 }
 
-fn decide(c: &Candidate, name: &str, opts: &PlanOptions, params: &RuleParameters) -> Decision {
-    let skip = |reason| Decision::Skip { reason };
+fn decide_one(
+    c: &Candidate,
+    name: &str,
+    opts: &RemediationOptions,
+    params: &RuleParameters,
+) -> Action {
+    let skip = |reason| Action::Skip { reason };
     let repo = &c.repository;
     if repo.resource_type != ECR_REPOSITORY_TYPE {
         return skip(SkipReason::NotApplicable {
-            detail: format!("{} is not {ECR_REPOSITORY_TYPE}", repo.resource_type),
+            detail: format!(
+                "{} is not {ECR_REPOSITORY_TYPE}",
+                crate::text::printable(&repo.resource_type)
+            ),
         });
     }
     if repo.status != ResourceStatus::Active {
@@ -273,22 +281,24 @@ fn decide(c: &Candidate, name: &str, opts: &PlanOptions, params: &RuleParameters
             detail: eval.annotation,
         });
     }
+    if eval.compliance != Compliance::NonCompliant {
+        return skip(SkipReason::Compliant);
+    }
     let current = match Setting::of(repo) {
         Ok(s) => s,
         Err(detail) => return skip(SkipReason::NotApplicable { detail }),
     };
-    let target = match (&c.recommendation, opts.mode) {
-        (Recommendation::Review { reason }, _) => {
+    let target = match (&c.proposal, opts.mode) {
+        (Proposal::Review { reason, .. }, _) => {
             return skip(SkipReason::Review {
                 detail: reason.clone(),
             });
         }
         (_, Mode::Immutable) => Setting::immutable(),
-        (Recommendation::Keep, Mode::Plan) => return skip(SkipReason::Compliant),
-        (Recommendation::Immutable, Mode::Plan) => Setting::immutable(),
-        (Recommendation::ImmutableWithExclusion { filters }, Mode::Plan) => {
-            Setting::new(TagMutability::ImmutableWithExclusion, filters.clone())
-        }
+        (proposal, Mode::Plan) => match proposal.target() {
+            Some(target) => target,
+            None => Setting::immutable(),
+        },
     };
     if let Err(detail) = target.validate_target() {
         return skip(SkipReason::InvalidTarget { detail });
@@ -296,28 +306,28 @@ fn decide(c: &Candidate, name: &str, opts: &PlanOptions, params: &RuleParameters
     if current.same_as(&target) {
         return skip(SkipReason::AlreadyAtTarget);
     }
-    Decision::Change {
+    Action::Change {
         from: current,
         to: target,
     }
 }
 
-/// Counts of a plan: changes, and skips per reason id.
+/// Counts of decisions: changes, and skips per reason id.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-pub struct PlanCounts {
+pub struct DecisionCounts {
     /// Repositories to change.
     pub changes: usize,
     /// Skipped repositories per [`SkipReason::id`].
     pub skipped: BTreeMap<String, usize>,
 }
 
-/// Counts the decisions of a plan.
-pub fn count(items: &[PlanItem]) -> PlanCounts {
-    let mut c = PlanCounts::default();
-    for item in items {
-        match &item.decision {
-            Decision::Change { .. } => c.changes += 1,
-            Decision::Skip { reason } => *c.skipped.entry(reason.id().to_owned()).or_default() += 1,
+/// Counts decisions.
+pub fn count(decisions: &[Decision]) -> DecisionCounts {
+    let mut c = DecisionCounts::default();
+    for d in decisions {
+        match &d.action {
+            Action::Change { .. } => c.changes += 1,
+            Action::Skip { reason } => *c.skipped.entry(reason.id().to_owned()).or_default() += 1,
         }
     }
     c
@@ -326,7 +336,9 @@ pub fn count(items: &[PlanItem]) -> PlanCounts {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::{FilterSetting, InputKind, MutabilitySetting};
+    use crate::model::{
+        ExclusionFilter, FilterSetting, InputKind, MutabilitySetting, TagMutability,
+    };
 
     fn repo(name: &str, mode: TagMutability) -> Repository {
         let mut r = Repository::new(name, InputKind::Live).with_mutability(mode);
@@ -335,9 +347,9 @@ mod tests {
         r
     }
 
-    fn apply(items: &[PlanItem], candidates: &mut [Candidate]) {
+    fn apply(items: &[Decision], candidates: &mut [Candidate]) {
         for (item, c) in items.iter().zip(candidates.iter_mut()) {
-            if let Some((_, _, to)) = item.change() {
+            if let Some(Change { to, .. }) = item.change() {
                 c.repository.tag_mutability = MutabilitySetting::set(to.mode.clone());
                 c.repository.exclusion_filters = FilterSetting::listed(to.filters.clone());
             }
@@ -347,25 +359,22 @@ mod tests {
     #[test]
     fn plan_then_apply_then_plan_is_a_no_op() {
         let mut cands = vec![
-            Candidate::new(repo("a", TagMutability::Mutable), Recommendation::Immutable),
+            Candidate::new(repo("a", TagMutability::Mutable), Proposal::Immutable),
             Candidate::new(
                 repo("b", TagMutability::Mutable),
-                Recommendation::ImmutableWithExclusion {
+                Proposal::ImmutableWithExclusion {
                     filters: vec![ExclusionFilter::wildcard("latest")],
                 },
             ),
-            Candidate::new(
-                Repository::new("c", InputKind::Live),
-                Recommendation::Immutable,
-            ),
+            Candidate::new(Repository::new("c", InputKind::Live), Proposal::Immutable),
         ];
         let params = RuleParameters::default();
-        let opts = PlanOptions::default();
-        let first = plan(&cands, &opts, &params);
+        let opts = RemediationOptions::default();
+        let first = decide(&cands, &opts, &params);
         assert_eq!(count(&first).changes, 3);
         assert_eq!(
-            first[1].decision,
-            Decision::Change {
+            first[1].action,
+            Action::Change {
                 from: Setting::new(TagMutability::Mutable, vec![]),
                 to: Setting::new(
                     TagMutability::ImmutableWithExclusion,
@@ -375,16 +384,22 @@ mod tests {
         );
         // The absent setting is the API default MUTABLE.
         assert_eq!(
-            first[2].change().map(|c| c.1.mode.clone()),
+            first[2].change().map(|c| c.from.mode),
             Some(TagMutability::Mutable)
         );
         apply(&first, &mut cands);
-        let second = plan(&cands, &opts, &params);
+        let second = decide(&cands, &opts, &params);
         assert_eq!(count(&second).changes, 0);
-        assert!(second.iter().all(|i| i.decision
-            == Decision::Skip {
-                reason: SkipReason::AlreadyAtTarget
-            }));
+        // What is now compliant is kept; what is at its target (an exclusion the default
+        // parameters do not allow) is left alone.
+        let ids: Vec<&str> = second
+            .iter()
+            .map(|i| match &i.action {
+                Action::Change { .. } => "change",
+                Action::Skip { reason } => reason.id(),
+            })
+            .collect();
+        assert_eq!(ids, ["compliant", "already-at-target", "compliant"]);
     }
 
     #[test]
@@ -396,32 +411,30 @@ mod tests {
         let cands = vec![
             Candidate::new(
                 repo("legacy", TagMutability::Mutable),
-                Recommendation::Review {
+                Proposal::Review {
+                    filters: vec![],
                     reason: "pipeline re-pushes 40 tags".into(),
                 },
             ),
             Candidate::new(
                 repo("sandbox-x", TagMutability::Mutable),
-                Recommendation::Immutable,
+                Proposal::Immutable,
             ),
             Candidate::new(
                 repo("tagged", TagMutability::Mutable).with_tag("immutag:exempt", "yes"),
-                Recommendation::Immutable,
+                Proposal::Immutable,
             ),
-            Candidate::new(
-                repo("other", TagMutability::Mutable),
-                Recommendation::Immutable,
-            ),
+            Candidate::new(repo("other", TagMutability::Mutable), Proposal::Immutable),
             Candidate::new(
                 repo("team-a-api", TagMutability::Immutable),
-                Recommendation::Keep,
+                Proposal::Immutable,
             ),
             Candidate::new(
                 repo("team-a-web", TagMutability::Mutable),
-                Recommendation::Immutable,
+                Proposal::Immutable,
             ),
         ];
-        let opts = PlanOptions {
+        let opts = RemediationOptions {
             mode: Mode::Plan,
             repositories: vec![
                 "team-a-*".into(),
@@ -430,12 +443,12 @@ mod tests {
                 "tagged".into(),
             ],
         };
-        let items = plan(&cands, &opts, &params);
+        let items = decide(&cands, &opts, &params);
         let ids: Vec<&str> = items
             .iter()
-            .map(|i| match &i.decision {
-                Decision::Change { .. } => "change",
-                Decision::Skip { reason } => reason.id(),
+            .map(|i| match &i.action {
+                Action::Change { .. } => "change",
+                Action::Skip { reason } => reason.id(),
             })
             .collect();
         assert_eq!(
@@ -449,7 +462,7 @@ mod tests {
                 "change"
             ]
         );
-        let Decision::Skip { reason } = &items[0].decision else {
+        let Action::Skip { reason } = &items[0].action else {
             panic!("expected a skip")
         };
         assert!(reason.to_string().contains("40 tags"));
@@ -460,36 +473,33 @@ mod tests {
         let cands = vec![
             Candidate::new(
                 repo("a", TagMutability::Mutable),
-                Recommendation::ImmutableWithExclusion {
+                Proposal::ImmutableWithExclusion {
                     filters: vec![ExclusionFilter::wildcard("latest")],
                 },
             ),
             Candidate::new(
                 repo("b", TagMutability::ImmutableWithExclusion)
                     .with_filters(vec![ExclusionFilter::wildcard("latest")]),
-                Recommendation::Keep,
+                Proposal::Immutable,
             ),
             Candidate::new(
                 repo("c", TagMutability::Mutable),
-                Recommendation::Review { reason: "r".into() },
+                Proposal::Review {
+                    filters: vec![],
+                    reason: "r".into(),
+                },
             ),
         ];
-        let opts = PlanOptions {
+        let opts = RemediationOptions {
             mode: Mode::Immutable,
             repositories: vec![],
         };
-        let items = plan(&cands, &opts, &RuleParameters::default());
-        assert_eq!(
-            items[0].change().map(|c| c.2.clone()),
-            Some(Setting::immutable())
-        );
-        assert_eq!(
-            items[1].change().map(|c| c.2.clone()),
-            Some(Setting::immutable())
-        );
+        let items = decide(&cands, &opts, &RuleParameters::default());
+        assert_eq!(items[0].change().map(|c| c.to), Some(Setting::immutable()));
+        assert_eq!(items[1].change().map(|c| c.to), Some(Setting::immutable()));
         assert!(matches!(
-            items[2].decision,
-            Decision::Skip {
+            items[2].action,
+            Action::Skip {
                 reason: SkipReason::Review { .. }
             }
         ));
@@ -516,23 +526,51 @@ mod tests {
         let cands = vec![
             Candidate::new(
                 repo("star", TagMutability::Mutable),
-                Recommendation::ImmutableWithExclusion {
+                Proposal::ImmutableWithExclusion {
                     filters: vec![ExclusionFilter::wildcard("*")],
                 },
             ),
             Candidate::new(
                 repo("none", TagMutability::Mutable),
-                Recommendation::ImmutableWithExclusion { filters: vec![] },
+                Proposal::ImmutableWithExclusion { filters: vec![] },
             ),
         ];
-        let items = plan(&cands, &PlanOptions::default(), &RuleParameters::default());
+        let items = decide(
+            &cands,
+            &RemediationOptions::default(),
+            &RuleParameters::default(),
+        );
         for item in &items {
             assert!(matches!(
-                item.decision,
-                Decision::Skip {
+                item.action,
+                Action::Skip {
                     reason: SkipReason::InvalidTarget { .. }
                 }
             ));
+        }
+    }
+
+    #[test]
+    fn no_mode_changes_a_compliant_repository() {
+        // IMMUTABLE_WITH_EXCLUSION [latest] with latest allowed is COMPLIANT: kept in both
+        // modes, shown as kept.
+        let params = RuleParameters::from_json(r#"{"AllowedExclusionFilters":"latest"}"#).unwrap();
+        let fenced = repo("fenced", TagMutability::ImmutableWithExclusion)
+            .with_filters(vec![ExclusionFilter::wildcard("latest")]);
+        for mode in [Mode::Plan, Mode::Immutable] {
+            let opts = RemediationOptions {
+                mode,
+                repositories: vec![],
+            };
+            let items = decide(&[Candidate::immutable(fenced.clone())], &opts, &params);
+            assert_eq!(
+                items[0].action,
+                Action::Skip {
+                    reason: SkipReason::Compliant
+                },
+                "{mode:?}"
+            );
+            assert_eq!(SkipReason::Compliant.to_string(), "compliant: kept");
         }
     }
 }

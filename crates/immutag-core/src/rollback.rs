@@ -66,10 +66,12 @@ pub fn plan_rollback(
                 Some(now) if now.same_as(&e.previous) => RollbackDecision::Skip {
                     reason: format!("already at the previous setting {}", e.previous),
                 },
-                Some(now) if now.same_as(&e.new) => RollbackDecision::Restore {
-                    from: now.clone(),
-                    to: e.previous.clone(),
-                },
+                Some(now) if e.produced.iter().any(|p| now.same_as(p)) || now.same_as(&e.new) => {
+                    RollbackDecision::Restore {
+                        from: now.clone(),
+                        to: e.previous.clone(),
+                    }
+                }
                 Some(now) => RollbackDecision::Skip {
                     reason: format!(
                         "changed since the journal: now {now}, the journal set {}; restore it by hand if intended",
@@ -151,5 +153,67 @@ mod tests {
         assert!(skip_reason("changed-since").contains("changed since"));
         assert!(skip_reason("gone").contains("no longer exists"));
         assert!(skip_reason("unknown-not-done").contains("already at the previous"));
+    }
+
+    #[test]
+    fn a_journal_with_a_remediation_and_a_later_rollback_restores_the_first_state() {
+        let m = Setting::new(TagMutability::Mutable, vec![]);
+        let i = Setting::immutable();
+        let k = |n: &str| RepoKey::new(Some("111111111111"), Some("eu-west-1"), n);
+        let rollback = |seq, name: &str, phase| {
+            let mut r = rec(seq, name, phase, i.clone(), m.clone());
+            r.operation = crate::journal::Operation::Rollback;
+            r
+        };
+        let mut refused = rollback(8, "rollback-failed", Phase::Failed);
+        refused.error_code = Some("AccessDeniedException".into());
+        refused.outcome_known = Some(true);
+        let records = vec![
+            // Remediated, then rolled back (appended to the same journal): back at MUTABLE.
+            rec(1, "rolled-back", Phase::Intent, m.clone(), i.clone()),
+            rec(2, "rolled-back", Phase::Verified, m.clone(), i.clone()),
+            rollback(3, "rolled-back", Phase::Intent),
+            rollback(4, "rolled-back", Phase::Verified),
+            // Remediated, then a rollback AWS refused: still IMMUTABLE, to be restored.
+            rec(5, "rollback-failed", Phase::Intent, m.clone(), i.clone()),
+            rec(6, "rollback-failed", Phase::Verified, m.clone(), i.clone()),
+            rollback(7, "rollback-failed", Phase::Intent),
+            refused,
+            // Remediated, then a rollback that crashed before its result: read decides.
+            rec(9, "rollback-cut", Phase::Intent, m.clone(), i.clone()),
+            rec(10, "rollback-cut", Phase::Applied, m.clone(), i.clone()),
+            rollback(11, "rollback-cut", Phase::Intent),
+        ];
+        let entries = summarize(&records);
+        assert_eq!(entries.len(), 3);
+        let mut current = BTreeMap::new();
+        current.insert(k("rolled-back"), m.clone());
+        current.insert(k("rollback-failed"), i.clone());
+        current.insert(k("rollback-cut"), i.clone());
+        let items = plan_rollback(&entries, &current);
+        let decision = |n: &str| {
+            items
+                .iter()
+                .find(|it| it.entry.key.repository == n)
+                .map(|it| it.decision.clone())
+        };
+        assert!(matches!(
+            decision("rolled-back"),
+            Some(RollbackDecision::Skip { reason }) if reason.contains("already at the previous")
+        ));
+        assert_eq!(
+            decision("rollback-failed"),
+            Some(RollbackDecision::Restore {
+                from: i.clone(),
+                to: m.clone()
+            })
+        );
+        assert_eq!(
+            decision("rollback-cut"),
+            Some(RollbackDecision::Restore {
+                from: i.clone(),
+                to: m.clone()
+            })
+        );
     }
 }

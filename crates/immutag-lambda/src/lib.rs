@@ -12,6 +12,7 @@
 pub mod clients;
 pub mod event;
 pub mod item;
+pub mod remediation;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::future::Future;
@@ -20,8 +21,8 @@ use aws_smithy_types::DateTime;
 use immutag_aws::config::{self, ConfigError, ConfigEvaluation, RetryPolicy};
 use immutag_core::evaluate::clamp_annotation;
 use immutag_core::{
-    Compliance, ECR_REPOSITORY_TYPE, Evaluation, InputKind, MutabilitySetting, Reason,
-    RemediationMode, Repository, ResourceStatus, RuleParameters, evaluate,
+    Compliance, ECR_REPOSITORY_TYPE, Evaluation, InputKind, RemediationMode, Repository,
+    ResourceStatus, RuleParameters, evaluate,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -82,6 +83,9 @@ pub enum HandlerError {
     /// Reading from or reporting to AWS Config failed.
     #[error(transparent)]
     Config(#[from] ConfigError),
+    /// Auto-remediation stopped: a change record could not be written.
+    #[error("auto-remediation stopped: {0}")]
+    Remediation(String),
 }
 
 /// Gives the clients to read and report with for one event.
@@ -104,6 +108,21 @@ pub trait ClientProvider: Send + Sync {
 pub struct HandlerOptions {
     /// Retry policy for `FailedEvaluations`.
     pub retry: RetryPolicy,
+    /// When auto-remediation must stop starting changes (the invocation deadline less
+    /// [`report_margin`]); `None`: no limit.
+    pub deadline: Option<tokio::time::Instant>,
+}
+
+/// The time kept free before the invocation deadline to report what was evaluated: a quarter
+/// of the time left, at most 10 seconds.
+///
+/// ```
+/// use std::time::Duration;
+/// assert_eq!(immutag_lambda::report_margin(Duration::from_secs(300)), Duration::from_secs(10));
+/// assert_eq!(immutag_lambda::report_margin(Duration::from_secs(3)), Duration::from_millis(750));
+/// ```
+pub fn report_margin(left: std::time::Duration) -> std::time::Duration {
+    (left / 4).min(std::time::Duration::from_secs(10))
 }
 
 /// The most evaluations listed one by one in a [`Summary`] (a Lambda response is at most
@@ -267,7 +286,18 @@ pub async fn handle<P: ClientProvider>(
     };
 
     let (remediated, remediation_failures) = if params.remediation == RemediationMode::Immutable {
-        remediate(&clients, &event.account_id, &mut pending).await
+        let mut evaluations: Vec<&mut Evaluation> =
+            pending.iter_mut().map(|p| &mut p.evaluation).collect();
+        let done = remediation::remediate(
+            &clients,
+            &event.account_id,
+            params,
+            &mut evaluations,
+            options.deadline,
+        )
+        .await
+        .map_err(|e| HandlerError::Remediation(e.to_string()))?;
+        (done.remediated, done.failures)
     } else {
         (0, 0)
     };
@@ -343,70 +373,4 @@ fn vanished_evaluation(account_id: &str, resource_id: &str) -> Evaluation {
         "Repository {resource_id} no longer exists in this account and region (reported earlier, absent from DescribeRepositories); nothing to evaluate."
     ));
     e
-}
-
-fn describe_previous(e: &Evaluation) -> String {
-    let mode = match &e.tag_mutability {
-        MutabilitySetting::Set { value } => value.as_str().to_owned(),
-        MutabilitySetting::Absent => "unset (MUTABLE by default)".to_owned(),
-        MutabilitySetting::Unresolved { reason } => format!("unresolved ({reason})"),
-    };
-    let filters: Vec<&str> = e
-        .exclusion_filters
-        .filters()
-        .iter()
-        .map(|f| f.filter.as_str())
-        .collect();
-    if filters.is_empty() {
-        mode
-    } else {
-        format!("{mode} with filters {}", filters.join(", "))
-    }
-}
-
-/// Auto-remediation: switches every NON_COMPLIANT, non-exempt repository to IMMUTABLE and
-/// marks it COMPLIANT with an annotation that says immutag changed it and what it was.
-/// A failure leaves the repository NON_COMPLIANT and says why in its annotation.
-async fn remediate(clients: &Clients, account_id: &str, pending: &mut [Pending]) -> (usize, usize) {
-    let (mut ok, mut failed) = (0, 0);
-    for p in pending.iter_mut() {
-        let e = &mut p.evaluation;
-        if e.compliance != Compliance::NonCompliant
-            || e.resource_type != ECR_REPOSITORY_TYPE
-            || matches!(e.reason, Reason::ExemptByName | Reason::ExemptByTag)
-        {
-            continue;
-        }
-        let registry = e
-            .account_id
-            .clone()
-            .unwrap_or_else(|| account_id.to_owned());
-        match immutag_aws::auto_remediate::set_immutable(
-            &clients.ecr,
-            Some(&registry),
-            &e.resource_id,
-        )
-        .await
-        {
-            Ok(()) => {
-                ok += 1;
-                let was = describe_previous(e);
-                tracing::info!(repository = %e.resource_id, previous = %was, "remediated to IMMUTABLE");
-                e.compliance = Compliance::Compliant;
-                e.reason = Reason::Immutable;
-                e.annotation = clamp_annotation(&format!(
-                    "immutag changed imageTagMutability to IMMUTABLE (rule parameter Remediation=IMMUTABLE); it was {was}."
-                ));
-            }
-            Err(err) => {
-                failed += 1;
-                tracing::error!(repository = %e.resource_id, error = %err, "auto-remediation failed");
-                e.annotation = clamp_annotation(&format!(
-                    "Auto-remediation failed: {}. {}",
-                    err.message, e.annotation
-                ));
-            }
-        }
-    }
-    (ok, failed)
 }

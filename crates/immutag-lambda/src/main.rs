@@ -25,6 +25,27 @@ async fn build_provider() -> AwsClientProvider {
     AwsClientProvider::new(&sdk)
 }
 
+/// When auto-remediation must stop starting changes: the invocation deadline (from the Lambda
+/// context) less the time kept to report ([`immutag_lambda::report_margin`]).
+///
+/// Lambda sends the deadline as milliseconds since the epoch. A value before the year 2000
+/// cannot be one: `cargo lambda watch` sends the function's timeout there (600000), so such a
+/// value is read as the time left from now.
+fn remediation_deadline(deadline_ms: u64) -> Option<tokio::time::Instant> {
+    const YEAR_2000_MS: u64 = 946_684_800_000;
+    let left_ms = if deadline_ms < YEAR_2000_MS {
+        deadline_ms
+    } else {
+        let now_ms = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .ok()?
+            .as_millis();
+        u64::try_from(u128::from(deadline_ms).saturating_sub(now_ms)).unwrap_or(u64::MAX)
+    };
+    let left = std::time::Duration::from_millis(left_ms);
+    Some(tokio::time::Instant::now() + left.saturating_sub(immutag_lambda::report_margin(left)))
+}
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
     let requested = std::env::var("RUST_LOG").ok();
@@ -48,14 +69,16 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     tokio::spawn(async move {
         warm.get_or_init(build_provider).await;
     });
-    let options = HandlerOptions::default();
 
     lambda_runtime::run(service_fn(|event: LambdaEvent<Value>| {
         let provider = Arc::clone(&provider);
-        let options = &options;
         async move {
             let provider = provider.get_or_init(build_provider).await;
-            match handle(event.payload, provider, options).await {
+            let options = HandlerOptions {
+                deadline: remediation_deadline(event.context.deadline),
+                ..HandlerOptions::default()
+            };
+            match handle(event.payload, provider, &options).await {
                 Ok(summary) => serde_json::to_value(summary).map_err(|e| Diagnostic {
                     error_type: "ImmutagSummary".into(),
                     error_message: e.to_string(),

@@ -83,6 +83,7 @@ impl ClientProvider for MockProvider {
 fn options() -> HandlerOptions {
     HandlerOptions {
         retry: RetryPolicy::immediate(2),
+        ..HandlerOptions::default()
     }
 }
 
@@ -487,49 +488,104 @@ async fn periodic_run_marks_vanished_resources_not_applicable() {
     );
 }
 
-fn remediation_rules() -> (Rule, Arc<Mutex<Vec<String>>>) {
-    let flipped: Arc<Mutex<Vec<String>>> = Arc::default();
-    let f = flipped.clone();
-    let rule = mock!(aws_sdk_ecr::Client::put_image_tag_mutability)
-        .match_requests(move |r| {
-            assert_eq!(
-                r.image_tag_mutability(),
-                Some(&ImageTagMutability::Immutable)
-            );
-            assert_eq!(r.registry_id(), Some("123456789012"));
-            f.lock()
-                .unwrap()
-                .push(r.repository_name().unwrap_or_default().to_owned());
-            true
-        })
-        .then_output(|| PutImageTagMutabilityOutput::builder().build());
-    (rule, flipped)
+/// A live ECR for the re-read before a change and the read back after it: DescribeRepositories
+/// by name answers from `state`, PutImageTagMutability updates it (unless `stuck`) and
+/// records the repository in `flipped`.
+struct LiveEcr {
+    describe: Rule,
+    flip: Rule,
+    flipped: Arc<Mutex<Vec<String>>>,
 }
 
+impl LiveEcr {
+    fn new(repos: &[(&str, &str)], stuck: bool) -> Self {
+        let state: Arc<Mutex<Vec<(String, String)>>> = Arc::new(Mutex::new(
+            repos
+                .iter()
+                .map(|(n, m)| ((*n).to_owned(), (*m).to_owned()))
+                .collect(),
+        ));
+        let asked: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (st, ask) = (state.clone(), asked.clone());
+        let describe = mock!(aws_sdk_ecr::Client::describe_repositories)
+            .match_requests(move |req| {
+                if req.repository_names().is_empty() {
+                    return false;
+                }
+                *ask.lock().unwrap() = req.repository_names().to_vec();
+                true
+            })
+            .then_output(move || {
+                let asked = asked.lock().unwrap().clone();
+                let found = st
+                    .lock()
+                    .unwrap()
+                    .iter()
+                    .filter(|(n, _)| asked.contains(n))
+                    .map(|(n, m)| repo(n, m))
+                    .collect();
+                DescribeRepositoriesOutput::builder()
+                    .set_repositories(Some(found))
+                    .build()
+            });
+        let flipped: Arc<Mutex<Vec<String>>> = Arc::default();
+        let (f, st) = (flipped.clone(), state);
+        let flip = mock!(aws_sdk_ecr::Client::put_image_tag_mutability)
+            .match_requests(move |r| {
+                assert_eq!(
+                    r.image_tag_mutability(),
+                    Some(&ImageTagMutability::Immutable)
+                );
+                assert_eq!(r.registry_id(), Some("123456789012"));
+                let name = r.repository_name().unwrap_or_default().to_owned();
+                if !stuck {
+                    for (n, m) in st.lock().unwrap().iter_mut() {
+                        if *n == name {
+                            *m = "IMMUTABLE".to_owned();
+                        }
+                    }
+                }
+                f.lock().unwrap().push(name);
+                true
+            })
+            .then_output(|| PutImageTagMutabilityOutput::builder().build());
+        Self {
+            describe,
+            flip,
+            flipped,
+        }
+    }
+
+    fn flipped(&self) -> Vec<String> {
+        let mut v = self.flipped.lock().unwrap().clone();
+        v.sort();
+        v
+    }
+}
+
+const MIXED: [(&str, &str); 4] = [
+    ("app", "MUTABLE"),
+    ("sandbox-tmp", "MUTABLE"),
+    ("web", "IMMUTABLE"),
+    ("legacy", "MUTABLE_WITH_EXCLUSION"),
+];
+
 fn mixed_inventory() -> Vec<Rule> {
-    inventory(
-        vec![
-            repo("app", "MUTABLE"),
-            repo("sandbox-tmp", "MUTABLE"),
-            repo("web", "IMMUTABLE"),
-            repo("legacy", "MUTABLE_WITH_EXCLUSION"),
-        ],
-        1000,
-    )
+    inventory(MIXED.iter().map(|(n, m)| repo(n, m)).collect(), 1000)
 }
 
 #[tokio::test]
 async fn auto_remediation_flips_only_non_exempt_non_compliant_repositories() {
     let pages = mixed_inventory();
-    let (flip, flipped) = remediation_rules();
+    let live = LiveEcr::new(&MIXED, false);
     let (put, _) = put_recorder();
-    let provider = MockProvider::new(&[&pages[0], &flip], &[&put]);
+    let provider = MockProvider::new(&[&pages[0], &live.describe, &live.flip], &[&put]);
     let event = with_params(
         fixture("scheduled.json"),
         r#"{"ExemptRepositoryPatterns":"sandbox-*","Remediation":"IMMUTABLE"}"#,
     );
     let s = handle(event, &provider, &options()).await.unwrap();
-    assert_eq!(*flipped.lock().unwrap(), ["app", "legacy"]);
+    assert_eq!(live.flipped(), ["app", "legacy"]);
     assert_eq!(s.remediated, 2);
     assert_eq!(compliance_of(&s, "app"), Compliance::Compliant);
     assert_eq!(compliance_of(&s, "legacy"), Compliance::Compliant);
@@ -560,13 +616,13 @@ async fn auto_remediation_flips_only_non_exempt_non_compliant_repositories() {
 #[tokio::test]
 async fn without_remediation_nothing_is_changed() {
     let pages = mixed_inventory();
-    let (flip, _) = remediation_rules();
+    let live = LiveEcr::new(&MIXED, false);
     let (put, _) = put_recorder();
-    let provider = MockProvider::new(&[&pages[0], &flip], &[&put]);
+    let provider = MockProvider::new(&[&pages[0], &live.describe, &live.flip], &[&put]);
     let s = handle(fixture("scheduled.json"), &provider, &options())
         .await
         .unwrap();
-    assert_eq!(flip.num_calls(), 0);
+    assert_eq!(live.flip.num_calls(), 0);
     assert_eq!(s.remediated, 0);
     assert_eq!(compliance_of(&s, "app"), Compliance::NonCompliant);
 }
@@ -579,7 +635,8 @@ async fn remediation_on_a_change_event_and_a_failed_flip_stays_non_compliant() {
         )
     });
     let (put, _) = put_recorder();
-    let provider = MockProvider::new(&[&flip], &[&put]);
+    let live = LiveEcr::new(&[("payments-api", "MUTABLE")], false);
+    let provider = MockProvider::new(&[&live.describe, &flip], &[&put]);
     let event = with_params(
         fixture("change-ok-mutable.json"),
         r#"{"Remediation":"IMMUTABLE"}"#,
@@ -593,6 +650,86 @@ async fn remediation_on_a_change_event_and_a_failed_flip_stays_non_compliant() {
             .annotation
             .starts_with("Auto-remediation failed")
     );
+}
+
+/// A configuration item can be stale: the live setting decides, and a repository already
+/// IMMUTABLE live is not changed again but reported COMPLIANT from the live read.
+#[tokio::test]
+async fn remediation_decides_on_the_live_setting_not_the_item() {
+    let live = LiveEcr::new(&[("payments-api", "IMMUTABLE")], false);
+    let (put, _) = put_recorder();
+    let provider = MockProvider::new(&[&live.describe, &live.flip], &[&put]);
+    let event = with_params(
+        fixture("change-ok-mutable.json"),
+        r#"{"Remediation":"IMMUTABLE"}"#,
+    );
+    let s = handle(event, &provider, &options()).await.unwrap();
+    assert_eq!(live.flip.num_calls(), 0);
+    assert_eq!(live.describe.num_calls(), 1);
+    assert_eq!((s.remediated, s.remediation_failures), (0, 0));
+    assert_eq!(compliance_of(&s, "payments-api"), Compliance::Compliant);
+    assert!(
+        s.evaluations[0].annotation.contains("live setting"),
+        "{}",
+        s.evaluations[0].annotation
+    );
+}
+
+/// After the change the repository is read back; one that does not read back as IMMUTABLE
+/// stays NON_COMPLIANT and says so.
+#[tokio::test]
+async fn remediation_is_verified_by_reading_back() {
+    let live = LiveEcr::new(&[("payments-api", "MUTABLE")], true);
+    let (put, _) = put_recorder();
+    let provider = MockProvider::new(&[&live.describe, &live.flip], &[&put]);
+    let event = with_params(
+        fixture("change-ok-mutable.json"),
+        r#"{"Remediation":"IMMUTABLE"}"#,
+    );
+    let s = handle(event, &provider, &options()).await.unwrap();
+    assert_eq!(live.flip.num_calls(), 1);
+    assert_eq!(live.describe.num_calls(), 2, "read before and read back");
+    assert_eq!((s.remediated, s.remediation_failures), (0, 1));
+    assert_eq!(compliance_of(&s, "payments-api"), Compliance::NonCompliant);
+    assert!(
+        s.evaluations[0]
+            .annotation
+            .contains("reads back as MUTABLE"),
+        "{}",
+        s.evaluations[0].annotation
+    );
+}
+
+/// With no time left before the deadline, nothing is sent: every repository that needed a
+/// change is reported NON_COMPLIANT with an annotation saying it was not changed in time.
+#[tokio::test]
+async fn remediation_stops_at_the_deadline_and_reports_what_is_left() {
+    let pages = mixed_inventory();
+    let live = LiveEcr::new(&MIXED, false);
+    let (put, sent) = put_recorder();
+    let provider = MockProvider::new(&[&pages[0], &live.describe, &live.flip], &[&put]);
+    let event = with_params(
+        fixture("scheduled.json"),
+        r#"{"ExemptRepositoryPatterns":"sandbox-*","Remediation":"IMMUTABLE"}"#,
+    );
+    let opts = HandlerOptions {
+        deadline: Some(tokio::time::Instant::now()),
+        ..options()
+    };
+    let s = handle(event, &provider, &opts).await.unwrap();
+    assert_eq!(live.flip.num_calls(), 0);
+    assert_eq!((s.remediated, s.remediation_failures), (0, 2));
+    for id in ["app", "legacy"] {
+        assert_eq!(compliance_of(&s, id), Compliance::NonCompliant, "{id}");
+        let e = s.evaluations.iter().find(|e| e.resource_id == id).unwrap();
+        assert!(
+            e.annotation.contains("not changed in time"),
+            "{}",
+            e.annotation
+        );
+    }
+    // Every repository evaluated is still reported.
+    assert_eq!(sent.lock().unwrap().iter().map(Vec::len).sum::<usize>(), 4);
 }
 
 #[tokio::test]

@@ -487,7 +487,7 @@ WHERE eventsource = 'ecr.amazonaws.com' AND eventname = 'PutImage'
                 ..Selection::default()
             },
             now: "2026-11-26T12:00:00Z".parse().unwrap(),
-            fan_out: crate::fanout::FanOutOptions::default(),
+            targets: crate::targets::TargetOptions::default(),
             concurrency: 4,
         }
     }

@@ -12,7 +12,7 @@ use immutag_core::evidence::EvidenceBuilder;
 use immutag_core::evidence::record::{self, LogStats};
 
 use super::{EvidenceOptions, EvidenceReport, ReadProgress, builder, unit_failure};
-use crate::fanout::Failure;
+use crate::targets::Failure;
 
 /// A log whose decompressed size is at most this is parsed from memory (members borrowed,
 /// fastest); a larger one is parsed as it streams, in constant memory. CloudTrail delivers a

@@ -15,7 +15,7 @@ use tokio::time::Instant;
 
 use super::{EvidenceOptions, EvidenceReport, ReadProgress, builder, window_end};
 use crate::error::AwsError;
-use crate::fanout::{self, Progress, Target};
+use crate::targets::{self, Progress, Target};
 
 /// The requests per second CloudTrail allows `LookupEvents` per account and region.
 pub const REQUESTS_PER_SECOND: u32 = 2;
@@ -87,7 +87,7 @@ pub(super) async fn read(
     };
     let until = window_end(opts);
     let targets = Targets(progress);
-    let out = fanout::fan_out(base, &opts.fan_out, &targets, |config, target| async move {
+    let out = targets::sweep(base, &opts.targets, &targets, |config, target| async move {
         let client = Client::new(&config);
         let b = lookup(&client, &target, since, until, opts, progress).await?;
         Ok(vec![b])
@@ -243,7 +243,7 @@ mod tests {
         EvidenceOptions {
             selection: Selection::default(),
             now: "2026-11-26T12:00:00Z".parse().unwrap(),
-            fan_out: crate::fanout::FanOutOptions::default(),
+            targets: crate::targets::TargetOptions::default(),
             concurrency: 4,
         }
     }

@@ -26,7 +26,7 @@ use immutag_core::evidence::{Evidence, EvidenceBuilder, Selection};
 use immutag_core::time::Timestamp;
 
 use crate::error::AwsError;
-use crate::fanout::{Failure, FanOutOptions};
+use crate::targets::{Failure, TargetOptions};
 
 pub use athena::{AthenaTable, Partitions, query as athena_query};
 pub use files::{MAX_BUFFERED_LOG, read_log};
@@ -92,7 +92,7 @@ pub struct EvidenceOptions {
     pub now: Timestamp,
     /// Event history: which accounts and regions to read, and how to reach them
     /// (`selection.accounts` / `regions` are not used to fan out).
-    pub fan_out: FanOutOptions,
+    pub targets: TargetOptions,
     /// Files, objects or (account, region) pairs read at once.
     pub concurrency: usize,
 }
@@ -132,7 +132,7 @@ impl ReadProgress for Quiet {
 }
 
 /// Reads the `PutImage` evidence of `source` (`base`: the credentials and region of the
-/// caller; event history assumes `fan_out.role_name` into other accounts).
+/// caller; event history assumes `targets.role_name` into other accounts).
 pub async fn read(
     base: &SdkConfig,
     source: &Source,

@@ -18,7 +18,7 @@ use immutag_core::time::Timestamp;
 use super::files::{is_skipped_folder, read_log};
 use super::{EvidenceOptions, EvidenceReport, ReadProgress, builder, unit_failure, window_end};
 use crate::error::{AwsError, check_account_id, check_region};
-use crate::fanout::Failure;
+use crate::targets::Failure;
 
 /// `s3://BUCKET/PREFIX`.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1,16 +1,17 @@
-//! What `immutag scan` and `immutag plan` share: which accounts and regions to read, how to
-//! reach them, the async runtime and the progress bar.
+//! What the commands that read AWS share: which accounts and regions to read (the targets),
+//! how to reach them, the async runtime, the progress bar, and how failures are shown.
 
 use clap::builder::TypedValueParser;
 use std::io::{self, IsTerminal, Write};
 
 use anyhow::Context;
 use immutag_aws::AwsError;
-use immutag_aws::fanout::{
-    AccountSelection, DEFAULT_CONCURRENCY, Failure, FanOutOptions, Progress, RegionSelection,
-    Skipped, Target,
-};
 use immutag_aws::session::{self, DEFAULT_ROLE_NAME, SessionOptions};
+use immutag_aws::targets::{
+    AccountSelection, DEFAULT_CONCURRENCY, Failure, Progress, RegionSelection, Skipped, Target,
+    TargetOptions,
+};
+use immutag_core::text::printable;
 
 /// Accounts, regions and credentials.
 #[derive(Debug, Clone, clap::Args)]
@@ -66,9 +67,9 @@ pub struct FleetArgs {
 }
 
 impl FleetArgs {
-    /// The fan-out options.
-    pub fn fan_out_options(&self) -> FanOutOptions {
-        FanOutOptions {
+    /// The targets to read.
+    pub fn target_options(&self) -> TargetOptions {
+        TargetOptions {
             accounts: if self.org {
                 AccountSelection::Organization
             } else if self.accounts.is_empty() {
@@ -100,6 +101,11 @@ impl FleetArgs {
         }
     }
 
+    /// True when accounts or regions are selected (a plan or a journal names its own).
+    pub fn selects_targets(&self) -> bool {
+        self.org || !self.accounts.is_empty() || !self.regions.is_empty() || self.all_regions
+    }
+
     /// Checks the identifiers before any call.
     pub fn validate(&self) -> anyhow::Result<()> {
         for a in &self.accounts {
@@ -110,6 +116,45 @@ impl FleetArgs {
         }
         immutag_aws::error::check_role_name(&self.role_name).context("--role-name")?;
         Ok(())
+    }
+}
+
+/// The flags of a run that may change repositories (`remediate`, `rollback`).
+#[derive(Debug, Clone, clap::Args)]
+pub struct RunArgs {
+    /// Make the changes. Without it, nothing is changed: the command prints what would be.
+    #[arg(long)]
+    pub apply: bool,
+
+    /// The journal to write (JSON lines, created with mode 0600). Default:
+    /// `immutag-journal-YYYYMMDDTHHMMSSZ.jsonl` (`immutag-rollback-journal-...` for a rollback)
+    /// in the current directory. An existing file is refused unless `--append-journal` is
+    /// given.
+    #[arg(long, value_name = "PATH")]
+    pub journal: Option<std::path::PathBuf>,
+
+    /// Add to the journal named by `--journal` when it exists.
+    #[arg(long, requires = "journal")]
+    pub append_journal: bool,
+}
+
+impl RunArgs {
+    /// The run options, with the concurrency and role of `fleet`.
+    pub fn run_options(&self, fleet: &FleetArgs) -> immutag_aws::remediate::RunOptions {
+        use immutag_aws::journal::JournalMode;
+        immutag_aws::remediate::RunOptions {
+            apply: self.apply,
+            journal: immutag_aws::remediate::JournalTarget {
+                path: self.journal.clone(),
+                mode: if self.append_journal {
+                    JournalMode::Append
+                } else {
+                    JournalMode::Create
+                },
+            },
+            concurrency: fleet.concurrency,
+            role_name: fleet.role_name.clone(),
+        }
     }
 }
 
@@ -169,8 +214,10 @@ impl Progress for Bar {
         if let Err(e) = result {
             self.bar.suspend(|| {
                 eprintln!(
-                    "immutag: error: {}/{}: {e}",
-                    target.account_id, target.region
+                    "immutag: error: {}/{}: {}",
+                    target.account_id,
+                    target.region,
+                    printable(&e.to_string())
                 );
             });
         }
@@ -183,7 +230,9 @@ pub fn report_failures(failures: &[Failure], skipped: &[Skipped]) -> bool {
     for s in skipped {
         eprintln!(
             "immutag: note: {}/{}: skipped, {}",
-            s.account_id, s.region, s.reason
+            s.account_id,
+            s.region,
+            printable(&s.reason)
         );
     }
     if failures.is_empty() {
@@ -194,18 +243,19 @@ pub fn report_failures(failures: &[Failure], skipped: &[Skipped]) -> bool {
         failures.len()
     );
     for f in failures {
-        eprintln!("  {}: {}", failure_label(f), f.error);
+        eprintln!("  {}: {}", failure_label(f), printable(&f.error));
     }
     true
 }
 
-/// `account/region/repository` with the parts known.
+/// `account/region/repository` with the parts known (control characters escaped).
 pub fn failure_label(f: &Failure) -> String {
-    [&f.account_id, &f.region, &f.repository]
+    let label = [&f.account_id, &f.region, &f.repository]
         .iter()
         .filter_map(|p| p.as_deref())
         .collect::<Vec<_>>()
-        .join("/")
+        .join("/");
+    printable(&label).into_owned()
 }
 
 /// Runs `write` against a buffered stdout; a closed pipe (`| head`) is not an error.
@@ -219,7 +269,8 @@ pub fn with_stdout(write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> anyh
     }
 }
 
-/// Turns an error that stops the whole run into a message that says what to check.
+/// Turns an AWS error that stops the whole run into a message that says what to check; the
+/// run is incomplete (exit 3).
 pub fn setup_error(e: AwsError) -> anyhow::Error {
     let hint = match &e {
         AwsError::Api { operation, .. } if operation.starts_with("sts:GetCallerIdentity") => {
@@ -230,5 +281,5 @@ pub fn setup_error(e: AwsError) -> anyhow::Error {
         }
         _ => "",
     };
-    anyhow::anyhow!("{e}{hint}")
+    crate::exit::incomplete(anyhow::anyhow!("{}{hint}", printable(&e.to_string())))
 }

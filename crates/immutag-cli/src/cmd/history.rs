@@ -8,7 +8,7 @@ use anyhow::Context;
 use clap::ValueEnum;
 use comfy_table::{ContentArrangement, Table, presets};
 use immutag_aws::evidence::{AthenaTable, EvidenceOptions, EvidenceReport, ReadProgress, Source};
-use immutag_aws::fanout::{AccountSelection, RegionSelection};
+use immutag_aws::targets::{AccountSelection, RegionSelection};
 use immutag_core::evidence::{Evidence, HistoryEntry, Selection, TagState, Window};
 use immutag_core::text::printable;
 use immutag_core::time::{self, Timestamp};
@@ -151,7 +151,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         );
     }
 
-    let fan_out = args.fleet.fan_out_options();
+    let targets = args.fleet.target_options();
     let listed = |accounts: &AccountSelection, regions: &RegionSelection| {
         let a = match accounts {
             AccountSelection::Listed(a) => a.clone(),
@@ -166,7 +166,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let (accounts, regions) = match source {
         // Event history fans out over the accounts and regions instead.
         Source::EventHistory => (Vec::new(), Vec::new()),
-        _ => listed(&fan_out.accounts, &fan_out.regions),
+        _ => listed(&targets.accounts, &targets.regions),
     };
     let opts = EvidenceOptions {
         selection: Selection {
@@ -178,7 +178,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         },
         now,
         concurrency: args.fleet.concurrency,
-        fan_out,
+        targets,
     };
 
     let session_opts = args.fleet.session_options();

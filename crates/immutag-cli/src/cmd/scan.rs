@@ -1,25 +1,18 @@
-//! `immutag scan`: read the ECR repositories of live accounts and regions, and evaluate them
+//! `immutag scan`: read the ECR repositories of live accounts and regions and evaluate them
 //! like `immutag evaluate` does (same parameters, formats and exit codes; rows carry the
-//! account and region).
-//!
-//! Calls: per account and region, `ecr:DescribeRepositories` with `maxResults=1000`
-//! (`ceil(N/1000)` calls, nothing per repository); `sts:GetCallerIdentity` once;
-//! `sts:AssumeRole` once per other account; `organizations:ListAccounts` with `--org`;
-//! `ec2:DescribeRegions` per account with `--all-regions`; `ecr:ListTagsForResource` per
-//! repository only when `ExemptionTagKey` is set (the tags are needed to apply it).
+//! account and region). The flow is [`immutag_aws::scan::scan`]; the calls it makes are
+//! listed there.
 
-use immutag_core::evaluate_all;
-
-use crate::cmd::evaluate::command_line_params;
 use crate::cmd::fleet::{self, Bar, FleetArgs};
 use crate::exit;
 use crate::output::{self, ColorChoice, Counts, Format, RenderOptions};
+use crate::params::command_line_params;
 
 /// Arguments of `immutag scan`.
 #[derive(Debug, clap::Args)]
 #[command(
     after_help = "Exit codes: 0 all compliant or not applicable, 1 any NON_COMPLIANT, \
-2 usage error, or an account/region that could not be read (the rest is still printed).\n\n\
+2 usage or input error, 3 an account/region that could not be read (the rest is still printed).\n\n\
 Examples:\n  immutag scan --regions eu-west-1,us-east-1\n  \
 immutag scan --org --all-regions --role-name OrganizationAccountAccessRole --output json\n  \
 immutag scan --accounts 111122223333,444455556666 --param AllowedExclusionFilters=latest"
@@ -51,38 +44,34 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     let params =
         command_line_params(&args.params, args.params_file.as_deref())?.unwrap_or_default();
     args.fleet.validate()?;
-    let opts = args.fleet.fan_out_options();
+    let opts = args.fleet.target_options();
     let session_opts = args.fleet.session_options();
-    let with_tags = params.exemption_tag_key.is_some();
 
     let runtime = fleet::runtime()?;
     let bar = Bar::new(args.fleet.no_progress, "scanning");
     let result = runtime.block_on(async {
         let base = immutag_aws::session::load(&session_opts).await;
-        immutag_aws::fanout::inventory(&base, &opts, with_tags, &bar).await
+        immutag_aws::scan::scan(&base, &opts, &params, &bar).await
     });
     bar.clear();
-    let inventory = result.map_err(fleet::setup_error)?;
+    let report = result.map_err(fleet::setup_error)?;
 
-    let evals = evaluate_all(&inventory.items, &params);
+    let evals = &report.evaluations;
     let color = args.output == Format::Table && args.color.enabled_for_stdout();
     let render = RenderOptions {
         color,
         width: output::table::terminal_width(),
     };
-    fleet::with_stdout(|out| output::render(&evals, args.output, &render, out))?;
+    fleet::with_stdout(|out| output::render(evals, args.output, &render, out))?;
 
-    let failed = fleet::report_failures(&inventory.failures, &inventory.skipped);
+    fleet::report_failures(&report.failures, &report.skipped);
     eprintln!(
         "immutag: scanned {} account/region(s), {} repositories",
-        inventory.targets.len(),
-        inventory.items.len()
+        report.targets.len(),
+        evals.len()
     );
-    Ok(if failed {
-        exit::USAGE
-    } else if Counts::of(&evals).non_compliant > 0 {
-        exit::FINDINGS
-    } else {
-        exit::OK
-    })
+    Ok(exit::of_report(
+        report.incomplete(),
+        Counts::of(evals).non_compliant > 0,
+    ))
 }

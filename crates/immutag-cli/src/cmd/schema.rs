@@ -23,6 +23,8 @@ pub enum Which {
     Repository,
     /// The `immutag plan --output json` document (the input of `immutag remediate`).
     Plan,
+    /// One image reference and its status (an element of `immutag pins check --output json`).
+    Pin,
     /// One row of `immutag history --output json`.
     History,
 }
@@ -33,7 +35,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         Which::Params => schemars::schema_for!(immutag_core::RuleParameters),
         Which::Evaluation => schemars::schema_for!(immutag_core::Evaluation),
         Which::Repository => schemars::schema_for!(immutag_core::Repository),
-        Which::Plan => schemars::schema_for!(immutag_core::plan::PlanDocument),
+        Which::Plan => schemars::schema_for!(immutag_core::plan::Plan),
+        Which::Pin => schemars::schema_for!(immutag_pins::Pin),
         Which::History => schemars::schema_for!(immutag_core::evidence::HistoryEntry),
     };
     let text = serde_json::to_string_pretty(&schema)?;

@@ -1,0 +1,529 @@
+//! The one apply path of immutag: `immutag remediate`, `immutag rollback` and the Config
+//! rule's auto-remediation all change repositories through this module.
+//!
+//! * [`decide_live`] reads every candidate's live setting (DescribeRepositories, at most 100
+//!   names per call) right before deciding, and its tags when `ExemptionTagKey` is set, so
+//!   nothing is decided on a stale plan or configuration item: only what is still
+//!   non-compliant live is changed.
+//! * [`apply`] makes the changes: PutImageTagMutability per repository with bounded
+//!   concurrency, each change recorded before and after (the CLI's journal on disk, the
+//!   Lambda's log lines), then reads every changed repository back (verification). A change
+//!   whose turn comes after the deadline is not sent and is reported as such.
+//!
+//! Failures are per repository: a RepositoryNotFoundException, AccessDeniedException or
+//! InvalidParameterException on one repository is recorded and reported, and the others
+//! continue. Throttling is retried by the SDK (see [`crate::clients::retry_config`]: adaptive
+//! retry, exponential backoff with jitter). Only a record that cannot be written stops the
+//! run, because a change that cannot be recorded must not be made.
+
+use std::future::Future;
+
+use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_ecr::operation::put_image_tag_mutability::PutImageTagMutabilityError;
+use aws_sdk_ecr::types::{ImageTagMutability, ImageTagMutabilityExclusionFilter};
+use futures::stream::{self, StreamExt};
+use immutag_core::RuleParameters;
+use immutag_core::change::{Change, RepoKey, Setting};
+use immutag_core::journal::{JournalRecord, Operation, Phase};
+use immutag_core::remediation::{
+    Candidate, Decision, RemediationOptions, SkipReason, decide, key_of,
+};
+use serde::Serialize;
+use tokio::time::Instant;
+
+use crate::clients::{EcrClients, Scope};
+use crate::ecr::{self, ReadState};
+use crate::error::error_chain;
+
+/// The default number of changes in flight at once.
+pub const DEFAULT_CONCURRENCY: usize = 16;
+
+/// How one change went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "result", rename_all = "snake_case")]
+pub enum ChangeResult {
+    /// PutImageTagMutability succeeded.
+    Applied,
+    /// It failed.
+    Failed {
+        /// The AWS error code (`RepositoryNotFoundException`, ...), or a transport class.
+        code: String,
+        /// The message.
+        message: String,
+        /// True when AWS answered with an error, so nothing changed; false when the request
+        /// may have been applied (timeout, connection lost, server error).
+        outcome_known: bool,
+    },
+    /// Not sent: the deadline passed before its turn (nothing changed).
+    NotAttempted {
+        /// Why.
+        reason: String,
+    },
+}
+
+/// What verification found for a change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "verification", rename_all = "snake_case")]
+pub enum Verification {
+    /// Read back as the target.
+    Verified,
+    /// Read back as something else.
+    Mismatch {
+        /// What was read.
+        observed: Setting,
+    },
+    /// The repository was not found when reading back.
+    Missing,
+    /// It could not be read back.
+    Unreadable {
+        /// Why.
+        error: String,
+    },
+}
+
+/// The report for one change.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ChangeReport {
+    /// The change.
+    #[serde(flatten)]
+    pub change: Change,
+    /// How the call went.
+    #[serde(flatten)]
+    pub result: ChangeResult,
+    /// What reading it back found (after a successful or uncertain call).
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub verification: Option<Verification>,
+}
+
+impl ChangeReport {
+    /// True when the change is applied and verified (or applied and verification was off).
+    pub fn succeeded(&self) -> bool {
+        matches!(self.result, ChangeResult::Applied)
+            && matches!(self.verification, None | Some(Verification::Verified))
+    }
+}
+
+/// Where the records of each change go: the CLI's journal file, or the Lambda's log.
+pub trait Recorder: Sync {
+    /// Records `record` durably before returning (a change is sent only after its intent is
+    /// recorded).
+    fn record(&self, record: JournalRecord)
+    -> impl Future<Output = Result<(), RecordError>> + Send;
+}
+
+/// A record that could not be written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct RecordError(pub String);
+
+/// A [`Recorder`] that writes each record as one log line (`tracing`, target
+/// `immutag::journal`): the Config rule's journal is its CloudWatch log.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct LogRecorder;
+
+impl Recorder for LogRecorder {
+    async fn record(&self, record: JournalRecord) -> Result<(), RecordError> {
+        let line = serde_json::to_string(&record).map_err(|e| RecordError(e.to_string()))?;
+        tracing::info!(target: "immutag::journal", record = %line, "change record");
+        Ok(())
+    }
+}
+
+/// Options of [`apply`].
+#[derive(Debug, Clone, Copy)]
+pub struct ApplyOptions {
+    /// Changes in flight at once (at least 1).
+    pub concurrency: usize,
+    /// Which command is running (written into each record).
+    pub operation: Operation,
+    /// Read every changed repository back afterwards.
+    pub verify: bool,
+    /// No change is sent, and nothing is read back, after this instant (the Lambda's
+    /// invocation deadline less the time it needs to report).
+    pub deadline: Option<Instant>,
+}
+
+impl Default for ApplyOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: DEFAULT_CONCURRENCY,
+            operation: Operation::Remediate,
+            verify: true,
+            deadline: None,
+        }
+    }
+}
+
+impl ApplyOptions {
+    fn expired(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+}
+
+/// Errors that stop a run.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// A record could not be written: no further change is made.
+    #[error("stopped: {0}; changes already made are recorded")]
+    Record(#[from] RecordError),
+}
+
+fn record(op: Operation, phase: Phase, change: &Change) -> JournalRecord {
+    JournalRecord {
+        run: String::new(),
+        seq: 0,
+        time: String::new(),
+        operation: op,
+        phase,
+        key: change.key.clone(),
+        previous: change.from.clone(),
+        new: change.to.clone(),
+        observed: None,
+        error_code: None,
+        error: None,
+        outcome_known: None,
+    }
+}
+
+/// Reads the live state of every candidate and decides on it (see the module documentation):
+/// a candidate that no longer exists is skipped as not applicable, one that cannot be read is
+/// skipped as unreadable (counted as a failure by the callers), the others are decided by
+/// [`immutag_core::remediation::decide`] with their live setting (and live tags when
+/// `params` names an `ExemptionTagKey`). Decisions come back in the order of `candidates`.
+pub async fn decide_live(
+    clients: &EcrClients,
+    candidates: Vec<Candidate>,
+    opts: &RemediationOptions,
+    params: &RuleParameters,
+    concurrency: usize,
+) -> Vec<Decision> {
+    let keys: Vec<RepoKey> = candidates.iter().map(|c| key_of(&c.repository)).collect();
+    let read = ecr::read_settings(clients, &keys, concurrency).await;
+    let with_tags = params.exemption_tag_key.is_some();
+    let live: Vec<Result<Candidate, Decision>> = stream::iter(candidates.into_iter().zip(keys))
+        .map(|(mut candidate, key)| {
+            let state = read.get(&key).cloned();
+            async move {
+                match state {
+                    Some(ReadState::Found(repo)) => {
+                        let mut repo = *repo;
+                        repo.account_id = key.account.clone();
+                        repo.region = key.region.clone();
+                        if with_tags {
+                            let Some(client) = clients.get(&Scope::of(&key)) else {
+                                return Err(unreadable(
+                                    key,
+                                    "no credentials for its account and region".into(),
+                                ));
+                            };
+                            match ecr::fill_tags(client, &mut repo).await {
+                                Ok(()) => {}
+                                Err(e) if e.code() == Some("RepositoryNotFoundException") => {
+                                    return Err(gone(key));
+                                }
+                                Err(e) => {
+                                    return Err(unreadable(key, format!("its tags: {e}")));
+                                }
+                            }
+                        }
+                        candidate.repository = repo;
+                        Ok(candidate)
+                    }
+                    Some(ReadState::Missing) => Err(gone(key)),
+                    Some(ReadState::Error(e)) => Err(unreadable(key, e)),
+                    None => Err(unreadable(key, "not read".into())),
+                }
+            }
+        })
+        .buffered(concurrency.max(1))
+        .collect()
+        .await;
+    let found: Vec<Candidate> = live
+        .iter()
+        .filter_map(|c| c.as_ref().ok().cloned())
+        .collect();
+    let mut decided = decide(&found, opts, params).into_iter();
+    live.into_iter()
+        .filter_map(|c| match c {
+            Ok(_) => decided.next(),
+            Err(skip) => Some(skip),
+        })
+        .collect()
+}
+
+fn gone(key: RepoKey) -> Decision {
+    Decision::skip(
+        key,
+        SkipReason::NotApplicable {
+            detail: "the repository no longer exists".into(),
+        },
+    )
+}
+
+fn unreadable(key: RepoKey, detail: String) -> Decision {
+    Decision::skip(key, SkipReason::Unreadable { detail })
+}
+
+/// Applies `changes`: for each, record the intent, call PutImageTagMutability, record the
+/// result. At most `opts.concurrency` at once; none started after `opts.deadline`. Then, when
+/// `opts.verify`, reads every repository whose call succeeded or whose outcome is unknown
+/// back and records `verified` or `mismatch`. Reports come back in the order of `changes`.
+///
+/// Dropping the returned future mid-run (a crash) leaves a record in which every change sent
+/// has its intent recorded; an intent without a result is an unknown outcome.
+pub async fn apply<R: Recorder>(
+    clients: &EcrClients,
+    changes: Vec<Change>,
+    recorder: &R,
+    opts: ApplyOptions,
+) -> Result<Vec<ChangeReport>, ApplyError> {
+    let op = opts.operation;
+    let results: Vec<(usize, Result<ChangeResult, ApplyError>)> =
+        stream::iter(changes.iter().enumerate())
+            .map(|(i, change)| async move {
+                let r: Result<ChangeResult, ApplyError> = async {
+                    if opts.expired() {
+                        return Ok(ChangeResult::NotAttempted {
+                            reason: "not sent: the time left for changes ran out".into(),
+                        });
+                    }
+                    recorder.record(record(op, Phase::Intent, change)).await?;
+                    let result = put(clients, change).await;
+                    let mut rec = record(
+                        op,
+                        match result {
+                            ChangeResult::Applied => Phase::Applied,
+                            ChangeResult::Failed { .. } | ChangeResult::NotAttempted { .. } => {
+                                Phase::Failed
+                            }
+                        },
+                        change,
+                    );
+                    if let ChangeResult::Failed {
+                        code,
+                        message,
+                        outcome_known,
+                    } = &result
+                    {
+                        rec.error_code = Some(code.clone());
+                        rec.error = Some(message.clone());
+                        rec.outcome_known = Some(*outcome_known);
+                    }
+                    recorder.record(rec).await?;
+                    Ok(result)
+                }
+                .await;
+                (i, r)
+            })
+            .buffer_unordered(opts.concurrency.max(1))
+            .collect()
+            .await;
+
+    let mut by_index: Vec<Option<ChangeResult>> = vec![None; changes.len()];
+    let mut first_error = None;
+    for (i, r) in results {
+        match r {
+            Ok(res) => by_index[i] = Some(res),
+            Err(e) => {
+                first_error.get_or_insert(e);
+            }
+        }
+    }
+    if let Some(e) = first_error {
+        return Err(e);
+    }
+    let mut reports: Vec<ChangeReport> = changes
+        .into_iter()
+        .zip(by_index)
+        .map(|(change, result)| ChangeReport {
+            change,
+            result: result.unwrap_or(ChangeResult::NotAttempted {
+                reason: "the change was not run".into(),
+            }),
+            verification: None,
+        })
+        .collect();
+
+    if opts.verify {
+        verify(clients, &mut reports, recorder, opts).await?;
+    }
+    Ok(reports)
+}
+
+/// Reads back every report whose call succeeded or whose outcome is unknown, sets its
+/// `verification`, and records `verified` / `mismatch`. After the deadline nothing is read:
+/// those reports say they could not be read back.
+pub async fn verify<R: Recorder>(
+    clients: &EcrClients,
+    reports: &mut [ChangeReport],
+    recorder: &R,
+    opts: ApplyOptions,
+) -> Result<(), ApplyError> {
+    let to_read: Vec<RepoKey> = reports
+        .iter()
+        .filter(|r| {
+            matches!(
+                r.result,
+                ChangeResult::Applied
+                    | ChangeResult::Failed {
+                        outcome_known: false,
+                        ..
+                    }
+            )
+        })
+        .map(|r| r.change.key.clone())
+        .collect();
+    if opts.expired() {
+        for report in reports.iter_mut() {
+            if to_read.contains(&report.change.key) {
+                report.verification = Some(Verification::Unreadable {
+                    error: "not read back: the time left ran out".into(),
+                });
+            }
+        }
+        return Ok(());
+    }
+    let read = ecr::read_settings(clients, &to_read, opts.concurrency).await;
+    let mut records = Vec::new();
+    for report in reports.iter_mut() {
+        let key = &report.change.key;
+        let Some(state) = read.get(key) else {
+            continue;
+        };
+        let v = match state.setting() {
+            Some(Ok(s)) if s.same_as(&report.change.to) => Verification::Verified,
+            Some(Ok(s)) => Verification::Mismatch { observed: s },
+            Some(Err(error)) => Verification::Unreadable { error },
+            None if matches!(state, ReadState::Missing) => Verification::Missing,
+            None => Verification::Unreadable {
+                error: match state {
+                    ReadState::Error(e) => e.clone(),
+                    _ => "not read".into(),
+                },
+            },
+        };
+        // An unknown outcome that reads back as the target was applied after all.
+        if matches!(v, Verification::Verified)
+            && matches!(
+                report.result,
+                ChangeResult::Failed {
+                    outcome_known: false,
+                    ..
+                }
+            )
+        {
+            report.result = ChangeResult::Applied;
+        }
+        let phase = match &v {
+            Verification::Verified => Some(Phase::Verified),
+            Verification::Mismatch { .. } | Verification::Missing => Some(Phase::Mismatch),
+            Verification::Unreadable { .. } => None,
+        };
+        if let Some(phase) = phase {
+            let mut rec = record(opts.operation, phase, &report.change);
+            if let Verification::Mismatch { observed } = &v {
+                rec.observed = Some(observed.clone());
+            }
+            if matches!(v, Verification::Missing) {
+                rec.error = Some("the repository was not found when read back".into());
+            }
+            records.push(rec);
+        }
+        report.verification = Some(v);
+    }
+    // Queued together, the verification records share the journal writer's fsyncs.
+    let written = futures::future::join_all(records.into_iter().map(|r| recorder.record(r))).await;
+    for w in written {
+        w?;
+    }
+    Ok(())
+}
+
+async fn put(clients: &EcrClients, change: &Change) -> ChangeResult {
+    let scope = Scope::of(&change.key);
+    let Some(client) = clients.get(&scope) else {
+        return ChangeResult::Failed {
+            code: "NoClient".into(),
+            message: format!("no credentials for {scope}"),
+            outcome_known: true,
+        };
+    };
+    let filters: Vec<ImageTagMutabilityExclusionFilter> = if change.to.mode.takes_filters() {
+        change
+            .to
+            .filters
+            .iter()
+            .filter_map(|f| {
+                ImageTagMutabilityExclusionFilter::builder()
+                    .filter_type(f.filter_type.as_str().into())
+                    .filter(&f.filter)
+                    .build()
+                    .ok()
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let call = client
+        .put_image_tag_mutability()
+        .set_registry_id(change.key.account.clone())
+        .repository_name(&change.key.repository)
+        .image_tag_mutability(ImageTagMutability::from(change.to.mode.as_str()))
+        .set_image_tag_mutability_exclusion_filters((!filters.is_empty()).then_some(filters));
+    match call.send().await {
+        Ok(_) => ChangeResult::Applied,
+        Err(e) => {
+            let modeled = e.as_service_error().and_then(|se| match se {
+                PutImageTagMutabilityError::InvalidParameterException(_) => {
+                    Some("InvalidParameterException")
+                }
+                PutImageTagMutabilityError::RepositoryNotFoundException(_) => {
+                    Some("RepositoryNotFoundException")
+                }
+                PutImageTagMutabilityError::ServerException(_) => Some("ServerException"),
+                _ => None,
+            });
+            classify(e, modeled)
+        }
+    }
+}
+
+/// Turns an SDK error into a failed result: an error answer from AWS (4xx) is a known
+/// outcome (nothing changed); no answer, or a server error, is an unknown one.
+/// `modeled` names the modeled error when the response carried no code.
+fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
+    e: SdkError<E>,
+    modeled: Option<&'static str>,
+) -> ChangeResult {
+    match &e {
+        SdkError::ServiceError(se) => {
+            let err = se.err();
+            let code = err.code().or(modeled).unwrap_or("UnknownError").to_owned();
+            let message = err
+                .message()
+                .map(str::to_owned)
+                .unwrap_or_else(|| err.to_string());
+            let server_side = code == "ServerException" || se.raw().status().as_u16() >= 500;
+            ChangeResult::Failed {
+                code,
+                message,
+                outcome_known: !server_side,
+            }
+        }
+        SdkError::ConstructionFailure(_) => ChangeResult::Failed {
+            code: "ConstructionFailure".into(),
+            message: error_chain(&e),
+            outcome_known: true,
+        },
+        SdkError::TimeoutError(_) => ChangeResult::Failed {
+            code: "Timeout".into(),
+            message: error_chain(&e),
+            outcome_known: false,
+        },
+        _ => ChangeResult::Failed {
+            code: "TransportError".into(),
+            message: error_chain(&e),
+            outcome_known: false,
+        },
+    }
+}

@@ -1,0 +1,171 @@
+//! The flow of `immutag rollback JOURNAL`: restore the previous settings of what a journal
+//! changed. Dry run unless asked to apply; journaled itself.
+//!
+//! The current setting of every repository the journal names is read first
+//! (DescribeRepositories, 100 names per call). A repository is restored only when it is still
+//! at a setting the journal made; one changed since, one whose change failed, and one that no
+//! longer exists are left alone and reported. An intent without a result (a crash) is
+//! resolved by that same read.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use aws_types::SdkConfig;
+use immutag_core::change::Change;
+use immutag_core::journal::{JournalEntry, Operation, Outcome, summarize};
+use immutag_core::rollback::{RollbackDecision, RollbackItem, plan_rollback};
+
+use crate::change::{self, ApplyError, ApplyOptions, ChangeReport};
+use crate::clients::{Scope, clients_for_scopes};
+use crate::ecr::{self, ReadState};
+use crate::error::AwsError;
+use crate::journal::{self, JournalError};
+use crate::remediate::RunOptions;
+
+/// Options of [`rollback`].
+#[derive(Debug, Clone)]
+pub struct RollbackOptions {
+    /// The journal to roll back.
+    pub from: PathBuf,
+    /// Restore or not, the rollback's own journal, concurrency, role.
+    pub run: RunOptions,
+}
+
+/// What a rollback decided and did.
+#[derive(Debug, Clone)]
+pub struct RollbackReport {
+    /// Whether restores were made.
+    pub applied: bool,
+    /// Problems reading the journal that did not stop the read (a cut last line).
+    pub warnings: Vec<String>,
+    /// Journal entries with no result (an interrupted run): the state read decides.
+    pub interrupted: Vec<JournalEntry>,
+    /// One decision per repository the journal names.
+    pub items: Vec<RollbackItem>,
+    /// Repositories whose current setting could not be read, with the error.
+    pub unreadable: Vec<String>,
+    /// One report per restore attempted.
+    pub reports: Vec<ChangeReport>,
+    /// The rollback's journal, when restores were made.
+    pub journal: Option<PathBuf>,
+}
+
+impl RollbackReport {
+    /// True when something could not be read or restored (exit 3).
+    pub fn incomplete(&self) -> bool {
+        !self.unreadable.is_empty() || self.reports.iter().any(|r| !r.succeeded())
+    }
+
+    /// True when restores are pending (a dry run) (exit 1).
+    pub fn findings(&self) -> bool {
+        !self.applied
+            && self
+                .items
+                .iter()
+                .any(|i| matches!(i.decision, RollbackDecision::Restore { .. }))
+    }
+}
+
+/// The errors that stop a rollback.
+#[derive(Debug, thiserror::Error)]
+pub enum RollbackError {
+    /// The journal to roll back cannot be read, or records no change (an input error).
+    #[error(transparent)]
+    Input(#[from] JournalError),
+    /// The clients could not be set up.
+    #[error(transparent)]
+    Aws(#[from] AwsError),
+    /// A record of the rollback's own journal could not be written.
+    #[error(transparent)]
+    Apply(#[from] ApplyError),
+}
+
+/// Runs a rollback (see the module documentation).
+pub async fn rollback(
+    base: &SdkConfig,
+    opts: &RollbackOptions,
+) -> Result<RollbackReport, RollbackError> {
+    let concurrency = opts.run.concurrency.max(1);
+    let contents = journal::read(&opts.from)?;
+    let entries = summarize(&contents.records);
+    if entries.is_empty() {
+        return Err(JournalError::Empty {
+            path: opts.from.clone(),
+        }
+        .into());
+    }
+    let interrupted = entries
+        .iter()
+        .filter(|e| e.outcome == Outcome::Unknown)
+        .cloned()
+        .collect();
+    let scopes: Vec<Scope> = entries.iter().map(|e| Scope::of(&e.key)).collect();
+    let clients = clients_for_scopes(base, scopes, &opts.run.role_name).await?;
+    let keys: Vec<_> = entries.iter().map(|e| e.key.clone()).collect();
+    let read = ecr::read_settings(&clients, &keys, concurrency).await;
+    let mut unreadable = Vec::new();
+    let mut current = BTreeMap::new();
+    for (k, v) in &read {
+        match (v, v.setting()) {
+            (_, Some(Ok(s))) => {
+                current.insert(k.clone(), s);
+            }
+            (_, Some(Err(e))) => unreadable.push(format!("{k}: {e}")),
+            (ReadState::Error(e), _) => unreadable.push(format!("{k}: {e}")),
+            _ => {}
+        }
+    }
+    let mut items = plan_rollback(&entries, &current);
+    // A repository that could not be read is not "gone": say so.
+    for item in &mut items {
+        if let Some(ReadState::Error(e)) = read.get(&item.entry.key) {
+            item.decision = RollbackDecision::Skip {
+                reason: format!("current setting unreadable: {e}"),
+            };
+        }
+    }
+    let changes: Vec<Change> = items
+        .iter()
+        .filter_map(|i| match &i.decision {
+            RollbackDecision::Restore { from, to } => Some(Change {
+                key: i.entry.key.clone(),
+                from: from.clone(),
+                to: to.clone(),
+            }),
+            RollbackDecision::Skip { .. } => None,
+        })
+        .collect();
+    let mut report = RollbackReport {
+        applied: opts.run.apply,
+        warnings: contents.warnings,
+        interrupted,
+        items,
+        unreadable,
+        reports: Vec::new(),
+        journal: None,
+    };
+    if !opts.run.apply || changes.is_empty() {
+        return Ok(report);
+    }
+    let journal = opts
+        .run
+        .journal
+        .open(Operation::Rollback)
+        .map_err(RollbackError::Input)?;
+    let reports = change::apply(
+        &clients,
+        changes,
+        &journal,
+        ApplyOptions {
+            concurrency,
+            operation: Operation::Rollback,
+            verify: true,
+            deadline: None,
+        },
+    )
+    .await;
+    journal.close();
+    report.reports = reports?;
+    report.journal = Some(journal.path().to_owned());
+    Ok(report)
+}
