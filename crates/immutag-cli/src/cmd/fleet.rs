@@ -166,6 +166,21 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// An indicatif bar on stderr with `template`, drawn only when stderr is a terminal and
+/// `hidden` is false.
+pub fn stderr_bar(hidden: bool, template: &str) -> indicatif::ProgressBar {
+    let target = if hidden || !io::stderr().is_terminal() {
+        indicatif::ProgressDrawTarget::hidden()
+    } else {
+        indicatif::ProgressDrawTarget::stderr()
+    };
+    let bar = indicatif::ProgressBar::with_draw_target(None, target);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
 /// A progress bar on stderr, drawn only when stderr is a terminal.
 pub struct Bar {
     bar: indicatif::ProgressBar,
@@ -174,17 +189,10 @@ pub struct Bar {
 impl Bar {
     /// A bar (hidden when `hidden` or when stderr is not a terminal).
     pub fn new(hidden: bool, what: &str) -> Self {
-        let target = if hidden || !io::stderr().is_terminal() {
-            indicatif::ProgressDrawTarget::hidden()
-        } else {
-            indicatif::ProgressDrawTarget::stderr()
-        };
-        let bar = indicatif::ProgressBar::with_draw_target(None, target);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
+        let bar = stderr_bar(
+            hidden,
             "{spinner} {msg} [{bar:30}] {pos}/{len} account-regions ({elapsed})",
-        ) {
-            bar.set_style(style.progress_chars("=> "));
-        }
+        );
         bar.set_message(what.to_owned());
         bar.enable_steady_tick(std::time::Duration::from_millis(200));
         Self { bar }
