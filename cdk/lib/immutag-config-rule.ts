@@ -135,57 +135,66 @@ export class ImmutagConfigRule extends Construct {
     });
 
     const repositories = `arn:${Aws.PARTITION}:ecr:${Aws.REGION}:${Aws.ACCOUNT_ID}:repository/*`;
-    const statements: iam.PolicyStatement[] = [
-      new iam.PolicyStatement({
-        sid: 'WriteOwnLogs',
-        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [this.logGroup.logGroupArn],
-      }),
-      new iam.PolicyStatement({
-        sid: 'ReportEvaluations',
-        // PutEvaluations and GetResourceConfigHistory have no resource-level permissions.
-        actions: ['config:PutEvaluations', 'config:GetResourceConfigHistory'],
-        resources: ['*'],
-      }),
-      new iam.PolicyStatement({
-        sid: 'ReadPreviousEvaluations',
-        actions: ['config:GetComplianceDetailsByConfigRule'],
-        resources: [`arn:${Aws.PARTITION}:config:${Aws.REGION}:${Aws.ACCOUNT_ID}:config-rule/*`],
-      }),
-      new iam.PolicyStatement({
-        sid: 'ReadRepositories',
-        actions: ['ecr:DescribeRepositories'],
-        resources: [repositories],
-      }),
-    ];
-    if (this.inputParameters.ExemptionTagKey) {
-      // DescribeRepositories returns no tags: with ExemptionTagKey the Lambda reads them
-      // (periodic sweeps) with ListTagsForResource.
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'ReadRepositoryTags',
-          actions: ['ecr:ListTagsForResource'],
-          resources: [repositories],
-        }),
-      );
-    }
-    if (remediation) {
-      statements.push(
-        new iam.PolicyStatement({
-          sid: 'RemediateToImmutable',
-          actions: ['ecr:PutImageTagMutability'],
-          resources: [repositories],
-        }),
-      );
-    }
-    if (executionRoleName) {
-      statements.push(
-        new iam.PolicyStatement({
+    const writeLogs = new iam.PolicyStatement({
+      sid: 'WriteOwnLogs',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      resources: [this.logGroup.logGroupArn],
+    });
+    // With ExecutionRoleName the Lambda reads, remediates and reports through that role in the
+    // event's account (its own included) and refuses any other account's event without it.
+    const assumeExecutionRole = executionRoleName
+      ? new iam.PolicyStatement({
           sid: 'AssumeExecutionRole',
           actions: ['sts:AssumeRole'],
           resources: [`arn:${Aws.PARTITION}:iam::*:role/${executionRoleName}`],
+        })
+      : undefined;
+    const statements: iam.PolicyStatement[] = [writeLogs];
+    if (props.organization) {
+      // Organization rule: every event is served through the execution role, so the
+      // function's own role needs no ECR or Config action: a foreign account's event can make
+      // it act only through a role that account's own admins created.
+      statements.push(assumeExecutionRole!);
+    } else {
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'ReportEvaluations',
+          // PutEvaluations and GetResourceConfigHistory have no resource-level permissions.
+          actions: ['config:PutEvaluations', 'config:GetResourceConfigHistory'],
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ReadPreviousEvaluations',
+          actions: ['config:GetComplianceDetailsByConfigRule'],
+          resources: [`arn:${Aws.PARTITION}:config:${Aws.REGION}:${Aws.ACCOUNT_ID}:config-rule/*`],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ReadRepositories',
+          actions: ['ecr:DescribeRepositories'],
+          resources: [repositories],
         }),
       );
+      if (this.inputParameters.ExemptionTagKey) {
+        // DescribeRepositories returns no tags: with ExemptionTagKey the Lambda reads them
+        // (periodic sweeps) with ListTagsForResource.
+        statements.push(
+          new iam.PolicyStatement({
+            sid: 'ReadRepositoryTags',
+            actions: ['ecr:ListTagsForResource'],
+            resources: [repositories],
+          }),
+        );
+      }
+      if (remediation) {
+        statements.push(
+          new iam.PolicyStatement({
+            sid: 'RemediateToImmutable',
+            actions: ['ecr:PutImageTagMutability'],
+            resources: [repositories],
+          }),
+        );
+      }
+      if (assumeExecutionRole) statements.push(assumeExecutionRole);
     }
 
     if (props.roleName !== undefined && !/^[\w+=,.@-]{1,64}$/.test(props.roleName)) {
@@ -267,7 +276,7 @@ export class ImmutagConfigRule extends Construct {
     const cfnFunction = this.function.node.defaultChild as lambda.CfnFunction;
     cfnFunction.addMetadata('cfn-lint', { config: { ignore_checks: ['W3005'] } });
 
-    const reasons: { id: string; reason: string; appliesTo: string[] }[] = [
+    const reasons: { id: string; reason: string; appliesTo: string[] }[] = props.organization ? [] : [
       {
         id: 'AwsSolutions-IAM5',
         reason:

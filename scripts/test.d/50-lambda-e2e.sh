@@ -68,7 +68,9 @@ AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$lambda_port/.rt" RUST_LOG=info \
   "$bootstrap" >"$work/watch.log" 2>&1 &
 pids+=($!)
 
+invocations=0
 invoke() { # EVENT_FILE OUT_FILE -> exit status of the invoke
+  invocations=$((invocations + 1))
   cargo lambda invoke -A 127.0.0.1 -P "$lambda_port" --data-file "$1" >"$2" 2>&1
 }
 fail() { echo "FAIL: $*" >&2; echo "--- function log" >&2; tail -n 40 "$work/watch.log" >&2; exit 1; }
@@ -111,6 +113,12 @@ periodic='s["putEvaluationsCalls"]==1 and len(ev)==4 and ev["payments-api"]["com
 run_case scheduled.json "$periodic" "scheduled: every repository on moto evaluated"
 run_case snapshot-delivery-completed.json "$periodic" "snapshot delivery: every repository evaluated"
 
+# The item says IMMUTABLE_WITH_EXCLUSION but lists no filters: the function reads them live
+# from moto (builds: [latest], allowed) and says so.
+run_case change-exclusion-without-filters.json \
+  'ev["builds"]["compliance"]=="COMPLIANT" and ev["builds"]["annotation"].startswith("Exclusion filters read live")' \
+  "change: filters the item does not list are read live and decide"
+
 # Errors: the invocation fails and names the problem.
 expect_error() { # FILE NEEDLE DESCRIPTION
   if invoke "$events/$1" "$work/out.json"; then
@@ -122,6 +130,16 @@ expect_error() { # FILE NEEDLE DESCRIPTION
   fi
 }
 expect_error invalid-parameters.json 'Remediate' "invalid rule parameters fail the invocation"
+expect_error change-unknown-status.json 'ResourceVanished' "an unknown configurationItemStatus fails the invocation"
+# Another account's event without ExecutionRoleName: the function's credentials are moto's
+# account 123456789012 (GetCallerIdentity); the event is for 210987654321.
+expect_error change-foreign-account.json 'is for account 210987654321, but' \
+  "another account's event without ExecutionRoleName is refused"
+if grep -q 'of account 123456789012' "$work/out.json"; then
+  passed=$((passed + 1)); echo "ok    the refusal names the function's own account too" >&2
+else
+  failed_count=$((failed_count + 1)); echo "WRONG the refusal does not name the function's account" >&2
+fi
 expect_error unknown-message-type.json 'ComplianceChangeNotification' "an unknown messageType fails the invocation"
 # moto's GetResourceConfigHistory does not know AWS::ECR::Repository (the mocked tests cover
 # the fetch); the invocation must fail naming the call rather than report a guess.
@@ -154,6 +172,45 @@ grep -q '"PutEvaluations batch"' "$work/watch.log" || { failed_count=$((failed_c
 if grep -qi 'testing' <(grep -i 'secret\|access_key' "$work/watch.log"); then
   failed_count=$((failed_count + 1)); echo "WRONG credentials appear in the logs" >&2
 fi
+# The function's JSON log lines: every line written during an invocation carries its request
+# id; each invocation ends with one summary line; the refused foreign-account invocation read
+# and reported nothing; no result token appears in any line.
+if python - "$work/watch.log" "$invocations" <<'PY'
+import json, sys
+lines = [json.loads(l) for l in open(sys.argv[1]) if l.startswith("{")]
+want = int(sys.argv[2])
+def rid(l):
+    # immutag's span ("invocation", request_id), else the runtime's ("Lambda runtime invoke",
+    # requestId), which holds the runtime's own lines about the invocation.
+    ids = {s.get("name"): s.get("request_id") or s.get("requestId") for s in l.get("spans", [])}
+    return ids.get("invocation") or ids.get("Lambda runtime invoke")
+# At RUST_LOG=info the function writes nothing outside an invocation.
+bad = [l for l in lines if not rid(l)]
+summaries = [l for l in lines if l["fields"].get("message") == "invocation summary"]
+by_rid = {}
+for l in lines:
+    by_rid.setdefault(rid(l), []).append(l)
+foreign = [s for s in summaries if "210987654321" in s["fields"].get("error", "")]
+ok = True
+def fail(what):
+    global ok; ok = False; print("WRONG " + what, file=sys.stderr)
+if bad: fail(f"{len(bad)} log line(s) without the request id: {bad[0]}")
+if len(summaries) != want: fail(f"{len(summaries)} summary lines for {want} invocations")
+if any(not rid(s) for s in summaries): fail("a summary line without the request id")
+if len(set(rid(s) for s in summaries)) != len(summaries): fail("two summaries share a request id")
+if len(foreign) != 1: fail(f"expected one refused foreign-account summary, found {len(foreign)}")
+else:
+    f = foreign[0]["fields"]
+    mine = by_rid[rid(foreign[0])]
+    if f["outcome"] != "failed" or f["evaluated"] != 0 or f["put_evaluations_calls"] != 0: fail(f"the refused invocation did something: {f}")
+    if any("PutEvaluations" in l["fields"].get("message", "") for l in mine): fail("the refused invocation reported")
+text = open(sys.argv[1]).read()
+for token in ("foreign-result-token-7Hq2x", "TESTMODE"):
+    if token in text: fail(f"the result token {token} appears in the log")
+print(("ok    " if ok else "WRONG ") + f"logs: {len(lines)} JSON lines, {len(summaries)} summaries, request id on every line, no token", file=sys.stderr)
+sys.exit(0 if ok else 1)
+PY
+then passed=$((passed + 1)); else failed_count=$((failed_count + 1)); fi
 
 echo "lambda-e2e: $passed passed, $failed_count failed"
 [ "$failed_count" -eq 0 ]

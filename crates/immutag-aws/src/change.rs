@@ -217,10 +217,8 @@ pub async fn decide_live(
                                 ));
                             };
                             match ecr::fill_tags(client, &mut repo).await {
-                                Ok(()) => {}
-                                Err(e) if e.code() == Some("RepositoryNotFoundException") => {
-                                    return Err(gone(key));
-                                }
+                                Ok(ecr::Presence::Present) => {}
+                                Ok(ecr::Presence::Deleted) => return Err(gone(key)),
                                 Err(e) => {
                                     return Err(unreadable(key, format!("its tags: {e}")));
                                 }
@@ -489,7 +487,8 @@ async fn put(clients: &EcrClients, change: &Change) -> ChangeResult {
 }
 
 /// Turns an SDK error into a failed result: an error answer from AWS (4xx) is a known
-/// outcome (nothing changed); no answer, or a server error, is an unknown one.
+/// outcome (nothing changed); no answer, a server error, or a success answer that cannot be
+/// read is an unknown one.
 /// `modeled` names the modeled error when the response carried no code.
 fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
     e: SdkError<E>,
@@ -498,16 +497,25 @@ fn classify<E: ProvideErrorMetadata + std::error::Error + 'static>(
     match &e {
         SdkError::ServiceError(se) => {
             let err = se.err();
-            let code = err.code().or(modeled).unwrap_or("UnknownError").to_owned();
+            let status = se.raw().status().as_u16();
+            // A success status whose body the SDK could not read: the change was most
+            // likely made, so the outcome is unknown (and verification reads it back).
+            let unreadable_success = (200..300).contains(&status);
+            let fallback = if unreadable_success {
+                "UnreadableResponse"
+            } else {
+                "UnknownError"
+            };
+            let code = err.code().or(modeled).unwrap_or(fallback).to_owned();
             let message = err
                 .message()
                 .map(str::to_owned)
                 .unwrap_or_else(|| err.to_string());
-            let server_side = code == "ServerException" || se.raw().status().as_u16() >= 500;
+            let server_side = code == "ServerException" || status >= 500;
             ChangeResult::Failed {
                 code,
                 message,
-                outcome_known: !server_side,
+                outcome_known: !(server_side || unreadable_success),
             }
         }
         SdkError::ConstructionFailure(_) => ChangeResult::Failed {

@@ -7,13 +7,21 @@
 //! result token `TESTMODE` (an AWS Config RDK convention) sent with `TestMode=true`.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::Duration;
 
 use aws_sdk_config::Client;
 use aws_sdk_config::types::{ComplianceType, ConfigurationItem, Evaluation, ResourceType};
+use aws_smithy_runtime_api::box_error::BoxError;
+use aws_smithy_runtime_api::client::interceptors::Intercept;
+use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::DateTime;
+use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::date_time::Format;
 use aws_smithy_types::error::display::DisplayErrorContext;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use immutag_core::Compliance;
 use immutag_core::evaluate::clamp_annotation;
 use serde_json::{Map, Value, json};
@@ -90,7 +98,7 @@ pub struct PutSummary {
     pub test_mode: bool,
 }
 
-/// A resource AWS Config did not accept.
+/// An evaluation that AWS Config did not accept, and why.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FailedEvaluation {
     /// Its resource type.
@@ -99,6 +107,18 @@ pub struct FailedEvaluation {
     pub resource_id: String,
     /// The compliance type that was sent.
     pub compliance: String,
+    /// The 1-based batch it was sent in.
+    pub batch: usize,
+    /// The service error code of the failed call (`ServerException`, `AccessDeniedException`,
+    /// ...); `None` when Config listed the evaluation in `FailedEvaluations`, or when the
+    /// call got no answer (timeout, connection lost).
+    pub code: Option<String>,
+    /// Attempts made: the PutEvaluations calls that carried it (when Config kept listing it
+    /// in `FailedEvaluations`), or the HTTP attempts of the call that failed (the SDK's
+    /// retries included).
+    pub attempts: u32,
+    /// What happened, for example `rejected in FailedEvaluations after 4 attempt(s)`.
+    pub reason: String,
 }
 
 impl std::fmt::Display for FailedEvaluation {
@@ -109,6 +129,53 @@ impl std::fmt::Display for FailedEvaluation {
             self.resource_type, self.resource_id, self.compliance
         )
     }
+}
+
+/// The most failed evaluations named in the text of [`ConfigError::FailedEvaluations`]; the
+/// error value holds them all, and the log names each (one line per batch).
+pub const MAX_NAMED_FAILURES: usize = 100;
+
+/// The text of [`ConfigError::FailedEvaluations`]: the count, then each cause (a batch whose
+/// call failed, or the rejections of a batch) with the resources it concerns.
+fn failed_text(failed: &[FailedEvaluation], attempts: u32) -> String {
+    let mut out = format!(
+        "AWS Config did not accept {} evaluation(s) after {attempts} attempt(s): ",
+        failed.len()
+    );
+    let mut named = 0usize;
+    let mut groups: Vec<(&str, usize, Vec<&FailedEvaluation>)> = Vec::new();
+    for f in failed {
+        match groups.last_mut() {
+            Some((reason, batch, members)) if *reason == f.reason && *batch == f.batch => {
+                members.push(f)
+            }
+            _ => groups.push((&f.reason, f.batch, vec![f])),
+        }
+    }
+    let mut first = true;
+    for (reason, _, members) in groups {
+        if !first {
+            out.push_str("; ");
+        }
+        first = false;
+        out.push_str(reason);
+        out.push_str(": ");
+        let shown: Vec<String> = members
+            .iter()
+            .take(MAX_NAMED_FAILURES.saturating_sub(named))
+            .map(ToString::to_string)
+            .collect();
+        named += shown.len();
+        out.push_str(&shown.join(", "));
+        if shown.len() < members.len() {
+            out.push_str(&format!(
+                "{}and {} more (each named in the log)",
+                if shown.is_empty() { "" } else { ", " },
+                members.len() - shown.len()
+            ));
+        }
+    }
+    out
 }
 
 /// A resource that the rule reported earlier, as AWS Config remembers it.
@@ -138,31 +205,17 @@ pub enum ConfigError {
         /// What is wrong.
         problem: String,
     },
-    /// The PutEvaluations call itself failed (after the SDK's own retries).
-    #[error(
-        "PutEvaluations failed for batch {batch} ({size} evaluations, {sent_before} sent before it): {message}"
-    )]
-    Put {
-        /// The 1-based batch number.
-        batch: usize,
-        /// Evaluations in the batch.
-        size: usize,
-        /// Evaluations accepted before this batch.
-        sent_before: usize,
-        /// The SDK error, with its context.
-        message: String,
-    },
-    /// AWS Config kept refusing some evaluations.
-    #[error(
-        "AWS Config did not accept {} evaluation(s) after {attempts} attempt(s): {}",
-        failed.len(),
-        failed.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")
-    )]
+    /// AWS Config did not accept some evaluations: a batch whose PutEvaluations call failed
+    /// (after the SDK's retries), or evaluations it kept listing in `FailedEvaluations`. Every
+    /// batch was still sent; `failed` lists each evaluation not accepted.
+    #[error("{}", failed_text(failed, *attempts))]
     FailedEvaluations {
-        /// The evaluations still refused.
+        /// The evaluations not accepted, in the order they were sent.
         failed: Vec<FailedEvaluation>,
-        /// Attempts made for their batch.
+        /// The most attempts made for one of them.
         attempts: u32,
+        /// PutEvaluations calls made (retries of `FailedEvaluations` included).
+        calls: usize,
     },
     /// GetResourceConfigHistory failed.
     #[error("GetResourceConfigHistory for {resource_type} `{resource_id}` failed: {message}")]
@@ -234,14 +287,18 @@ fn key(e: &Evaluation) -> (String, String) {
 }
 
 /// Reports `evaluations` with PutEvaluations, in batches of at most
-/// [`MAX_EVALUATIONS_PER_CALL`], in order.
+/// [`MAX_EVALUATIONS_PER_CALL`], in order, and sends **every** batch whatever happens to the
+/// ones before it.
 ///
 /// Every evaluation is built (and checked) before the first call, so an invalid one reports
 /// nothing. `FailedEvaluations` of a batch are sent again (only those) after a backoff, at
-/// most `retry.max_retries` times; if some remain the function stops and returns
-/// [`ConfigError::FailedEvaluations`] listing them. Throttling and 5xx on the call itself are
-/// retried by the SDK's retry strategy. With the token [`TEST_MODE_TOKEN`], `TestMode=true`
-/// is sent.
+/// most `retry.max_retries` times. Throttling, 5xx and timeouts on the call itself are
+/// retried by the SDK's retry strategy. What is still not accepted at the end (a batch whose
+/// call failed, evaluations Config kept refusing) is returned as
+/// [`ConfigError::FailedEvaluations`], listing each with its batch, error code and attempts;
+/// each failed batch is also logged with the resources it held. With the token
+/// [`TEST_MODE_TOKEN`], `TestMode=true` is sent. The result token never appears in a log line
+/// or an error.
 pub async fn put_evaluations(
     client: &Client,
     result_token: &str,
@@ -260,6 +317,7 @@ pub async fn put_evaluations(
         test_mode,
         ..PutSummary::default()
     };
+    let mut failures: Vec<FailedEvaluation> = Vec::new();
     for (index, batch) in built.chunks(MAX_EVALUATIONS_PER_CALL).enumerate() {
         let batch_no = index + 1;
         let mut pending: Vec<Evaluation> = batch.to_vec();
@@ -274,21 +332,48 @@ pub async fn put_evaluations(
                 request = request.test_mode(true);
             }
             summary.calls += 1;
-            let output = request.send().await.map_err(|err| {
-                let message = DisplayErrorContext(&err).to_string();
-                tracing::error!(
-                    batch = batch_no,
-                    size = pending.len(),
-                    error = %message,
-                    "PutEvaluations failed"
-                );
-                ConfigError::Put {
-                    batch: batch_no,
-                    size: pending.len(),
-                    sent_before: summary.reported,
-                    message,
+            let http_attempts = AttemptCounter::default();
+            let sent = request
+                .customize()
+                .interceptor(http_attempts.clone())
+                .send()
+                .await;
+            let output = match sent {
+                Ok(output) => output,
+                Err(err) => {
+                    let code = err
+                        .as_service_error()
+                        .and_then(|e| e.code())
+                        .map(str::to_owned);
+                    let message = redact(&DisplayErrorContext(&err).to_string(), result_token);
+                    let attempts = http_attempts.get().max(1);
+                    let reason = format!(
+                        "batch {batch_no} ({} evaluations, {} sent before it): PutEvaluations failed after {attempts} attempt(s){}: {message}",
+                        pending.len(),
+                        summary.reported,
+                        code.as_deref()
+                            .map(|c| format!(" ({c})"))
+                            .unwrap_or_default(),
+                    );
+                    tracing::error!(
+                        batch = batch_no,
+                        size = pending.len(),
+                        attempts,
+                        code = code.as_deref().unwrap_or(""),
+                        error = %message,
+                        resources = %ids(&pending),
+                        "PutEvaluations failed"
+                    );
+                    failures.extend(pending.iter().map(|e| FailedEvaluation {
+                        batch: batch_no,
+                        code: code.clone(),
+                        attempts,
+                        reason: reason.clone(),
+                        ..failed_of(e)
+                    }));
+                    break;
                 }
-            })?;
+            };
             let failed: BTreeSet<(String, String)> =
                 output.failed_evaluations().iter().map(key).collect();
             let accepted =
@@ -315,27 +400,43 @@ pub async fn put_evaluations(
             // report what it named.
             let unmatched = still.is_empty();
             if unmatched || attempt > retry.max_retries {
-                let listed: Vec<FailedEvaluation> = if unmatched {
-                    output.failed_evaluations().iter().map(failed_of).collect()
+                let listed: Vec<Evaluation> = if unmatched {
+                    output.failed_evaluations().to_vec()
                 } else {
-                    still.iter().map(failed_of).collect()
+                    still
                 };
+                let reason = format!(
+                    "batch {batch_no}: rejected in FailedEvaluations after {attempt} attempt(s)"
+                );
                 tracing::error!(
                     batch = batch_no,
                     attempts = attempt,
                     failed = listed.len(),
+                    resources = %ids(&listed),
                     "AWS Config did not accept some evaluations"
                 );
-                return Err(ConfigError::FailedEvaluations {
-                    failed: listed,
+                failures.extend(listed.iter().map(|e| FailedEvaluation {
+                    batch: batch_no,
                     attempts: attempt,
-                });
+                    reason: reason.clone(),
+                    ..failed_of(e)
+                }));
+                break;
             }
             tokio::time::sleep(retry.delay(attempt)).await;
             pending = still;
         }
     }
-    Ok(summary)
+    if failures.is_empty() {
+        Ok(summary)
+    } else {
+        let attempts = failures.iter().map(|f| f.attempts).max().unwrap_or(1);
+        Err(ConfigError::FailedEvaluations {
+            failed: failures,
+            attempts,
+            calls: summary.calls,
+        })
+    }
 }
 
 fn failed_of(e: &Evaluation) -> FailedEvaluation {
@@ -343,6 +444,55 @@ fn failed_of(e: &Evaluation) -> FailedEvaluation {
         resource_type: e.compliance_resource_type().to_owned(),
         resource_id: e.compliance_resource_id().to_owned(),
         compliance: e.compliance_type().as_str().to_owned(),
+        batch: 0,
+        code: None,
+        attempts: 0,
+        reason: String::new(),
+    }
+}
+
+/// The resource ids of `evaluations`, comma-separated (for a log line).
+fn ids(evaluations: &[Evaluation]) -> String {
+    evaluations
+        .iter()
+        .map(Evaluation::compliance_resource_id)
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// `text` with every occurrence of the result token replaced: the token is a credential of
+/// the rule's invocation and is never logged.
+fn redact(text: &str, result_token: &str) -> String {
+    if result_token.is_empty() {
+        text.to_owned()
+    } else {
+        text.replace(result_token, "<resultToken>")
+    }
+}
+
+/// Counts the HTTP attempts of one call (the SDK's retries included).
+#[derive(Debug, Clone, Default)]
+struct AttemptCounter(Arc<AtomicU32>);
+
+impl AttemptCounter {
+    fn get(&self) -> u32 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl Intercept for AttemptCounter {
+    fn name(&self) -> &'static str {
+        "immutag::AttemptCounter"
+    }
+
+    fn read_before_attempt(
+        &self,
+        _: &BeforeTransmitInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        _: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        Ok(())
     }
 }
 
@@ -629,7 +779,9 @@ mod tests {
             .unwrap_err();
         assert_eq!(rule.num_calls(), 3, "1 attempt + 2 retries");
         match &err {
-            ConfigError::FailedEvaluations { failed, attempts } => {
+            ConfigError::FailedEvaluations {
+                failed, attempts, ..
+            } => {
                 assert_eq!(*attempts, 3);
                 let ids: Vec<&str> = failed.iter().map(|f| f.resource_id.as_str()).collect();
                 assert_eq!(ids, ["repo-0001", "repo-0002"]);

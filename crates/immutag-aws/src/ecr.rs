@@ -113,7 +113,7 @@ pub async fn inventory(
 
 /// Decides whether to read another page: `None` when done, an error when the service repeats
 /// the token or the page count passes [`MAX_PAGES`].
-fn next_token(
+pub(crate) fn next_token(
     operation: &'static str,
     previous: Option<&str>,
     next: Option<&str>,
@@ -128,38 +128,97 @@ fn next_token(
     }
 }
 
+/// Whether a repository still existed when it was read again.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Presence {
+    /// It exists (and was read).
+    Present,
+    /// ECR answered RepositoryNotFoundException: deleted since it was listed.
+    Deleted,
+}
+
 /// Fills `repo.tags` with `ecr:ListTagsForResource` (needed only when rule parameters name an
 /// `ExemptionTagKey`: one call per repository). Repositories without an ARN are left alone.
-pub async fn fill_tags(client: &Client, repo: &mut Repository) -> Result<(), AwsError> {
+///
+/// A repository deleted since it was listed (RepositoryNotFoundException) is
+/// [`Presence::Deleted`], not an error; any other failure is an error naming the repository.
+pub async fn fill_tags(client: &Client, repo: &mut Repository) -> Result<Presence, AwsError> {
+    const OP: &str = "ecr:ListTagsForResource";
     let Some(arn) = repo.arn.clone() else {
-        return Ok(());
+        return Ok(Presence::Present);
     };
-    let resp = client
+    let resp = match client
         .list_tags_for_resource()
         .resource_arn(arn)
         .send()
         .await
-        .map_err(|e| AwsError::api("ecr:ListTagsForResource", e))?;
+    {
+        Ok(resp) => resp,
+        Err(e)
+            if e.as_service_error()
+                .is_some_and(|s| s.is_repository_not_found_exception()) =>
+        {
+            tracing::info!(repository = %repo.resource_id, "deleted since it was listed; left out");
+            return Ok(Presence::Deleted);
+        }
+        Err(e) => return Err(naming(AwsError::api(OP, e), &repo.resource_id)),
+    };
     for tag in resp.tags() {
         repo.tags
             .insert(tag.key().to_owned(), tag.value().to_owned());
     }
-    Ok(())
+    Ok(Presence::Present)
 }
 
-/// [`fill_tags`] for many repositories, `concurrency` at a time.
+/// The error of a call about one repository, with the repository named in its message.
+fn naming(err: AwsError, repository: &str) -> AwsError {
+    match err {
+        AwsError::Api {
+            operation,
+            code,
+            message,
+        } => AwsError::Api {
+            operation,
+            code,
+            message: format!("repository {repository}: {message}"),
+        },
+        other => other,
+    }
+}
+
+/// What [`fill_tags_all`] read.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Tagged {
+    /// The repositories that still exist, with their tags, in input order.
+    pub repositories: Vec<Repository>,
+    /// The names of the repositories deleted between the listing and the tag read, left out
+    /// (and counted by the caller).
+    pub dropped: Vec<String>,
+}
+
+/// [`fill_tags`] for many repositories, `concurrency` at a time. A repository deleted since
+/// it was listed is dropped and named in [`Tagged::dropped`]; it never fails the others.
 pub async fn fill_tags_all(
     client: &Client,
     repos: Vec<Repository>,
     concurrency: usize,
-) -> Result<Vec<Repository>, AwsError> {
-    futures::stream::iter(repos.into_iter().map(|mut repo| async move {
-        fill_tags(client, &mut repo).await?;
-        Ok::<_, AwsError>(repo)
-    }))
-    .buffered(concurrency.max(1))
-    .try_collect()
-    .await
+) -> Result<Tagged, AwsError> {
+    let read: Vec<(Presence, Repository)> =
+        futures::stream::iter(repos.into_iter().map(|mut repo| async move {
+            let presence = fill_tags(client, &mut repo).await?;
+            Ok::<_, AwsError>((presence, repo))
+        }))
+        .buffered(concurrency.max(1))
+        .try_collect()
+        .await?;
+    let mut out = Tagged::default();
+    for (presence, repo) in read {
+        match presence {
+            Presence::Present => out.repositories.push(repo),
+            Presence::Deleted => out.dropped.push(repo.resource_id),
+        }
+    }
+    Ok(out)
 }
 
 /// Maps one DescribeImages item.

@@ -44,6 +44,10 @@ pub enum AwsError {
         /// The member.
         field: &'static str,
     },
+    /// A CloudTrail evidence source that cannot be read as given (an `s3://` address, an
+    /// Athena table name, a window the source cannot serve, a query Athena refused).
+    #[error("{0}")]
+    Evidence(String),
     /// A paginated call returned the same token twice, or too many pages.
     #[error(
         "{operation}: pagination did not end after {pages} pages (the service repeats nextToken)"

@@ -20,11 +20,13 @@
 //!   [`journal`] (the JSON-lines journal on disk), and the flows [`scan`], [`plan`],
 //!   [`remediate`] and [`rollback`] that the CLI calls once each, and [`pins`] (the live
 //!   reads of `immutag pins`: repositories judged by the evaluator, tags and digests by
-//!   `BatchGetImage`).
-//! * `testing` (feature `test-util`): a moto server harness for tests.
+//!   `BatchGetImage`), and [`evidence`] (CloudTrail `PutImage` events from log files on disk
+//!   or in S3, event history or Athena, into `immutag_core::evidence::Evidence`).
+//! * `testing` (feature `test-util`): a moto server harness for tests; `faults` (same
+//!   feature): fault injection for the fault matrix (`docs/reliability.md`).
 //!
 //! Without `fleet` (the Config rule Lambda) the fleet modules and their SDK crates
-//! (Organizations, EC2) are not compiled, nor is the journal.
+//! (Organizations, EC2, S3, CloudTrail, Athena) are not compiled, nor is the journal.
 #![forbid(unsafe_code)]
 
 pub mod change;
@@ -32,6 +34,10 @@ pub mod clients;
 pub mod config;
 pub mod ecr;
 pub mod error;
+#[cfg(feature = "test-util")]
+pub mod faults;
+#[cfg(feature = "fleet")]
+pub mod evidence;
 #[cfg(feature = "fleet")]
 pub mod journal;
 #[cfg(feature = "fleet")]

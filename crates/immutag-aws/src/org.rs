@@ -95,17 +95,36 @@ pub fn split_regions(regions: impl IntoIterator<Item = (String, Option<String>)>
 
 /// The regions of the account `client` is configured for (`ec2:DescribeRegions` with
 /// `AllRegions=true`, so that regions that are not opted in are listed too and can be reported).
+///
+/// An answer that lists no region, or a region without a name, is an error: the EC2 XML
+/// reader accepts a truncated document, and nothing is skipped on such an answer.
 pub async fn regions(client: &aws_sdk_ec2::Client) -> Result<Regions, AwsError> {
+    const OP: &str = "ec2:DescribeRegions";
     let resp = client
         .describe_regions()
         .all_regions(true)
         .send()
         .await
-        .map_err(|e| AwsError::api("ec2:DescribeRegions", e))?;
-    Ok(split_regions(resp.regions().iter().filter_map(|r| {
-        r.region_name()
-            .map(|n| (n.to_owned(), r.opt_in_status().map(str::to_owned)))
-    })))
+        .map_err(|e| AwsError::api(OP, e))?;
+    if resp.regions().is_empty() {
+        return Err(AwsError::MissingField {
+            operation: OP,
+            field: "Regions",
+        });
+    }
+    let mut named = Vec::with_capacity(resp.regions().len());
+    for r in resp.regions() {
+        match r.region_name().filter(|n| !n.is_empty()) {
+            Some(n) => named.push((n.to_owned(), r.opt_in_status().map(str::to_owned))),
+            None => {
+                return Err(AwsError::MissingField {
+                    operation: OP,
+                    field: "RegionName",
+                });
+            }
+        }
+    }
+    Ok(split_regions(named))
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 
 use aws_types::SdkConfig;
 use futures::StreamExt;
+use immutag_core::change::RepoKey;
 use immutag_core::plan::{PLAN_SCHEMA_VERSION, Plan, Recommendation, recommend};
 use immutag_core::{Compliance, Repository, RuleParameters, evaluate};
 
@@ -18,6 +19,8 @@ pub enum Planned {
     Recommendation(Box<Recommendation>),
     /// Its images could not be read.
     Failed(Failure),
+    /// It was deleted while being read (listed, then not found): left out of the plan.
+    Dropped(RepoKey),
 }
 
 /// Plans the non-compliant repositories of one target: reads the inventory, evaluates it with
@@ -31,9 +34,23 @@ pub async fn plan_target(
     concurrency: usize,
 ) -> Result<Vec<Planned>, AwsError> {
     let client = aws_sdk_ecr::Client::new(config);
+    plan_target_with(&client, target, params, concurrency).await
+}
+
+/// [`plan_target`] with an ECR client of the target's account and region.
+pub async fn plan_target_with(
+    client: &aws_sdk_ecr::Client,
+    target: &Target,
+    params: &RuleParameters,
+    concurrency: usize,
+) -> Result<Vec<Planned>, AwsError> {
+    let client = client.clone();
     let mut repos = crate::ecr::inventory(&client, &target.account_id, &target.region).await?;
+    let mut dropped = Vec::new();
     if params.exemption_tag_key.is_some() {
-        repos = crate::ecr::fill_tags_all(&client, repos, concurrency).await?;
+        let tagged = crate::ecr::fill_tags_all(&client, repos, concurrency).await?;
+        repos = tagged.repositories;
+        dropped = tagged.dropped;
     }
     let open: Vec<Repository> = repos
         .into_iter()
@@ -47,6 +64,9 @@ pub async fn plan_target(
             .unwrap_or_else(|| repo.resource_id.clone());
         match crate::ecr::images(client, repo.account_id.as_deref(), &name).await {
             Ok(images) => Planned::Recommendation(Box::new(recommend(&repo, &images, params))),
+            Err(err) if err.code() == Some("RepositoryNotFoundException") => Planned::Dropped(
+                RepoKey::new(repo.account_id.as_deref(), repo.region.as_deref(), &name),
+            ),
             Err(err) => Planned::Failed(Failure {
                 account_id: repo.account_id.clone(),
                 region: repo.region.clone(),
@@ -59,6 +79,14 @@ pub async fn plan_target(
     .buffer_unordered(concurrency.max(1))
     .collect::<Vec<_>>()
     .await;
+    let mut items = items;
+    items.extend(dropped.into_iter().map(|name| {
+        Planned::Dropped(RepoKey::new(
+            Some(&target.account_id),
+            Some(&target.region),
+            &name,
+        ))
+    }));
     Ok(items)
 }
 
@@ -84,6 +112,10 @@ pub fn assemble(items: Vec<Planned>, mut failures: Vec<Failure>) -> Plan {
         match item {
             Planned::Recommendation(p) => repositories.push(*p),
             Planned::Failed(f) => failures.push(f),
+            Planned::Dropped(key) => tracing::info!(
+                repository = %key.repository,
+                "deleted while the plan read it; left out"
+            ),
         }
     }
     repositories.sort_by(|a, b| {

@@ -8,6 +8,7 @@
 //! repository only when `ExemptionTagKey` is set.
 
 use aws_types::SdkConfig;
+use immutag_core::change::RepoKey;
 use immutag_core::{Evaluation, Repository, RuleParameters, evaluate_all};
 
 use crate::error::AwsError;
@@ -24,6 +25,8 @@ pub struct ScanReport {
     pub failures: Vec<Failure>,
     /// Regions left out because they are not enabled.
     pub skipped: Vec<Skipped>,
+    /// Repositories deleted while they were being read, left out (counted, not failed).
+    pub dropped: Vec<RepoKey>,
 }
 
 impl ScanReport {
@@ -46,6 +49,7 @@ pub async fn scan(
         evaluations: evaluate_all(&inv.items, params),
         failures: inv.failures,
         skipped: inv.skipped,
+        dropped: inv.dropped,
     })
 }
 
@@ -59,16 +63,28 @@ pub async fn inventory(
     progress: &dyn Progress,
 ) -> Result<Sweep<Repository>, AwsError> {
     let concurrency = opts.concurrency;
-    let mut out = sweep(base, opts, progress, |config, target| async move {
-        let client = aws_sdk_ecr::Client::new(&config);
-        let repos = crate::ecr::inventory(&client, &target.account_id, &target.region).await?;
-        if with_tags {
-            crate::ecr::fill_tags_all(&client, repos, concurrency).await
-        } else {
-            Ok(repos)
+    let dropped = std::sync::Mutex::new(Vec::new());
+    let mut out = sweep(base, opts, progress, |config, target| {
+        let dropped = &dropped;
+        async move {
+            let client = aws_sdk_ecr::Client::new(&config);
+            let repos = crate::ecr::inventory(&client, &target.account_id, &target.region).await?;
+            if !with_tags {
+                return Ok(repos);
+            }
+            // A repository deleted between the listing and its tags is dropped and counted.
+            let tagged = crate::ecr::fill_tags_all(&client, repos, concurrency).await?;
+            if let Ok(mut d) = dropped.lock() {
+                d.extend(tagged.dropped.iter().map(|name| {
+                    RepoKey::new(Some(&target.account_id), Some(&target.region), name)
+                }));
+            }
+            Ok(tagged.repositories)
         }
     })
     .await?;
+    out.dropped = dropped.into_inner().unwrap_or_default();
+    out.dropped.sort();
     out.items.sort_by(|a, b| {
         (&a.account_id, &a.region, &a.resource_id).cmp(&(&b.account_id, &b.region, &b.resource_id))
     });

@@ -87,7 +87,13 @@ pub struct Identity {
 
 /// Calls `sts:GetCallerIdentity` with `config`.
 pub async fn caller_identity(config: &SdkConfig) -> Result<Identity, AwsError> {
-    let sts = aws_sdk_sts::Client::new(config);
+    identity(&aws_sdk_sts::Client::new(config)).await
+}
+
+/// Calls `sts:GetCallerIdentity` with `sts`: who its credentials belong to. An answer without
+/// `Account`, or whose `Account` is not 12 digits, is an error (nothing is decided on an
+/// identity that cannot be read).
+pub async fn identity(sts: &aws_sdk_sts::Client) -> Result<Identity, AwsError> {
     let out = sts
         .get_caller_identity()
         .send()
@@ -100,6 +106,16 @@ pub async fn caller_identity(config: &SdkConfig) -> Result<Identity, AwsError> {
             field: "Account",
         })?
         .to_owned();
+    if check_account_id(&account_id).is_err() {
+        return Err(AwsError::Api {
+            operation: "sts:GetCallerIdentity",
+            code: None,
+            message: format!(
+                "the answer's Account `{}` is not a 12-digit account id",
+                immutag_core::text::printable(&account_id)
+            ),
+        });
+    }
     let arn = out.arn().unwrap_or_default().to_owned();
     let partition = partition_of(&arn).unwrap_or("aws").to_owned();
     Ok(Identity {

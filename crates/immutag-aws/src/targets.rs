@@ -12,6 +12,8 @@ use aws_types::SdkConfig;
 use futures::StreamExt;
 use serde::Serialize;
 
+use immutag_core::change::RepoKey;
+
 use crate::error::{AwsError, check_account_id, check_region};
 use crate::session::{self, Identity};
 
@@ -113,6 +115,8 @@ pub struct Sweep<T> {
     pub failures: Vec<Failure>,
     /// Regions left out because they are not enabled, sorted.
     pub skipped: Vec<Skipped>,
+    /// Repositories deleted while they were being read (listed, then not found), left out.
+    pub dropped: Vec<RepoKey>,
 }
 
 /// Progress reports (the CLI draws a progress bar from them).
@@ -345,5 +349,6 @@ where
         items,
         failures,
         skipped: plan.skipped,
+        dropped: Vec::new(),
     })
 }

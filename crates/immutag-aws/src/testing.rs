@@ -362,3 +362,94 @@ impl Drop for MotoServer {
         let _ = std::fs::remove_file(&self.log);
     }
 }
+
+/// The CloudTrail fixture logs (`tests/fixtures/cloudtrail/AWSLogs/...`), as paths relative
+/// to that folder, sorted.
+#[cfg(feature = "fleet")]
+pub fn cloudtrail_fixtures() -> Result<Vec<PathBuf>, String> {
+    let root = workspace_root().join("tests/fixtures/cloudtrail");
+    let mut out = Vec::new();
+    for e in walkdir::WalkDir::new(root.join("AWSLogs")).sort_by_file_name() {
+        let e = e.map_err(|e| e.to_string())?;
+        if e.file_type().is_file() {
+            let rel = e.path().strip_prefix(&root).map_err(|e| e.to_string())?;
+            out.push(rel.to_path_buf());
+        }
+    }
+    Ok(out)
+}
+
+/// The fixture logs as a trail delivers them: gzip-compressed `.json.gz` (or left as `.json`
+/// when `gzip` is false), one `(key, bytes)` each, keys under `AWSLogs/`.
+#[cfg(feature = "fleet")]
+pub fn cloudtrail_objects(gzip: bool) -> Result<Vec<(String, Vec<u8>)>, String> {
+    use std::io::Write;
+    let root = workspace_root().join("tests/fixtures/cloudtrail");
+    let mut out = Vec::new();
+    for rel in cloudtrail_fixtures()? {
+        let bytes = std::fs::read(root.join(&rel)).map_err(|e| e.to_string())?;
+        let key = rel.to_string_lossy().replace('\\', "/");
+        if gzip {
+            let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+            enc.write_all(&bytes).map_err(|e| e.to_string())?;
+            out.push((
+                format!("{key}.gz"),
+                enc.finish().map_err(|e| e.to_string())?,
+            ));
+        } else {
+            out.push((key, bytes));
+        }
+    }
+    Ok(out)
+}
+
+/// Writes [`cloudtrail_objects`] under `dest` (a directory tree like the trail's bucket).
+#[cfg(feature = "fleet")]
+pub fn write_cloudtrail_tree(dest: &Path, gzip: bool) -> Result<(), String> {
+    for (key, bytes) in cloudtrail_objects(gzip)? {
+        let path = dest.join(&key);
+        if let Some(dir) = path.parent() {
+            std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+        }
+        std::fs::write(&path, bytes).map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Creates `bucket` and uploads [`cloudtrail_objects`] (gzip) under `prefix`.
+#[cfg(feature = "fleet")]
+pub async fn upload_cloudtrail(
+    config: &SdkConfig,
+    bucket: &str,
+    prefix: &str,
+) -> Result<(), String> {
+    let s3 = aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(config)
+            .force_path_style(true)
+            .build(),
+    );
+    let mut create = s3.create_bucket().bucket(bucket);
+    if let Some(region) = config.region().filter(|r| r.as_ref() != "us-east-1") {
+        create = create.create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
+                    region.as_ref(),
+                ))
+                .build(),
+        );
+    }
+    create
+        .send()
+        .await
+        .map_err(|e| format!("CreateBucket: {e:?}"))?;
+    for (key, bytes) in cloudtrail_objects(true)? {
+        s3.put_object()
+            .bucket(bucket)
+            .key(format!("{prefix}{key}"))
+            .body(bytes.into())
+            .send()
+            .await
+            .map_err(|e| format!("PutObject {key}: {e:?}"))?;
+    }
+    Ok(())
+}

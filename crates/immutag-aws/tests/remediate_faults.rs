@@ -333,38 +333,23 @@ async fn verification_isolates_a_repository_deleted_after_the_change() {
 
 /// An HTTP client that answers every request with `{}` except PutImageTagMutability on one
 /// repository, which never answers: the run is stuck there when it is dropped.
-#[derive(Debug, Clone)]
-struct HangOn(String);
-
-impl aws_smithy_runtime_api::client::http::HttpConnector for HangOn {
-    fn call(
-        &self,
-        request: aws_smithy_runtime_api::client::orchestrator::HttpRequest,
-    ) -> aws_smithy_runtime_api::client::http::HttpConnectorFuture {
-        use aws_smithy_runtime_api::client::http::HttpConnectorFuture;
+fn hang_on(repository: &str) -> aws_smithy_runtime_api::client::http::SharedHttpClient {
+    use aws_smithy_runtime_api::client::http::HttpConnectorFuture;
+    let marker = format!("\"repositoryName\":\"{repository}\"");
+    immutag_aws::faults::client_fn(move |request| {
         let body = request
             .body()
             .bytes()
             .map(|b| String::from_utf8_lossy(b).into_owned())
             .unwrap_or_default();
-        if body.contains(&format!("\"repositoryName\":\"{}\"", self.0)) {
+        if body.contains(&marker) {
             return HttpConnectorFuture::new(futures::future::pending());
         }
         HttpConnectorFuture::ready(Ok(aws_smithy_runtime_api::http::Response::new(
             aws_smithy_runtime_api::http::StatusCode::try_from(200).unwrap(),
             aws_smithy_types::body::SdkBody::from("{}"),
         )))
-    }
-}
-
-impl aws_smithy_runtime_api::client::http::HttpClient for HangOn {
-    fn http_connector(
-        &self,
-        _: &aws_smithy_runtime_api::client::http::HttpConnectorSettings,
-        _: &aws_smithy_runtime_api::client::runtime_components::RuntimeComponents,
-    ) -> aws_smithy_runtime_api::client::http::SharedHttpConnector {
-        aws_smithy_runtime_api::client::http::SharedHttpConnector::new(self.clone())
-    }
+    })
 }
 
 #[tokio::test]
@@ -372,7 +357,7 @@ async fn a_run_stopped_mid_way_leaves_a_journal_that_says_what_was_done() {
     let client = Client::from_conf(
         aws_sdk_ecr::Config::builder()
             .with_test_defaults_v2()
-            .http_client(HangOn("r3".into()))
+            .http_client(hang_on("r3"))
             .build(),
     );
     let previous = Setting::new(
@@ -419,4 +404,99 @@ async fn a_run_stopped_mid_way_leaves_a_journal_that_says_what_was_done() {
     );
     // The journal keeps the previous setting with its filters, for rollback.
     assert!(entries.iter().all(|e| e.previous == previous));
+}
+
+// The fault matrix (docs/reliability.md), PutImageTagMutability through change::apply:
+// the throttling cell is `throttling_is_retried_then_succeeds`, the access-denied cell
+// `one_repository_failing_does_not_stop_the_others`; 5xx, timeout and malformed here. `b`'s
+// change is faulted; `a` and `c` are applied and verified whatever happens to it.
+async fn put_image_tag_mutability_row(fault: immutag_aws::faults::Fault) {
+    use immutag_aws::faults::{Fault, NeverAnswers, Protocol};
+    let st = state(&["a", "b", "c"]);
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    let describe = describe_rule(st.clone(), calls);
+    let ok = put_rule(st.clone());
+    let faulted = immutag_aws::fault_rule!(
+        Client::put_image_tag_mutability,
+        fault,
+        Protocol::Json,
+        || PutImageTagMutabilityOutput::builder().build(),
+        match = |r: &aws_sdk_ecr::operation::put_image_tag_mutability::PutImageTagMutabilityInput| {
+            r.repository_name() == Some("b")
+        }
+    );
+    let never = NeverAnswers::when_body_contains(r#""repositoryName":"b""#);
+    let client = immutag_aws::fault_client!(aws_sdk_ecr, fault, &never, [&faulted, &ok, &describe]);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("j.jsonl");
+    let j = Journal::open(&path, "t", JournalMode::Create).unwrap();
+    let reports = change::apply(
+        &EcrClients::single(scope(), client),
+        ["a", "b", "c"].iter().map(|n| change(n)).collect(),
+        &j,
+        ApplyOptions::default(),
+    )
+    .await
+    .unwrap();
+    j.close();
+    // Invariant: every change is reported, applied and verified or failed by name.
+    assert_eq!(reports.len(), 3);
+    let ok: Vec<&str> = reports
+        .iter()
+        .filter(|r| r.succeeded())
+        .map(|r| r.change.key.repository.as_str())
+        .collect();
+    assert_eq!(ok, ["a", "c"]);
+    let b = &reports[1];
+    assert_eq!(b.change.key.repository, "b");
+    let ChangeResult::Failed {
+        code,
+        outcome_known,
+        ..
+    } = &b.result
+    else {
+        panic!("{b:?}")
+    };
+    // No answer, a server error or an unreadable answer: the change may have been made, so
+    // it is read back, and the read-back (still MUTABLE) says it was not.
+    assert!(!outcome_known, "{code}");
+    match fault {
+        Fault::ServerError => {
+            assert_eq!(code, "ServerException");
+            assert_eq!(
+                faulted.num_calls(),
+                immutag_aws::faults::MAX_ATTEMPTS as usize
+            );
+        }
+        Fault::Timeout => {
+            assert_eq!(code, "Timeout");
+            assert_eq!(never.attempts(), immutag_aws::faults::MAX_ATTEMPTS as usize);
+        }
+        Fault::Malformed => assert_eq!(code, "UnreadableResponse"),
+        other => unreachable!("{other:?} has its own test"),
+    }
+    assert_eq!(
+        b.verification,
+        Some(Verification::Mismatch {
+            observed: Setting::new(TagMutability::Mutable, vec![])
+        })
+    );
+    assert_eq!(st.lock().unwrap()["b"], "MUTABLE");
+    let entries = summarize(&read_journal(&path));
+    assert_eq!(entries.len(), 3, "each change journaled");
+}
+
+#[tokio::test]
+async fn put_image_tag_mutability_server_error_fails_by_name_and_is_read_back() {
+    put_image_tag_mutability_row(immutag_aws::faults::Fault::ServerError).await
+}
+
+#[tokio::test]
+async fn put_image_tag_mutability_timeout_fails_by_name_and_is_read_back() {
+    put_image_tag_mutability_row(immutag_aws::faults::Fault::Timeout).await
+}
+
+#[tokio::test]
+async fn put_image_tag_mutability_malformed_fails_by_name_and_is_read_back() {
+    put_image_tag_mutability_row(immutag_aws::faults::Fault::Malformed).await
 }

@@ -37,6 +37,8 @@ pub enum Command {
     Evaluate(cmd::evaluate::Args),
     /// Read live ECR repositories across accounts and regions and evaluate them.
     Scan(cmd::scan::Args),
+    /// Who pushed and who moved which tag, from CloudTrail PutImage events.
+    History(cmd::history::Args),
     /// Recommend what to apply to each non-compliant repository, from its images.
     Plan(cmd::plan::Args),
     /// Switch repositories to their target tag mutability (dry run unless --apply), journaled.
@@ -70,6 +72,7 @@ pub fn main_entry() -> ExitCode {
         Command::Schema(args) => cmd::schema::run(args),
         Command::Evaluate(args) => cmd::evaluate::run(args),
         Command::Scan(args) => cmd::scan::run(args),
+        Command::History(args) => cmd::history::run(args),
         Command::Plan(args) => cmd::plan::run(args),
         Command::Remediate(args) => cmd::remediate::run(args),
         Command::Rollback(args) => cmd::rollback::run(args),

@@ -13,6 +13,10 @@ use immutag_lambda::{ClientProvider, Clients, HandlerError, HandlerOptions, hand
 struct Fixed(Clients);
 
 impl ClientProvider for Fixed {
+    async fn own_account(&self) -> Result<String, immutag_aws::AwsError> {
+        Ok("123456789012".to_owned())
+    }
+
     async fn clients_for(
         &self,
         _: &str,

@@ -6,7 +6,8 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use aws_config::SdkConfig;
-use immutag_aws::session;
+use immutag_aws::{AwsError, session};
+use tokio::sync::OnceCell;
 
 use crate::{ClientProvider, HandlerError};
 
@@ -32,6 +33,36 @@ impl Clients {
     }
 }
 
+/// The account of the function's own credentials: `sts:GetCallerIdentity`, called once per
+/// container and cached. A failed call is not cached (the next invocation asks again).
+#[derive(Debug)]
+pub struct OwnAccount {
+    sts: aws_sdk_sts::Client,
+    account: OnceCell<String>,
+}
+
+impl OwnAccount {
+    /// Reads the identity with `sts` when first asked.
+    pub fn new(sts: aws_sdk_sts::Client) -> Self {
+        Self {
+            sts,
+            account: OnceCell::new(),
+        }
+    }
+
+    /// The 12-digit account id of the credentials.
+    pub async fn get(&self) -> Result<String, AwsError> {
+        self.account
+            .get_or_try_init(|| async {
+                let id = session::identity(&self.sts).await?;
+                tracing::info!(account = %id.account_id, "the function's own account");
+                Ok::<_, AwsError>(id.account_id)
+            })
+            .await
+            .cloned()
+    }
+}
+
 /// The production provider: the function's own clients, or clients whose credentials come
 /// from assuming `arn:PARTITION:iam::ACCOUNT:role/ExecutionRoleName` (STS AssumeRole, a
 /// caching provider) when that parameter is set. Assumed-role clients are kept per role ARN
@@ -40,21 +71,37 @@ impl Clients {
 pub struct AwsClientProvider {
     sdk: SdkConfig,
     own: Clients,
+    own_account: OwnAccount,
     assumed: Mutex<HashMap<String, Clients>>,
 }
 
 impl AwsClientProvider {
     /// Builds the clients once (call this outside the per-event path).
     pub fn new(sdk: &SdkConfig) -> Self {
+        Self::with_clients(
+            sdk,
+            Clients::new(sdk),
+            OwnAccount::new(aws_sdk_sts::Client::new(sdk)),
+        )
+    }
+
+    /// A provider from clients built elsewhere (tests: mocked clients); `sdk` is the base of
+    /// the assumed roles.
+    pub fn with_clients(sdk: &SdkConfig, own: Clients, own_account: OwnAccount) -> Self {
         Self {
             sdk: sdk.clone(),
-            own: Clients::new(sdk),
+            own,
+            own_account,
             assumed: Mutex::new(HashMap::new()),
         }
     }
 }
 
 impl ClientProvider for AwsClientProvider {
+    async fn own_account(&self) -> Result<String, AwsError> {
+        self.own_account.get().await
+    }
+
     async fn clients_for(
         &self,
         account_id: &str,

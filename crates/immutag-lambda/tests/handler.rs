@@ -14,14 +14,16 @@ use aws_sdk_config::types::{
 use aws_sdk_ecr::operation::describe_repositories::DescribeRepositoriesOutput;
 use aws_sdk_ecr::operation::put_image_tag_mutability::PutImageTagMutabilityOutput;
 use aws_sdk_ecr::types::{ImageTagMutability, Repository as EcrRepository};
+use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_types::DateTime;
 use aws_smithy_types::body::SdkBody;
 use aws_smithy_types::date_time::Format;
+use immutag_aws::AwsError;
 use immutag_aws::config::{ConfigError, RetryPolicy};
 use immutag_core::Compliance;
-use immutag_lambda::{ClientProvider, Clients, HandlerError, HandlerOptions, handle};
+use immutag_lambda::{ClientProvider, Clients, HandlerError, HandlerOptions, OwnAccount, handle};
 use serde_json::Value;
 
 fn fixture(name: &str) -> Value {
@@ -43,28 +45,65 @@ fn with_token(mut event: Value, token: &str) -> Value {
     event
 }
 
-/// Records what the handler asked for and hands out the mocked clients.
+/// The account of the fixtures' events, and of the function's own (mocked) credentials.
+const OWN_ACCOUNT: &str = "123456789012";
+
+/// GetCallerIdentity answering with `account`.
+fn identity_rule(account: &'static str) -> Rule {
+    mock!(aws_sdk_sts::Client::get_caller_identity).then_output(move || {
+        GetCallerIdentityOutput::builder()
+            .account(account)
+            .arn(format!(
+                "arn:aws:sts::{account}:assumed-role/immutag-rule/immutag-function"
+            ))
+            .user_id("AROAEXAMPLE:immutag-function")
+            .build()
+    })
+}
+
+/// Records what the handler asked for and hands out the mocked clients; the function's own
+/// account comes from a mocked GetCallerIdentity through the production [`OwnAccount`].
 struct MockProvider {
     clients: Clients,
+    own: OwnAccount,
     asked: Mutex<Vec<(String, String, Option<String>)>>,
 }
 
 impl MockProvider {
     fn new(ecr: &[&Rule], config: &[&Rule]) -> Self {
-        let ecr = mock_client!(aws_sdk_ecr, RuleMode::MatchAny, ecr.iter().copied());
-        let config = mock_client!(aws_sdk_config, RuleMode::MatchAny, config.iter().copied());
+        Self::with_sts(ecr, config, &[&identity_rule(OWN_ACCOUNT)])
+    }
+
+    fn with_sts(ecr: &[&Rule], config: &[&Rule], sts: &[&Rule]) -> Self {
+        Self::from_clients(
+            mock_client!(aws_sdk_ecr, RuleMode::MatchAny, ecr.iter().copied()),
+            mock_client!(aws_sdk_config, RuleMode::MatchAny, config.iter().copied()),
+            mock_client!(aws_sdk_sts, RuleMode::MatchAny, sts.iter().copied()),
+        )
+    }
+
+    fn from_clients(
+        ecr: aws_sdk_ecr::Client,
+        config: aws_sdk_config::Client,
+        sts: aws_sdk_sts::Client,
+    ) -> Self {
         Self {
             clients: Clients {
                 ecr,
                 config,
                 region: "us-east-1".into(),
             },
+            own: OwnAccount::new(sts),
             asked: Mutex::new(Vec::new()),
         }
     }
 }
 
 impl ClientProvider for MockProvider {
+    async fn own_account(&self) -> Result<String, AwsError> {
+        self.own.get().await
+    }
+
     async fn clients_for(
         &self,
         account_id: &str,
@@ -736,18 +775,26 @@ async fn remediation_stops_at_the_deadline_and_reports_what_is_left() {
 async fn execution_role_is_requested_for_the_event_account() {
     let (put, _) = put_recorder();
     let provider = MockProvider::new(&[], &[&put]);
+    served_through_role(
+        &provider,
+        "change-ok-mutable.json",
+        "immutag-config-rule",
+        "123456789012",
+    )
+    .await;
+}
+
+/// Handles `file` with `ExecutionRoleName=role` and checks that the clients were asked for
+/// `account` through that role.
+async fn served_through_role(provider: &MockProvider, file: &str, role: &str, account: &str) {
     let event = with_params(
-        fixture("change-ok-mutable.json"),
-        r#"{"ExecutionRoleName":"immutag-config-rule"}"#,
+        fixture(file),
+        &format!(r#"{{"ExecutionRoleName":"{role}"}}"#),
     );
-    handle(event, &provider, &options()).await.unwrap();
+    handle(event, provider, &options()).await.unwrap();
     assert_eq!(
         provider.asked.lock().unwrap()[0],
-        (
-            "123456789012".to_owned(),
-            "aws".to_owned(),
-            Some("immutag-config-rule".to_owned())
-        )
+        (account.to_owned(), "aws".to_owned(), Some(role.to_owned()))
     );
 }
 
@@ -787,3 +834,672 @@ async fn an_unreadable_inventory_reports_nothing() {
     assert!(err.to_string().contains("DescribeRepositories"), "{err}");
     assert_eq!(put.num_calls(), 0);
 }
+
+// ---------------------------------------------------------------------------------------
+// Issue 11: live read of filters, unknown statuses, foreign accounts, dropped repositories,
+// logs; and the Lambda's rows of the fault matrix (docs/reliability.md).
+// ---------------------------------------------------------------------------------------
+
+use aws_sdk_ecr::operation::describe_repositories::DescribeRepositoriesInput;
+use aws_sdk_ecr::types::{
+    ImageTagMutabilityExclusionFilter, ImageTagMutabilityExclusionFilterType,
+};
+use immutag_aws::faults::{Fault, MAX_ATTEMPTS, NeverAnswers, Protocol};
+use immutag_aws::{fault_cells, fault_client, fault_rule};
+
+/// `builds` as DescribeRepositories returns it: IMMUTABLE_WITH_EXCLUSION with `filters`.
+fn builds_live(filters: &[&str]) -> DescribeRepositoriesOutput {
+    let mut r = EcrRepository::builder()
+        .repository_name("builds")
+        .registry_id("123456789012")
+        .repository_arn("arn:aws:ecr:us-east-1:123456789012:repository/builds")
+        .image_tag_mutability(ImageTagMutability::ImmutableWithExclusion);
+    for f in filters {
+        r = r.image_tag_mutability_exclusion_filters(
+            ImageTagMutabilityExclusionFilter::builder()
+                .filter_type(ImageTagMutabilityExclusionFilterType::Wildcard)
+                .filter(*f)
+                .build()
+                .unwrap(),
+        );
+    }
+    DescribeRepositoriesOutput::builder()
+        .repositories(r.build())
+        .build()
+}
+
+fn asks_for_builds(r: &DescribeRepositoriesInput) -> bool {
+    r.repository_names() == ["builds"] && r.registry_id() == Some("123456789012")
+}
+
+#[tokio::test]
+async fn filters_the_item_does_not_list_are_read_live_and_decide() {
+    for (live, want) in [
+        (&["latest"][..], Compliance::Compliant),
+        (&["latest", "dev-*"][..], Compliance::NonCompliant),
+    ] {
+        let describe = mock!(aws_sdk_ecr::Client::describe_repositories)
+            .match_requests(asks_for_builds)
+            .then_output(move || builds_live(live));
+        let (put, sent) = put_recorder();
+        let provider = MockProvider::new(&[&describe], &[&put]);
+        let s = handle(
+            fixture("change-exclusion-without-filters.json"),
+            &provider,
+            &options(),
+        )
+        .await
+        .unwrap();
+        assert_eq!(describe.num_calls(), 1);
+        assert_eq!(compliance_of(&s, "builds"), want, "{live:?}");
+        let a = sent.lock().unwrap()[0][0].annotation().unwrap().to_owned();
+        assert!(a.starts_with("Exclusion filters read live"), "{a}");
+    }
+}
+
+#[tokio::test]
+async fn items_that_list_their_filters_are_not_read_again() {
+    let describe =
+        mock!(aws_sdk_ecr::Client::describe_repositories).then_output(|| builds_live(&["latest"]));
+    let (put, _) = put_recorder();
+    let provider = MockProvider::new(&[&describe], &[&put]);
+    let s = handle(
+        fixture("change-ok-immutable-with-exclusion.json"),
+        &provider,
+        &options(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(describe.num_calls(), 0);
+    assert_eq!(compliance_of(&s, "builds"), Compliance::NonCompliant);
+}
+
+#[tokio::test]
+async fn a_repository_gone_when_read_live_is_not_applicable() {
+    let describe = mock!(aws_sdk_ecr::Client::describe_repositories).then_error(|| {
+        aws_sdk_ecr::operation::describe_repositories::DescribeRepositoriesError::RepositoryNotFoundException(
+            aws_sdk_ecr::types::error::RepositoryNotFoundException::builder().message("gone").build(),
+        )
+    });
+    let (put, _) = put_recorder();
+    let provider = MockProvider::new(&[&describe], &[&put]);
+    let s = handle(
+        fixture("change-exclusion-without-filters.json"),
+        &provider,
+        &options(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(compliance_of(&s, "builds"), Compliance::NotApplicable);
+    assert!(s.evaluations[0].annotation.contains("no longer exists"));
+}
+
+#[tokio::test]
+async fn an_unknown_item_status_fails_naming_it_and_reports_nothing() {
+    let (put, _) = put_recorder();
+    let provider = MockProvider::new(&[], &[&put]);
+    let err = handle(fixture("change-unknown-status.json"), &provider, &options())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("`ResourceVanished`"), "{err}");
+    assert_eq!(put.num_calls(), 0);
+    assert!(provider.asked.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn another_account_without_an_execution_role_is_refused_before_anything_is_read() {
+    let describe = mock!(aws_sdk_ecr::Client::describe_repositories)
+        .then_output(|| DescribeRepositoriesOutput::builder().build());
+    let (put, _) = put_recorder();
+    let provider = MockProvider::new(&[&describe], &[&put]);
+    let err = handle(
+        fixture("change-foreign-account.json"),
+        &provider,
+        &options(),
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, HandlerError::ForeignAccount { event_account, own_account }
+            if event_account == "210987654321" && own_account == OWN_ACCOUNT),
+        "{err}"
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains("210987654321") && text.contains(OWN_ACCOUNT),
+        "{text}"
+    );
+    assert!(text.contains("ExecutionRoleName"), "{text}");
+    assert_eq!((describe.num_calls(), put.num_calls()), (0, 0));
+    assert!(
+        provider.asked.lock().unwrap().is_empty(),
+        "no clients were even asked for"
+    );
+
+    // The same event naming an execution role is served through that role.
+    served_through_role(
+        &provider,
+        "change-foreign-account.json",
+        "ImmutagPlatform",
+        "210987654321",
+    )
+    .await;
+}
+
+#[tokio::test]
+async fn the_own_account_is_read_once_per_container_and_a_failure_is_not_kept() {
+    let identity = mock!(aws_sdk_sts::Client::get_caller_identity)
+        .sequence()
+        .http_response(|| immutag_aws::faults::response(Protocol::Query, Fault::AccessDenied))
+        .output(|| {
+            GetCallerIdentityOutput::builder()
+                .account(OWN_ACCOUNT)
+                .arn("arn:aws:sts::123456789012:assumed-role/r/s")
+                .build()
+        })
+        .build();
+    let (put, _) = put_recorder();
+    let provider = MockProvider::with_sts(&[], &[&put], &[&identity]);
+    let err = handle(fixture("change-ok-mutable.json"), &provider, &options())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, HandlerError::OwnAccount(_)), "{err}");
+    assert!(err.to_string().contains("sts:GetCallerIdentity"), "{err}");
+    for _ in 0..3 {
+        handle(fixture("change-ok-mutable.json"), &provider, &options())
+            .await
+            .unwrap();
+    }
+    assert_eq!(
+        identity.num_calls(),
+        2,
+        "the failure, then one success for three invocations"
+    );
+    assert_eq!(put.num_calls(), 3);
+}
+
+#[tokio::test]
+async fn a_repository_deleted_between_listing_and_tags_is_dropped_and_counted() {
+    let pages = inventory(
+        vec![
+            repo("a", "MUTABLE"),
+            repo("b", "MUTABLE"),
+            repo("c", "IMMUTABLE"),
+        ],
+        1000,
+    );
+    let tags = mock!(aws_sdk_ecr::Client::list_tags_for_resource)
+        .match_requests(|r| !r.resource_arn().unwrap_or("").ends_with("/b"))
+        .then_output(|| {
+            aws_sdk_ecr::operation::list_tags_for_resource::ListTagsForResourceOutput::builder()
+                .build()
+        });
+    let gone = mock!(aws_sdk_ecr::Client::list_tags_for_resource)
+        .match_requests(|r| r.resource_arn().unwrap_or("").ends_with("/b"))
+        .then_error(|| {
+            aws_sdk_ecr::operation::list_tags_for_resource::ListTagsForResourceError::RepositoryNotFoundException(
+                aws_sdk_ecr::types::error::RepositoryNotFoundException::builder().message("gone").build(),
+            )
+        });
+    let (put, sent) = put_recorder();
+    let provider = MockProvider::new(&[&pages[0], &gone, &tags], &[&put]);
+    let event = with_params(
+        fixture("scheduled.json"),
+        r#"{"ExemptionTagKey":"immutag:exempt"}"#,
+    );
+    let s = handle(event, &provider, &options()).await.unwrap();
+    assert_eq!(s.dropped, 1);
+    let ids: Vec<String> = sent.lock().unwrap()[0]
+        .iter()
+        .map(|e| e.compliance_resource_id().to_owned())
+        .collect();
+    assert_eq!(ids, ["a", "c"]);
+}
+
+// Logs: every line of an invocation carries the request id; one summary line ends it; no
+// token or credential in any line.
+
+#[derive(Clone, Default)]
+struct Lines(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Lines {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Lines {
+    type Writer = Lines;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+impl Lines {
+    fn json(&self) -> Vec<Value> {
+        String::from_utf8(self.0.lock().unwrap().clone())
+            .unwrap()
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+}
+
+async fn invoke_logged(
+    payload: Value,
+    provider: &MockProvider,
+    request_id: &str,
+) -> (Result<Value, lambda_runtime::Diagnostic>, Vec<Value>) {
+    let lines = Lines::default();
+    let _guard = tracing::subscriber::set_default(immutag_lambda::logging::subscriber(
+        tracing::level_filters::LevelFilter::DEBUG,
+        lines.clone(),
+    ));
+    let mut context = lambda_runtime::Context::default();
+    context.request_id = request_id.to_owned();
+    context.deadline = 4_102_444_800_000;
+    let result = immutag_lambda::invoke(
+        lambda_runtime::LambdaEvent::new(payload, context),
+        provider,
+        &options(),
+    )
+    .await;
+    (result, lines.json())
+}
+
+/// The request id of the invocation span among the line's spans.
+fn request_id(line: &Value) -> Option<&str> {
+    line["spans"]
+        .as_array()?
+        .iter()
+        .find(|s| s["name"] == "invocation")?["request_id"]
+        .as_str()
+}
+
+fn summary_line(lines: &[Value]) -> &Value {
+    let last = lines.last().expect("some log lines");
+    assert_eq!(last["fields"]["message"], "invocation summary", "{last}");
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l["fields"]["message"] == "invocation summary")
+            .count(),
+        1
+    );
+    &last["fields"]
+}
+
+#[tokio::test]
+async fn every_log_line_carries_the_request_id_and_one_summary_ends_the_invocation() {
+    let pages = inventory(
+        (0..150)
+            .map(|i| {
+                repo(
+                    &format!("r{i:03}"),
+                    if i % 3 == 0 { "IMMUTABLE" } else { "MUTABLE" },
+                )
+            })
+            .collect(),
+        1000,
+    );
+    let (put, _) = put_recorder();
+    let provider = MockProvider::new(&[&pages[0]], &[&put]);
+    let event = with_token(fixture("scheduled.json"), "TESTMODE");
+    let (result, lines) = invoke_logged(event, &provider, "req-7f3a-0001").await;
+    assert!(result.is_ok(), "{result:?}");
+    assert!(lines.len() >= 3, "{lines:?}");
+    for l in &lines {
+        assert_eq!(request_id(l), Some("req-7f3a-0001"), "{l}");
+    }
+    let s = summary_line(&lines);
+    assert_eq!(s["outcome"], "reported");
+    assert_eq!(s["message_type"], "ScheduledNotification");
+    assert_eq!(
+        (
+            s["evaluated"].as_u64(),
+            s["compliant"].as_u64(),
+            s["non_compliant"].as_u64()
+        ),
+        (Some(150), Some(50), Some(100))
+    );
+    assert_eq!(s["put_evaluations_calls"], 2);
+    assert_eq!(s["reported"], 150);
+    assert_eq!(
+        (s["remediated"].as_u64(), s["not_accepted"].as_u64()),
+        (Some(0), Some(0))
+    );
+}
+
+#[tokio::test]
+async fn a_failed_invocation_is_summarized_and_no_line_holds_a_token() {
+    const TOKEN: &str = "result-token-kX93-secret";
+    let pages = inventory(vec![repo("a", "MUTABLE"), repo("b", "IMMUTABLE")], 1000);
+    let put = mock!(aws_sdk_config::Client::put_evaluations).then_output(|| failed_output(&["a"]));
+    let none = mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule)
+        .then_output(|| GetComplianceDetailsByConfigRuleOutput::builder().build());
+    // Credentials with a session token, to check that neither it nor the secret is logged.
+    let creds = || aws_sdk_ecr::config::Credentials::for_tests_with_session_token();
+    let provider = MockProvider::from_clients(
+        mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [&pages[0]], |c| c
+            .credentials_provider(creds())),
+        mock_client!(aws_sdk_config, RuleMode::MatchAny, [&put, &none], |c| c
+            .credentials_provider(creds())),
+        mock_client!(
+            aws_sdk_sts,
+            RuleMode::MatchAny,
+            [&identity_rule(OWN_ACCOUNT)],
+            |c| c.credentials_provider(creds())
+        ),
+    );
+    let (secret, session) = ("notrealrnrELgWzOk3IfjzDKtFBhDby", "notarealsessiontoken");
+    let event = with_token(fixture("scheduled.json"), TOKEN);
+    let (result, lines) = invoke_logged(event, &provider, "req-failed-0002").await;
+    let err = result.unwrap_err();
+    assert!(
+        err.error_message.contains("AWS::ECR::Repository a"),
+        "{}",
+        err.error_message
+    );
+    for l in &lines {
+        assert_eq!(request_id(l), Some("req-failed-0002"), "{l}");
+        let text = l.to_string();
+        assert!(
+            !text.contains(TOKEN) && !text.contains(secret) && !text.contains(session),
+            "{text}"
+        );
+    }
+    let s = summary_line(&lines);
+    assert_eq!(s["outcome"], "failed");
+    assert_eq!(lines.last().unwrap()["level"], "ERROR");
+    // evaluated == reported + surfaced: `b` accepted, `a` named as not accepted.
+    assert_eq!(
+        (
+            s["evaluated"].as_u64(),
+            s["reported"].as_u64(),
+            s["not_accepted"].as_u64()
+        ),
+        (Some(2), Some(1), Some(1))
+    );
+    assert_eq!(s["put_evaluations_calls"], 3);
+    assert!(
+        s["error"]
+            .as_str()
+            .unwrap()
+            .contains("AWS::ECR::Repository a")
+    );
+    assert!(!err.error_message.contains(TOKEN));
+}
+
+#[tokio::test]
+async fn the_context_deadline_reaches_the_handler_options() {
+    use std::time::{Duration, SystemTime, UNIX_EPOCH};
+    let within = |o: &HandlerOptions, want: Duration| {
+        let at = o.deadline.expect("a deadline");
+        let now = tokio::time::Instant::now();
+        at > now + want - Duration::from_secs(2) && at <= now + want
+    };
+    // Lambda: milliseconds since the epoch, 40 s from now: changes stop 10 s before.
+    let mut context = lambda_runtime::Context::default();
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_millis();
+    context.deadline = u64::try_from(now_ms).unwrap() + 40_000;
+    let o = HandlerOptions::default().for_context(&context);
+    assert!(within(&o, Duration::from_secs(30)), "{:?}", o.deadline);
+    // cargo lambda watch: the timeout (600 s) as time left.
+    context.deadline = 600_000;
+    let o = HandlerOptions::default().for_context(&context);
+    assert!(within(&o, Duration::from_secs(590)), "{:?}", o.deadline);
+}
+
+// The Lambda's rows of the fault matrix.
+
+/// GetCallerIdentity: the function's own account, read before anything else.
+async fn get_caller_identity_row(fault: Fault) {
+    let ok = || {
+        GetCallerIdentityOutput::builder()
+            .account(OWN_ACCOUNT)
+            .arn("arn:aws:sts::123456789012:assumed-role/r/s")
+            .build()
+    };
+    let rule = fault_rule!(
+        aws_sdk_sts::Client::get_caller_identity,
+        fault,
+        Protocol::Query,
+        ok
+    );
+    let never = NeverAnswers::all();
+    let (put, _) = put_recorder();
+    let provider = MockProvider::from_clients(
+        mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [] as [&Rule; 0]),
+        mock_client!(aws_sdk_config, RuleMode::MatchAny, [&put]),
+        fault_client!(aws_sdk_sts, fault, &never, [&rule]),
+    );
+    let result = handle(fixture("change-ok-mutable.json"), &provider, &options()).await;
+    if fault == Fault::Malformed {
+        assert_eq!(rule.num_calls(), 1, "a malformed answer is not retried");
+    }
+    if fault == Fault::Malformed {
+        assert_eq!(rule.num_calls(), 1, "a malformed answer is not retried");
+    }
+    if fault == Fault::Throttling {
+        let s = result.unwrap();
+        assert_eq!(compliance_of(&s, "payments-api"), Compliance::NonCompliant);
+        assert_eq!(rule.num_calls(), 2);
+        return;
+    }
+    // Nothing is decided on an identity that cannot be read: nothing read, nothing reported.
+    let err = result.unwrap_err();
+    assert!(matches!(err, HandlerError::OwnAccount(_)), "{err}");
+    assert!(err.to_string().contains("sts:GetCallerIdentity"), "{err}");
+    assert_eq!(put.num_calls(), 0);
+    assert!(provider.asked.lock().unwrap().is_empty());
+    match fault {
+        Fault::ServerError => assert_eq!(rule.num_calls(), MAX_ATTEMPTS as usize),
+        Fault::AccessDenied => assert_eq!(rule.num_calls(), 1),
+        Fault::Timeout => assert_eq!(never.attempts(), MAX_ATTEMPTS as usize),
+        _ => {}
+    }
+}
+
+fault_cells!(get_caller_identity_row:
+    get_caller_identity_throttling_is_retried => Throttling,
+    get_caller_identity_server_error_fails_the_invocation => ServerError,
+    get_caller_identity_timeout_fails_the_invocation => Timeout,
+    get_caller_identity_access_denied_fails_the_invocation => AccessDenied,
+    get_caller_identity_malformed_fails_the_invocation => Malformed,
+);
+
+fn history_ok() -> GetResourceConfigHistoryOutput {
+    GetResourceConfigHistoryOutput::builder()
+        .configuration_items(
+            ConfigurationItem::builder()
+                .account_id("123456789012")
+                .configuration_item_status(ConfigurationItemStatus::Ok)
+                .resource_type(ResourceType::from("AWS::ECR::Repository"))
+                .resource_id("monorepo-images")
+                .aws_region("us-east-1")
+                .configuration(
+                    r#"{"RepositoryName":"monorepo-images","ImageTagMutability":"IMMUTABLE"}"#,
+                )
+                .build(),
+        )
+        .build()
+}
+
+/// GetResourceConfigHistory: the item of an oversized change.
+async fn get_resource_config_history_row(fault: Fault) {
+    let rule = fault_rule!(
+        aws_sdk_config::Client::get_resource_config_history,
+        fault,
+        Protocol::Json,
+        history_ok
+    );
+    let (put, _) = put_recorder();
+    let never = NeverAnswers::when_body_contains("monorepo-images");
+    let provider = MockProvider::from_clients(
+        mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [] as [&Rule; 0]),
+        fault_client!(aws_sdk_config, fault, &never, [&rule, &put]),
+        mock_client!(
+            aws_sdk_sts,
+            RuleMode::MatchAny,
+            [&identity_rule(OWN_ACCOUNT)]
+        ),
+    );
+    let result = handle(fixture("oversized.json"), &provider, &options()).await;
+    if fault == Fault::Malformed {
+        assert_eq!(rule.num_calls(), 1, "a malformed answer is not retried");
+    }
+    if fault == Fault::Malformed {
+        assert_eq!(rule.num_calls(), 1, "a malformed answer is not retried");
+    }
+    if fault == Fault::Throttling {
+        let s = result.unwrap();
+        assert_eq!(compliance_of(&s, "monorepo-images"), Compliance::Compliant);
+        assert_eq!(rule.num_calls(), 2);
+        return;
+    }
+    // evaluated (1) == reported (0) + surfaced (the invocation error names the resource).
+    let err = result.unwrap_err().to_string();
+    assert!(
+        err.contains("GetResourceConfigHistory") && err.contains("`monorepo-images`"),
+        "{err}"
+    );
+    assert_eq!(put.num_calls(), 0);
+    if fault == Fault::ServerError {
+        assert_eq!(rule.num_calls(), MAX_ATTEMPTS as usize);
+    }
+}
+
+fault_cells!(get_resource_config_history_row:
+    get_resource_config_history_throttling_is_retried => Throttling,
+    get_resource_config_history_server_error_fails_naming_the_resource => ServerError,
+    get_resource_config_history_timeout_fails_naming_the_resource => Timeout,
+    get_resource_config_history_access_denied_fails_naming_the_resource => AccessDenied,
+    get_resource_config_history_malformed_fails_naming_the_resource => Malformed,
+);
+
+/// GetComplianceDetailsByConfigRule: the read-back of a periodic run. When it fails, every
+/// repository found is still reported, then the invocation fails saying what is missing.
+async fn get_compliance_details_row(fault: Fault) {
+    let pages = inventory(
+        vec![repo("kept", "IMMUTABLE"), repo("open", "MUTABLE")],
+        1000,
+    );
+    let rule = fault_rule!(
+        aws_sdk_config::Client::get_compliance_details_by_config_rule,
+        fault,
+        Protocol::Json,
+        || GetComplianceDetailsByConfigRuleOutput::builder()
+            .evaluation_results(earlier("gone", "AWS::ECR::Repository"))
+            .build()
+    );
+    let (put, sent) = put_recorder();
+    let never = NeverAnswers::when_body_contains("ConfigRuleName");
+    let provider = MockProvider::from_clients(
+        mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [&pages[0]]),
+        fault_client!(aws_sdk_config, fault, &never, [&rule, &put]),
+        mock_client!(
+            aws_sdk_sts,
+            RuleMode::MatchAny,
+            [&identity_rule(OWN_ACCOUNT)]
+        ),
+    );
+    let event = with_token(fixture("scheduled.json"), "real-result-token");
+    let result = handle(event, &provider, &options()).await;
+    let reported: Vec<String> = sent
+        .lock()
+        .unwrap()
+        .iter()
+        .flatten()
+        .map(|e| e.compliance_resource_id().to_owned())
+        .collect();
+    if fault == Fault::Malformed {
+        assert_eq!(rule.num_calls(), 1, "a malformed answer is not retried");
+    }
+    if fault == Fault::Malformed {
+        assert_eq!(rule.num_calls(), 1, "a malformed answer is not retried");
+    }
+    if fault == Fault::Throttling {
+        let s = result.unwrap();
+        assert!(s.vanished_checked);
+        assert_eq!(reported, ["kept", "open", "gone"]);
+        return;
+    }
+    // Every repository found is reported (evaluated == reported); what could not be
+    // checked is the invocation's error.
+    assert_eq!(reported, ["kept", "open"]);
+    let err = result.unwrap_err();
+    assert!(matches!(err, HandlerError::VanishedCheck(_)), "{err}");
+    assert!(
+        err.to_string().contains("GetComplianceDetailsByConfigRule"),
+        "{err}"
+    );
+}
+
+fault_cells!(get_compliance_details_row:
+    get_compliance_details_throttling_is_retried => Throttling,
+    get_compliance_details_server_error_reports_then_fails => ServerError,
+    get_compliance_details_timeout_reports_then_fails => Timeout,
+    get_compliance_details_access_denied_reports_then_fails => AccessDenied,
+    get_compliance_details_malformed_reports_then_fails => Malformed,
+);
+
+/// DescribeRepositories (live read of one repository's exclusion filters).
+async fn live_read_row(fault: Fault) {
+    let rule = fault_rule!(
+        aws_sdk_ecr::Client::describe_repositories,
+        fault,
+        Protocol::Json,
+        || builds_live(&["latest"])
+    );
+    let (put, _) = put_recorder();
+    let never = NeverAnswers::all();
+    let provider = MockProvider::from_clients(
+        fault_client!(aws_sdk_ecr, fault, &never, [&rule]),
+        mock_client!(aws_sdk_config, RuleMode::MatchAny, [&put]),
+        mock_client!(
+            aws_sdk_sts,
+            RuleMode::MatchAny,
+            [&identity_rule(OWN_ACCOUNT)]
+        ),
+    );
+    let result = handle(
+        fixture("change-exclusion-without-filters.json"),
+        &provider,
+        &options(),
+    )
+    .await;
+    if fault == Fault::Malformed {
+        assert_eq!(rule.num_calls(), 1, "a malformed answer is not retried");
+    }
+    if fault == Fault::Throttling {
+        assert_eq!(
+            compliance_of(&result.unwrap(), "builds"),
+            Compliance::Compliant
+        );
+        return;
+    }
+    // Nothing is decided on a guess: the invocation fails naming the repository.
+    let err = result.unwrap_err();
+    assert!(matches!(err, HandlerError::LiveRead { .. }), "{err}");
+    let text = err.to_string();
+    assert!(
+        text.contains("`builds`") && text.contains("ecr:DescribeRepositories"),
+        "{text}"
+    );
+    assert_eq!(put.num_calls(), 0);
+}
+
+fault_cells!(live_read_row:
+    live_read_throttling_is_retried => Throttling,
+    live_read_server_error_fails_naming_the_repository => ServerError,
+    live_read_timeout_fails_naming_the_repository => Timeout,
+    live_read_access_denied_fails_naming_the_repository => AccessDenied,
+    live_read_malformed_fails_naming_the_repository => Malformed,
+);

@@ -166,6 +166,21 @@ pub fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .context("cannot start the async runtime")
 }
 
+/// An indicatif bar on stderr with `template`, drawn only when stderr is a terminal and
+/// `hidden` is false.
+pub fn stderr_bar(hidden: bool, template: &str) -> indicatif::ProgressBar {
+    let target = if hidden || !io::stderr().is_terminal() {
+        indicatif::ProgressDrawTarget::hidden()
+    } else {
+        indicatif::ProgressDrawTarget::stderr()
+    };
+    let bar = indicatif::ProgressBar::with_draw_target(None, target);
+    if let Ok(style) = indicatif::ProgressStyle::with_template(template) {
+        bar.set_style(style.progress_chars("=> "));
+    }
+    bar
+}
+
 /// A progress bar on stderr, drawn only when stderr is a terminal.
 pub struct Bar {
     bar: indicatif::ProgressBar,
@@ -174,17 +189,10 @@ pub struct Bar {
 impl Bar {
     /// A bar (hidden when `hidden` or when stderr is not a terminal).
     pub fn new(hidden: bool, what: &str) -> Self {
-        let target = if hidden || !io::stderr().is_terminal() {
-            indicatif::ProgressDrawTarget::hidden()
-        } else {
-            indicatif::ProgressDrawTarget::stderr()
-        };
-        let bar = indicatif::ProgressBar::with_draw_target(None, target);
-        if let Ok(style) = indicatif::ProgressStyle::with_template(
+        let bar = stderr_bar(
+            hidden,
             "{spinner} {msg} [{bar:30}] {pos}/{len} account-regions ({elapsed})",
-        ) {
-            bar.set_style(style.progress_chars("=> "));
-        }
+        );
         bar.set_message(what.to_owned());
         bar.enable_steady_tick(std::time::Duration::from_millis(200));
         Self { bar }
@@ -238,6 +246,20 @@ pub fn report_failures(failures: &[Failure], skipped: &[Skipped]) -> bool {
         eprintln!("  {}: {}", failure_label(f), printable(&f.error));
     }
     true
+}
+
+/// Writes a note to stderr for each repository deleted while it was being read (listed,
+/// then not found), which the run left out (control characters escaped).
+pub fn report_dropped(dropped: &[immutag_core::change::RepoKey]) {
+    use immutag_core::text::printable;
+    for d in dropped {
+        eprintln!(
+            "immutag: note: {}/{}/{}: deleted while being read, left out",
+            printable(d.account.as_deref().unwrap_or("-")),
+            printable(d.region.as_deref().unwrap_or("-")),
+            printable(&d.repository)
+        );
+    }
 }
 
 /// `account/region/repository` with the parts known (control characters escaped).

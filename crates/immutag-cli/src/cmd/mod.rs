@@ -3,6 +3,7 @@
 pub mod completions;
 pub mod evaluate;
 pub mod fleet;
+pub mod history;
 pub mod man;
 pub mod pins;
 pub mod plan;

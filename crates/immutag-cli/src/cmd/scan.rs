@@ -65,10 +65,15 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     fleet::with_stdout(|out| output::render(evals, args.output, &render, out))?;
 
     fleet::report_failures(&report.failures, &report.skipped);
+    fleet::report_dropped(&report.dropped);
     eprintln!(
-        "immutag: scanned {} account/region(s), {} repositories",
+        "immutag: scanned {} account/region(s), {} repositories{}",
         report.targets.len(),
-        evals.len()
+        evals.len(),
+        match report.dropped.len() {
+            0 => String::new(),
+            n => format!(" ({n} deleted while being read, left out)"),
+        }
     );
     Ok(exit::of_report(
         report.incomplete(),

@@ -25,6 +25,8 @@ pub enum Which {
     Plan,
     /// One image reference and its status (an element of `immutag pins check --output json`).
     Pin,
+    /// One row of `immutag history --output json`.
+    History,
 }
 
 /// Prints the schema to stdout.
@@ -35,6 +37,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         Which::Repository => schemars::schema_for!(immutag_core::Repository),
         Which::Plan => schemars::schema_for!(immutag_core::plan::Plan),
         Which::Pin => schemars::schema_for!(immutag_pins::Pin),
+        Which::History => schemars::schema_for!(immutag_core::evidence::HistoryEntry),
     };
     let text = serde_json::to_string_pretty(&schema)?;
     let mut out = std::io::stdout().lock();
