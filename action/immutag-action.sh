@@ -5,7 +5,8 @@
 # the runner's. crates/immutag-cli/tests/action.rs runs it the same way, offline.
 #
 # 1. Get immutag: download the release archive for this runner and verify its SHA-256, or
-#    build this checkout with cargo (`version: source`).
+#    build this checkout with cargo (`version: source`), or use the immutag an earlier step
+#    put on PATH (`version: installed`).
 # 2. Run `immutag evaluate` or `immutag pins check` on the paths: the table into the log
 #    (and the job summary), then the SARIF report into `sarif-file`.
 # 3. Exit: 0 clean; 1 findings (0 with `fail-on: errors`, with a warning); 2 bad input and 3
@@ -177,9 +178,19 @@ install_source() { # -> prints the path of the binary built from the action's ch
   printf '%s' "$work/cargo/bin/immutag"
 }
 
+installed() { # -> prints the path of the immutag on PATH (an earlier step installed it)
+  local bin
+  bin=$(command -v immutag) ||
+    usage "version: installed, but no immutag on PATH: install it in an earlier step, or set a released version"
+  echo "using the installed $bin" >&2
+  printf '%s' "$bin"
+}
+
 case "$version" in
   source) immutag=$(install_source) ;;
-  *) immutag=$(install_release "$version") ;;
+  installed) immutag=$(installed) ;;
+  v[0-9]*) immutag=$(install_release "$version") ;;
+  *) usage "version: '$version' is not a release (vX.Y.Z), 'source' or 'installed'" ;;
 esac
 "$immutag" --version >&2
 output immutag "$immutag"

@@ -99,7 +99,11 @@ fn local_config(dir: &Path, log: &Path) -> PathBuf {
         ),
     )
     .unwrap();
-    let status = Command::new("chmod").arg("+x").arg(&recorder).status().unwrap();
+    let status = Command::new("chmod")
+        .arg("+x")
+        .arg(&recorder)
+        .status()
+        .unwrap();
     assert!(status.success());
     let binary = env!("CARGO_BIN_EXE_immutag-pre-commit");
     let local: Vec<_> = hooks
@@ -177,21 +181,43 @@ fn each_hook_gets_only_its_files_and_fails_on_findings() {
         dir.path(),
         &[
             ("", "tests/fixtures/pins/repo"),
-            ("infra/cloudformation/repositories.yaml", "docs/examples/cloudformation-repositories.yaml"),
-            ("cdk.out/PaymentsStack.template.json", "docs/examples/cdk-PaymentsStack.template.json"),
+            (
+                "infra/cloudformation/repositories.yaml",
+                "docs/examples/cloudformation-repositories.yaml",
+            ),
+            (
+                "cdk.out/PaymentsStack.template.json",
+                "docs/examples/cdk-PaymentsStack.template.json",
+            ),
             ("deploy/tfplan.json", "docs/examples/terraform-plan.json"),
-            ("api.template.yaml", "docs/examples/cloudformation-repositories.yaml"),
+            (
+                "api.template.yaml",
+                "docs/examples/cloudformation-repositories.yaml",
+            ),
             // Neither a template nor a plan, by name: evaluate must not see them.
-            ("config/describe-repositories.json", "docs/examples/describe-repositories.json"),
+            (
+                "config/describe-repositories.json",
+                "docs/examples/describe-repositories.json",
+            ),
             ("notes/plan.md", "README.md"),
         ],
     );
     let (out, calls) = run_hooks(dir.path(), &repo);
     let log = text(&out);
     assert_eq!(out.status.code(), Some(1), "{log}");
-    assert!(log.contains("immutag evaluate (ECR tags immutable)"), "{log}");
-    assert!(log.contains("immutag pins check (images pinned to digests)"), "{log}");
-    assert_eq!(log.matches("- exit code: 1").count(), 2, "both hooks find problems: {log}");
+    assert!(
+        log.contains("immutag evaluate (ECR tags immutable)"),
+        "{log}"
+    );
+    assert!(
+        log.contains("immutag pins check (images pinned to digests)"),
+        "{log}"
+    );
+    assert_eq!(
+        log.matches("- exit code: 1").count(),
+        2,
+        "both hooks find problems: {log}"
+    );
 
     assert_eq!(
         calls["immutag-evaluate"],
@@ -245,12 +271,19 @@ fn clean_files_pass_and_bad_input_fails_with_exit_2() {
     )
     .unwrap();
     let digest = "sha256:".to_string() + &"a".repeat(64);
-    std::fs::write(repo.join("Dockerfile"), format!("FROM alpine:3.20@{digest}\n")).unwrap();
+    std::fs::write(
+        repo.join("Dockerfile"),
+        format!("FROM alpine:3.20@{digest}\n"),
+    )
+    .unwrap();
     git(&repo, &["add", "-A"]);
     let (out, calls) = run_hooks(dir.path(), &repo);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out));
     assert_eq!(calls["immutag-evaluate"], set(&["cfn/registry.yaml"]));
-    assert_eq!(calls["immutag-pins"], set(&["Dockerfile", "cfn/registry.yaml"]));
+    assert_eq!(
+        calls["immutag-pins"],
+        set(&["Dockerfile", "cfn/registry.yaml"])
+    );
 
     // A file the evaluate pattern takes that is no template: exit 2, named.
     std::fs::write(repo.join("cfn/notes.json"), "{\"owner\": \"platform\"}\n").unwrap();
@@ -260,5 +293,8 @@ fn clean_files_pass_and_bad_input_fails_with_exit_2() {
     let log = text(&out);
     assert_eq!(out.status.code(), Some(1), "{log}");
     assert!(log.contains("- exit code: 2"), "{log}");
-    assert!(log.contains("cfn/notes.json: cannot tell what this input is"), "{log}");
+    assert!(
+        log.contains("cfn/notes.json: cannot tell what this input is"),
+        "{log}"
+    );
 }

@@ -102,7 +102,10 @@ impl<'a> Invocation<'a> {
         let action: ActionFile = serde_saphyr::from_str(&text).unwrap();
         assert_eq!(action.runs.using, "composite");
         for (name, _) in &self.inputs {
-            assert!(action.inputs.contains_key(*name), "action.yml has no input {name}");
+            assert!(
+                action.inputs.contains_key(*name),
+                "action.yml has no input {name}"
+            );
         }
         let inputs: BTreeMap<String, String> = action
             .inputs
@@ -307,7 +310,11 @@ fn releases() -> &'static Releases {
         let mut bytes = std::fs::read(good.join(&archive_name)).unwrap();
         bytes.push(0);
         std::fs::write(tampered.join(&archive_name), bytes).unwrap();
-        std::fs::write(tampered.join(format!("{archive_name}.sha256")), &checksum_line).unwrap();
+        std::fs::write(
+            tampered.join(format!("{archive_name}.sha256")),
+            &checksum_line,
+        )
+        .unwrap();
 
         Releases {
             url: format!("file://{}", dir.path().display()),
@@ -352,17 +359,25 @@ fn evaluate_the_examples_from_a_release_named_by_the_action_ref() {
     assert_eq!(run.outputs["sarif-file"], sarif.display().to_string());
     assert!(run.stderr.contains("immutag v9.9.9 for"), "{}", run.stderr);
     assert!(
-        run.stderr.contains(&format!("sha256 {} verified", releases().archive_sha256)),
+        run.stderr
+            .contains(&format!("sha256 {} verified", releases().archive_sha256)),
         "{}",
         run.stderr
     );
-    assert!(run.stderr.contains("::error title=immutag::immutag evaluate found problems"));
+    assert!(
+        run.stderr
+            .contains("::error title=immutag::immutag evaluate found problems")
+    );
     assert!(run.outputs["immutag"].ends_with("/immutag"));
     // The table is in the log and in the job summary.
     assert!(run.stdout.contains("NON_COMPLIANT"), "{}", run.stdout);
     assert!(run.stdout.contains("docs/examples/terraform-plan.json"));
     assert!(run.summary.starts_with("### immutag evaluate\n```text\n"));
-    assert!(run.summary.contains("43 resources: 28 NON_COMPLIANT"), "{}", run.summary);
+    assert!(
+        run.summary.contains("43 resources: 28 NON_COMPLIANT"),
+        "{}",
+        run.summary
+    );
     // The SARIF report: one result per NON_COMPLIANT resource, rule ids from the decision table.
     let rules = sarif_rule_ids(&sarif.display().to_string());
     assert_eq!(rules.len(), 28);
@@ -393,7 +408,10 @@ fn fail_on_errors_lets_findings_pass_with_a_warning() {
         .run();
     assert_eq!(run.code, 0, "{run:?}");
     assert_eq!(run.outputs["exit-code"], "1");
-    assert!(run.stderr.contains("::warning title=immutag::immutag evaluate found problems"));
+    assert!(
+        run.stderr
+            .contains("::warning title=immutag::immutag evaluate found problems")
+    );
     assert!(!sarif_rule_ids(&sarif.display().to_string()).is_empty());
 }
 
@@ -437,7 +455,10 @@ fn params_as_json_or_key_value_lines_reach_the_rule() {
     )
     .unwrap();
     let path = template.display().to_string();
-    let without = released(temp.path()).input("paths", &path).input("sarif-file", "").run();
+    let without = released(temp.path())
+        .input("paths", &path)
+        .input("sarif-file", "")
+        .run();
     assert_eq!(without.code, 1, "{without:?}");
     assert_eq!(without.outputs["sarif-file"], "");
     for params in [
@@ -466,7 +487,10 @@ fn pins_check_writes_its_sarif_and_globs_cross_directories() {
     let sarif = temp.path().join("pins.sarif");
     let run = released(temp.path())
         .input("command", "pins check")
-        .input("paths", "tests/fixtures/pins/repo/**/Dockerfile\ntests/fixtures/pins/repo/k8s")
+        .input(
+            "paths",
+            "tests/fixtures/pins/repo/**/Dockerfile\ntests/fixtures/pins/repo/k8s",
+        )
         .input("sarif-file", sarif.display().to_string())
         .run();
     assert_eq!(run.code, 1, "{run:?}");
@@ -508,7 +532,11 @@ fn a_pinned_checksum_must_match_too() {
         .input("checksum", "0".repeat(64))
         .run();
     assert_eq!(wrong.code, 2, "{wrong:?}");
-    assert!(wrong.stderr.contains("is not the pinned checksum"), "{}", wrong.stderr);
+    assert!(
+        wrong.stderr.contains("is not the pinned checksum"),
+        "{}",
+        wrong.stderr
+    );
 }
 
 #[test]
@@ -526,11 +554,24 @@ fn a_version_that_was_not_released_is_incomplete() {
 fn bad_inputs_are_usage_errors() {
     let temp = tempfile::tempdir().unwrap();
     let cases: [(&[(&str, &str)], &str); 5] = [
-        (&[("command", "scan"), ("paths", ".")], "command: 'scan' is not one of"),
-        (&[("fail-on", "always"), ("paths", ".")], "fail-on: 'always' is not one of"),
+        (
+            &[("command", "scan"), ("paths", ".")],
+            "command: 'scan' is not one of",
+        ),
+        (
+            &[("fail-on", "always"), ("paths", ".")],
+            "fail-on: 'always' is not one of",
+        ),
         (&[], "paths: immutag evaluate needs the files"),
         (&[("paths", "no-such-dir/*.yaml")], "paths: no file matches"),
-        (&[("version", "v1.0.0"), ("paths", "x"), ("release-url", "file:///nonexistent")], "cannot download"),
+        (
+            &[
+                ("version", "v1.0.0"),
+                ("paths", "x"),
+                ("release-url", "file:///nonexistent"),
+            ],
+            "cannot download",
+        ),
     ];
     for (inputs, needle) in cases {
         let mut inv = released(temp.path());
@@ -593,20 +634,34 @@ fn version_source_builds_the_checkout_with_cargo_install_locked() {
     let args_log = temp.path().join("args.log");
     let sarif = temp.path().join("out.sarif");
     let mut inv = Invocation::new(temp.path())
-        .input("paths", "docs/examples/terraform-plan.json docs/examples/create-repository.json")
+        .input(
+            "paths",
+            "docs/examples/terraform-plan.json docs/examples/create-repository.json",
+        )
         .input("params", "AllowedExclusionFilters=latest")
         .input("args", "--cfn-parameter\nMode=IMMUTABLE")
         .input("sarif-file", sarif.display().to_string());
     inv.action_dir = checkout.clone();
     inv.action_ref = "main"; // a branch: no release to download
-    inv.env.push(("FAKE_IMMUTAG_ARGS", args_log.display().to_string()));
+    inv.env
+        .push(("FAKE_IMMUTAG_ARGS", args_log.display().to_string()));
     let run = inv.run();
 
     assert_eq!(run.code, 0, "{run:?}");
-    assert!(run.stderr.contains("immutag 0.0.0-from-source"), "{}", run.stderr);
-    assert!(run.stderr.contains(&format!("building immutag from {}", checkout.display())));
+    assert!(
+        run.stderr.contains("immutag 0.0.0-from-source"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains(&format!("building immutag from {}", checkout.display()))
+    );
     let bin = PathBuf::from(&run.outputs["immutag"]);
-    assert!(bin.starts_with(temp.path()) && bin.ends_with("cargo/bin/immutag"), "{bin:?}");
+    assert!(
+        bin.starts_with(temp.path()) && bin.ends_with("cargo/bin/immutag"),
+        "{bin:?}"
+    );
     let files = "docs/examples/terraform-plan.json docs/examples/create-repository.json";
     let flags = "--param AllowedExclusionFilters=latest --cfn-parameter Mode=IMMUTABLE";
     assert_eq!(
@@ -614,5 +669,63 @@ fn version_source_builds_the_checkout_with_cargo_install_locked() {
         format!(
             "evaluate {flags} --output table -- {files}\nevaluate {flags} --output sarif -- {files}\n"
         )
+    );
+}
+
+#[test]
+fn version_installed_runs_the_immutag_on_path() {
+    let temp = tempfile::tempdir().unwrap();
+    let bin_dir = temp.path().join("bin");
+    std::fs::create_dir_all(&bin_dir).unwrap();
+    std::fs::copy(env!("CARGO_BIN_EXE_immutag"), bin_dir.join("immutag")).unwrap();
+    let path = format!(
+        "{}:{}",
+        bin_dir.display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let sarif = temp.path().join("immutag.sarif");
+    let mut inv = Invocation::new(temp.path())
+        .input("version", "installed")
+        .input("paths", "docs/examples/**/*.json")
+        .input("sarif-file", sarif.display().to_string());
+    inv.env.push(("PATH", path));
+    let run = inv.run();
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.contains(&format!(
+            "using the installed {}",
+            bin_dir.join("immutag").display()
+        )),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        run.outputs["immutag"],
+        bin_dir.join("immutag").display().to_string()
+    );
+    assert!(!sarif_rule_ids(&sarif.display().to_string()).is_empty());
+
+    // Nothing on PATH: a usage error that says what to do.
+    let mut inv = Invocation::new(temp.path())
+        .input("version", "installed")
+        .input("paths", "docs/examples/terraform-plan.json");
+    inv.env.push(("PATH", "/usr/bin:/bin".to_string()));
+    let run = inv.run();
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(run.stderr.contains("no immutag on PATH"), "{}", run.stderr);
+}
+
+#[test]
+fn a_version_that_is_not_one_is_a_usage_error() {
+    let temp = tempfile::tempdir().unwrap();
+    let run = released(temp.path())
+        .input("version", "latest")
+        .input("paths", "docs/examples/terraform-plan.json")
+        .run();
+    assert_eq!(run.code, 2, "{run:?}");
+    assert!(
+        run.stderr.contains("version: 'latest' is not a release"),
+        "{}",
+        run.stderr
     );
 }

@@ -3,8 +3,6 @@
 //! The script is generated from the same command definition the binary parses with
 //! ([`crate::Cli`]), so every subcommand, flag and value list is completed as it is today.
 
-use std::io::Write;
-
 use clap::CommandFactory;
 use clap_complete::Shell;
 
@@ -23,15 +21,18 @@ pub struct Args {
 
 /// Writes the completion script for `args.shell` to stdout.
 pub fn run(args: Args) -> anyhow::Result<u8> {
-    crate::cmd::fleet::with_stdout(|out| {
-        write_script(args.shell, out);
-        Ok(())
-    })?;
+    let text = script(args.shell);
+    crate::cmd::fleet::with_stdout(|out| out.write_all(&text))?;
     Ok(crate::exit::OK)
 }
 
-/// Writes the completion script of the `immutag` command for `shell` into `out`.
-pub fn write_script(shell: Shell, out: &mut dyn Write) {
+/// The completion script of the `immutag` command for `shell`.
+///
+/// Generated into memory: clap_complete panics when its writer fails, and stdout can be a
+/// closed pipe (`immutag completions bash | head`).
+pub fn script(shell: Shell) -> Vec<u8> {
     let mut cmd = crate::Cli::command();
-    clap_complete::generate(shell, &mut cmd, "immutag", out);
+    let mut text = Vec::new();
+    clap_complete::generate(shell, &mut cmd, "immutag", &mut text);
+    text
 }

@@ -28,11 +28,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             crate::cmd::fleet::with_stdout(|out| clap_mangen::Man::new(cmd).render(out))?;
         }
         Some(dir) => {
-            let shown = immutag_core::text::printable(&dir.display().to_string());
+            let shown = immutag_core::text::printable(&dir.display().to_string()).into_owned();
             std::fs::create_dir_all(&dir).with_context(|| format!("{shown}: cannot create"))?;
-            clap_mangen::generate_to(cmd, &dir).with_context(|| format!("{shown}: cannot write"))?;
+            clap_mangen::generate_to(cmd, &dir)
+                .with_context(|| format!("{shown}: cannot write"))?;
         }
     }
     Ok(crate::exit::OK)
 }
-
