@@ -28,30 +28,21 @@ trap 'rm -rf "$work"' EXIT
 
 passed=0
 failed=0
-check() { # DESCRIPTION COMMAND...: runs it, its output shown only when it fails
-  local what="$1"
-  shift
-  if "$@" >"$work/out" 2>&1; then
+expect() { # ok|fail DESCRIPTION COMMAND...: runs it, its output shown only when it surprises
+  local want="$1" what="$2" rc=0
+  shift 2
+  "$@" >"$work/out" 2>&1 || rc=$?
+  if { [ "$want" = ok ] && [ "$rc" -eq 0 ]; } || { [ "$want" = fail ] && [ "$rc" -ne 0 ]; }; then
     echo "ok    $what"
     passed=$((passed + 1))
   else
-    echo "FAIL  $what (exit $?):" >&2
+    echo "FAIL  $what (exit $rc, expected $want):" >&2
     cat "$work/out" >&2
     failed=$((failed + 1))
   fi
 }
-fails() { # DESCRIPTION COMMAND...: the command must fail
-  local what="$1"
-  shift
-  if "$@" >"$work/out" 2>&1; then
-    echo "FAIL  $what: it passed" >&2
-    cat "$work/out" >&2
-    failed=$((failed + 1))
-  else
-    echo "ok    $what"
-    passed=$((passed + 1))
-  fi
-}
+check() { expect ok "$@"; }
+fails() { expect fail "$@"; }
 
 # ---- scripts -------------------------------------------------------------------------------
 check "shellcheck: the action's script, the release and ship scripts" \

@@ -540,17 +540,6 @@ fn a_pinned_checksum_must_match_too() {
 }
 
 #[test]
-fn a_version_that_was_not_released_is_incomplete() {
-    let temp = tempfile::tempdir().unwrap();
-    let run = released(temp.path())
-        .input("version", "v0.0.404")
-        .input("paths", "docs/examples/terraform-plan.json")
-        .run();
-    assert_eq!(run.code, 3, "{run:?}");
-    assert!(run.stderr.contains("cannot download"), "{}", run.stderr);
-}
-
-#[test]
 fn bad_inputs_are_usage_errors() {
     let temp = tempfile::tempdir().unwrap();
     let cases: [(&[(&str, &str)], &str); 5] = [
@@ -716,16 +705,18 @@ fn version_installed_runs_the_immutag_on_path() {
 }
 
 #[test]
-fn a_version_that_is_not_one_is_a_usage_error() {
+fn versions_that_cannot_be_installed_fail_the_step() {
     let temp = tempfile::tempdir().unwrap();
-    let run = released(temp.path())
-        .input("version", "latest")
-        .input("paths", "docs/examples/terraform-plan.json")
-        .run();
-    assert_eq!(run.code, 2, "{run:?}");
-    assert!(
-        run.stderr.contains("version: 'latest' is not a release"),
-        "{}",
-        run.stderr
-    );
+    // Not released: nothing to download (incomplete); not a version at all: a usage error.
+    for (version, code, needle) in [
+        ("v0.0.404", 3, "cannot download"),
+        ("latest", 2, "version: 'latest' is not a release"),
+    ] {
+        let run = released(temp.path())
+            .input("version", version)
+            .input("paths", "docs/examples/terraform-plan.json")
+            .run();
+        assert_eq!(run.code, code, "{version}: {run:?}");
+        assert!(run.stderr.contains(needle), "{version}: {}", run.stderr);
+    }
 }

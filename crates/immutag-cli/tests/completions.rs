@@ -37,18 +37,24 @@ fn script(shell: &str) -> String {
     out.stdout
 }
 
+/// Runs `PROGRAM ARGS FILE`; a program that is not installed fails the test, saying how to
+/// install it.
+fn tool(program: &str, args: &[&str], file: &Path) -> std::process::Output {
+    Command::new(program)
+        .args(args)
+        .arg(file)
+        .output()
+        .unwrap_or_else(|e| {
+            panic!("{program} not found ({e}): run scripts/setup.sh (scripts/setup.d/50-ship.sh)")
+        })
+}
+
 /// Runs `SHELL ARGS FILE` on `text` written to a file; asserts it exits 0 with no output.
 fn parses(shell: &str, args: &[&str], text: &str) {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("immutag.completion");
     std::fs::write(&file, text).unwrap();
-    let out = Command::new(shell)
-        .args(args)
-        .arg(&file)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("{shell} not found ({e}): run scripts/setup.sh (scripts/setup.d/50-ship.sh)")
-        });
+    let out = tool(shell, args, &file);
     assert!(
         out.status.success() && out.stderr.is_empty(),
         "{shell} {args:?}: {}{}",
@@ -144,11 +150,7 @@ fn an_unknown_shell_is_a_usage_error() {
 /// warnings are clap_mangen's choices: no date in `.TH`, `.br` beside `.sp`), and renders
 /// with its NAME and SYNOPSIS.
 fn lints_clean(page: &Path) {
-    let render = Command::new("mandoc")
-        .args(["-T", "utf8"])
-        .arg(page)
-        .output()
-        .unwrap();
+    let render = tool("mandoc", &["-T", "utf8"], page);
     // The terminal rendering overstrikes bold (`N\bN`): keep the last character of each.
     let mut text = String::new();
     for c in String::from_utf8_lossy(&render.stdout).chars() {
@@ -164,13 +166,7 @@ fn lints_clean(page: &Path) {
         "{}: {text}",
         page.display()
     );
-    let out = Command::new("mandoc")
-        .args(["-T", "lint", "-W", "error"])
-        .arg(page)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("mandoc not found ({e}): run scripts/setup.sh (scripts/setup.d/50-ship.sh)")
-        });
+    let out = tool("mandoc", &["-T", "lint", "-W", "error"], page);
     assert!(
         out.status.success() && out.stdout.is_empty(),
         "{}: {}{}",
