@@ -237,7 +237,7 @@ fn repository(
     let parts = arn.as_deref().and_then(split_arn);
     let name = text("name");
     Ok(Repository {
-        resource_type: crate::model::ECR_REPOSITORY_TYPE.to_owned(),
+        resource_type: crate::model::ResourceType::Repository,
         resource_id: name.clone().unwrap_or_else(|| address.clone()),
         name,
         account_id: text("registry_id").or_else(|| {
