@@ -719,7 +719,10 @@ mod tests {
     fn template(prefix: &str, applied: &[&str], m: TagMutability) -> Repository {
         Repository::creation_template(
             TemplatePrefix::parse(prefix),
-            applied.iter().map(|a| crate::model::AppliedFor::parse(a)).collect(),
+            applied
+                .iter()
+                .map(|a| crate::model::AppliedFor::parse(a))
+                .collect(),
             InputKind::Ecr,
         )
         .with_mutability(m)
@@ -729,7 +732,11 @@ mod tests {
     fn templates_follow_the_repository_rows_and_say_who_inherits() {
         let p = params(r#"{"AllowedExclusionFilters":"latest"}"#);
         let e = evaluate(
-            &template("ROOT", &["PULL_THROUGH_CACHE", "REPLICATION"], TagMutability::Mutable),
+            &template(
+                "ROOT",
+                &["PULL_THROUGH_CACHE", "REPLICATION"],
+                TagMutability::Mutable,
+            ),
             &p,
         );
         check(&e, Compliance::NonCompliant, Reason::Mutable);
@@ -749,10 +756,17 @@ mod tests {
             &p,
         );
         check(&e, Compliance::Compliant, Reason::Immutable);
-        assert!(e.annotation.contains("create-on-push repositories under prod/"));
+        assert!(
+            e.annotation
+                .contains("create-on-push repositories under prod/")
+        );
 
-        let fenced = template("prod", &["PULL_THROUGH_CACHE"], TagMutability::ImmutableWithExclusion)
-            .with_filters(vec![ExclusionFilter::wildcard("latest")]);
+        let fenced = template(
+            "prod",
+            &["PULL_THROUGH_CACHE"],
+            TagMutability::ImmutableWithExclusion,
+        )
+        .with_filters(vec![ExclusionFilter::wildcard("latest")]);
         check(
             &evaluate(&fenced, &p),
             Compliance::Compliant,
@@ -777,7 +791,11 @@ mod tests {
         let unknown = template("x", &["SOMETIMES"], TagMutability::parse("NEVER"));
         let e = evaluate(&unknown, &p);
         check(&e, Compliance::NonCompliant, Reason::UnknownMutability);
-        assert!(e.annotation.contains("SOMETIMES repositories"), "{}", e.annotation);
+        assert!(
+            e.annotation.contains("SOMETIMES repositories"),
+            "{}",
+            e.annotation
+        );
     }
 
     #[test]
@@ -786,24 +804,37 @@ mod tests {
             r#"{"ExemptRepositoryPatterns":"sandbox/*,team-a/api-*,cache*","ExemptionTagKey":"immutag:exempt"}"#,
         );
         let exempt = |prefix: &str| {
-            let e = evaluate(&template(prefix, &["PULL_THROUGH_CACHE"], TagMutability::Mutable), &p);
+            let e = evaluate(
+                &template(prefix, &["PULL_THROUGH_CACHE"], TagMutability::Mutable),
+                &p,
+            );
             e.reason == Reason::ExemptByName
         };
         assert!(exempt("sandbox"));
         assert!(exempt("sandbox/deep"));
         assert!(exempt("cache"));
         assert!(exempt("cache-hub/x"));
-        assert!(!exempt("team-a"), "team-a/web is not matched by team-a/api-*");
+        assert!(
+            !exempt("team-a"),
+            "team-a/web is not matched by team-a/api-*"
+        );
         assert!(!exempt("ROOT"), "ROOT creates any name");
         assert!(!exempt("sandboxes"));
         // `*` alone exempts everything, ROOT included.
         let all = params(r#"{"ExemptRepositoryPatterns":"*"}"#);
-        let e = evaluate(&template("ROOT", &["REPLICATION"], TagMutability::Mutable), &all);
+        let e = evaluate(
+            &template("ROOT", &["REPLICATION"], TagMutability::Mutable),
+            &all,
+        );
         check(&e, Compliance::NotApplicable, Reason::ExemptByName);
         // The exemption tag is for repositories: resourceTags do not exempt a template.
         let tagged = template("prod", &["REPLICATION"], TagMutability::Mutable)
             .with_tag("immutag:exempt", "yes");
-        check(&evaluate(&tagged, &p), Compliance::NonCompliant, Reason::Mutable);
+        check(
+            &evaluate(&tagged, &p),
+            Compliance::NonCompliant,
+            Reason::Mutable,
+        );
         // A prefix set at deployment is never exempt.
         let mut unresolved = template("sandbox", &["REPLICATION"], TagMutability::Mutable);
         if let ResourceType::CreationTemplate(scope) = &mut unresolved.resource_type {
@@ -811,7 +842,11 @@ mod tests {
         }
         let e = evaluate(&unresolved, &p);
         check(&e, Compliance::NonCompliant, Reason::Mutable);
-        assert!(e.annotation.contains("prefix set at deployment"), "{}", e.annotation);
+        assert!(
+            e.annotation.contains("prefix set at deployment"),
+            "{}",
+            e.annotation
+        );
     }
 
     #[test]
@@ -824,7 +859,10 @@ mod tests {
             TagMutability::Unknown("x".repeat(300)),
         ] {
             for prefix in ["ROOT", "prod/team-a", long_prefix.as_str()] {
-                let e = evaluate(&template(prefix, &all, m.clone()), &RuleParameters::default());
+                let e = evaluate(
+                    &template(prefix, &all, m.clone()),
+                    &RuleParameters::default(),
+                );
                 check(&e, Compliance::NonCompliant, e.reason);
                 assert!(e.annotation.starts_with("Template "), "{}", e.annotation);
             }

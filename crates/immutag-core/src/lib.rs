@@ -18,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 pub mod change;
+pub mod coverage;
 pub mod error;
 pub mod evaluate;
 pub mod input;

@@ -104,7 +104,9 @@ impl RemediationOptions {
             ResourceKind::Repository => &self.repositories,
             ResourceKind::CreationTemplate => &self.templates,
         };
-        patterns.iter().any(|p| wildcard::matches(p, &key.repository))
+        patterns
+            .iter()
+            .any(|p| wildcard::matches(p, &key.repository))
     }
 }
 

@@ -104,6 +104,42 @@ fn describe_repositories_example() {
 }
 
 #[test]
+fn describe_repository_creation_templates_example() {
+    let (kind, rows) = evaluate_file("describe-repository-creation-templates.json");
+    assert_eq!(kind, InputKind::Ecr);
+    let verdicts: Vec<(&str, Compliance, Reason)> =
+        rows.iter().map(|r| (r.0.as_str(), r.1, r.2)).collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("ROOT", Compliance::NonCompliant, Reason::Mutable),
+            (
+                "docker-hub",
+                Compliance::NonCompliant,
+                Reason::ImmutableWithDisallowedExclusions
+            ),
+            ("prod", Compliance::Compliant, Reason::Immutable),
+        ]
+    );
+    assert!(
+        rows[0]
+            .3
+            .contains("pull-through cache and replication repositories"),
+        "{}",
+        rows[0].3
+    );
+    // With `latest` allowed, the pull-through cache template that excludes it passes.
+    let bytes =
+        std::fs::read(examples_dir().join("describe-repository-creation-templates.json")).unwrap();
+    let parsed = parse(&bytes, InputFormat::Auto, None).unwrap();
+    let params = RuleParameters::from_json(r#"{"AllowedExclusionFilters":"latest"}"#).unwrap();
+    assert_eq!(
+        evaluate(&parsed.repositories[1], &params).compliance,
+        Compliance::Compliant
+    );
+}
+
+#[test]
 fn describe_repositories_with_allowed_filters() {
     let bytes = std::fs::read(examples_dir().join("describe-repositories.json")).unwrap();
     let parsed = parse(&bytes, InputFormat::Auto, None).unwrap();
