@@ -223,7 +223,7 @@ async fn remediate_verify_refuse_rerun_and_roll_back_across_accounts_and_regions
             &world.candidates(&params).await,
             &RemediationOptions {
                 mode,
-                repositories: vec![],
+                ..RemediationOptions::default()
             },
             &params,
         );

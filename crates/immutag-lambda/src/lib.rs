@@ -305,7 +305,7 @@ pub async fn handle<P: ClientProvider>(
     let to_send: Vec<ConfigEvaluation> = pending
         .iter()
         .map(|p| ConfigEvaluation {
-            resource_type: p.evaluation.resource_type.clone(),
+            resource_type: p.evaluation.resource_type.to_string(),
             resource_id: p.evaluation.resource_id.clone(),
             compliance: p.evaluation.compliance,
             annotation: clamp_annotation(&p.evaluation.annotation),
@@ -352,7 +352,7 @@ pub async fn handle<P: ClientProvider>(
 /// of scope. immutag-core gives it NOT_APPLICABLE with the right annotation.
 fn out_of_scope(h: &event::ItemHeader, left_scope: bool) -> Repository {
     let mut repo = Repository::new(h.resource_id.clone(), InputKind::Config);
-    repo.resource_type = h.resource_type.clone();
+    repo.resource_type = immutag_core::ResourceType::parse(&h.resource_type);
     repo.account_id = h.account_id.clone();
     repo.region = h.region.clone();
     repo.arn = h.arn.clone();

@@ -42,7 +42,7 @@ pub fn write(evals: &[Evaluation], out: &mut dyn Write) -> io::Result<()> {
         let row: [String; 15] = [
             opt(&e.account_id),
             opt(&e.region),
-            e.resource_type.clone(),
+            e.resource_type.to_string(),
             e.resource_id.clone(),
             opt(&e.arn),
             e.compliance.as_str().to_owned(),
