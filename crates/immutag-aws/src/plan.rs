@@ -1,7 +1,8 @@
-//! The flow of `immutag plan`: the inventory of each (account, region) target, the
-//! evaluation of each repository, and the images of every non-compliant one
-//! (`ecr:DescribeImages`, paginated), turned into the *plan*. The recommendation itself is
-//! pure: [`immutag_core::plan::recommend`].
+//! The flow of `immutag plan`: the inventory of each (account, region) target (repositories
+//! and creation templates), the evaluation of each, and the images of every non-compliant
+//! repository (`ecr:DescribeImages`, paginated), turned into the *plan*. The recommendation
+//! itself is pure: [`immutag_core::plan::recommend`]. Templates are planned without images;
+//! an endpoint that does not implement the template reads gives a warning in the plan.
 
 use aws_types::SdkConfig;
 use futures::StreamExt;
@@ -9,15 +10,17 @@ use immutag_core::plan::{PLAN_SCHEMA_VERSION, Plan, Recommendation, recommend};
 use immutag_core::{Compliance, Repository, RuleParameters, evaluate};
 
 use crate::error::AwsError;
-use crate::targets::{Failure, Progress, Target, TargetOptions, sweep};
+use crate::targets::{Failure, Progress, Target, TargetOptions, Warning, sweep, target_failure};
 
-/// The result for one repository.
+/// The result for one repository (or creation template, or a target's templates).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Planned {
     /// Its recommendation.
     Recommendation(Box<Recommendation>),
-    /// Its images could not be read.
+    /// Its images (or the target's templates) could not be read.
     Failed(Failure),
+    /// The endpoint does not implement the template reads: templates not planned.
+    Warning(Warning),
 }
 
 /// Plans the non-compliant repositories of one target: reads the inventory, evaluates it with
@@ -34,6 +37,25 @@ pub async fn plan_target(
     let mut repos = crate::ecr::inventory(&client, &target.account_id, &target.region).await?;
     if params.exemption_tag_key.is_some() {
         repos = crate::ecr::fill_tags_all(&client, repos, concurrency).await?;
+    }
+    let mut planned = Vec::new();
+    match crate::ecr::creation_templates(&client, &target.account_id, &target.region).await {
+        Ok(templates) => planned.extend(
+            templates
+                .iter()
+                .filter(|t| evaluate(t, params).compliance == Compliance::NonCompliant)
+                .map(|t| Planned::Recommendation(Box::new(recommend(t, &[], params)))),
+        ),
+        Err(e @ AwsError::Unsupported { .. }) => planned.push(Planned::Warning(Warning {
+            account_id: target.account_id.clone(),
+            region: target.region.clone(),
+            message: format!("{e}: creation templates not planned"),
+        })),
+        Err(e) => {
+            let mut f = target_failure(target, &e);
+            f.error = format!("{}: creation templates not planned", f.error);
+            planned.push(Planned::Failed(f));
+        }
     }
     let open: Vec<Repository> = repos
         .into_iter()
@@ -59,7 +81,8 @@ pub async fn plan_target(
     .buffer_unordered(concurrency.max(1))
     .collect::<Vec<_>>()
     .await;
-    Ok(items)
+    planned.extend(items);
+    Ok(planned)
 }
 
 /// Plans every target of `opts`: the plan `immutag plan --output json` prints.
@@ -80,19 +103,28 @@ pub async fn plan(
 /// Assembles a sorted [`Plan`].
 pub fn assemble(items: Vec<Planned>, mut failures: Vec<Failure>) -> Plan {
     let mut repositories = Vec::new();
+    let mut warnings = Vec::new();
     for item in items {
         match item {
             Planned::Recommendation(p) => repositories.push(*p),
             Planned::Failed(f) => failures.push(f),
+            Planned::Warning(w) => warnings.push(w),
         }
     }
     repositories.sort_by(|a, b| {
-        (&a.account_id, &a.region, &a.name).cmp(&(&b.account_id, &b.region, &b.name))
+        (&a.account_id, &a.region, a.resource_kind, &a.name).cmp(&(
+            &b.account_id,
+            &b.region,
+            b.resource_kind,
+            &b.name,
+        ))
     });
     failures.sort();
+    warnings.sort();
     Plan {
         schema_version: PLAN_SCHEMA_VERSION,
         repositories,
         failures,
+        warnings,
     }
 }

@@ -1,27 +1,45 @@
-//! The flow of `immutag scan`: the repositories of every target, evaluated like
-//! `immutag evaluate` evaluates files (same parameters, same verdicts).
+//! The flow of `immutag scan`: the repositories and repository creation templates of every
+//! target, evaluated like `immutag evaluate` evaluates files (same parameters, same
+//! verdicts), and the registry's coverage: one NON_COMPLIANT finding per registry whose
+//! pull-through cache or replication rules no creation template covers
+//! ([`immutag_core::coverage`]).
 //!
-//! Calls: per account and region, `ecr:DescribeRepositories` with `maxResults=1000`
-//! (`ceil(N/1000)` calls, nothing per repository); `sts:GetCallerIdentity` once;
+//! Calls: per account and region, `ecr:DescribeRepositories` and
+//! `ecr:DescribeRepositoryCreationTemplates` with `maxResults=1000` (`ceil(N/1000)` calls,
+//! nothing per repository), `ecr:DescribeRegistry` and `ecr:DescribePullThroughCacheRules`
+//! (`maxResults=1000`) once the templates are read; `sts:GetCallerIdentity` once;
 //! `sts:AssumeRole` once per other account; `organizations:ListAccounts` with `--org`;
 //! `ec2:DescribeRegions` per account with `--all-regions`; `ecr:ListTagsForResource` per
 //! repository only when `ExemptionTagKey` is set.
+//!
+//! The template and registry reads are separate from the repositories': an endpoint that does
+//! not implement them ([`AwsError::Unsupported`], moto) gives one [`Warning`] per account and
+//! region and changes nothing else; any other error on them (access denied, an error that
+//! persists after the retries) is a [`Failure`] (the scan is incomplete), and the
+//! repositories are still evaluated.
 
 use aws_types::SdkConfig;
-use immutag_core::{Evaluation, Repository, RuleParameters, evaluate_all};
+use immutag_core::coverage::{RegistryFacts, assess};
+use immutag_core::{Evaluation, Repository, ResourceType, RuleParameters, evaluate_all};
 
+use crate::ecr::RegistryRules;
 use crate::error::AwsError;
-use crate::targets::{Failure, Progress, Skipped, Sweep, Target, TargetOptions, sweep};
+use crate::targets::{
+    Failure, Progress, Skipped, Target, TargetOptions, Warning, sweep, target_failure,
+};
 
 /// What a scan found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScanReport {
     /// The targets read (or attempted), sorted.
     pub targets: Vec<Target>,
-    /// One evaluation per repository, sorted by account, region, name.
+    /// One evaluation per repository and creation template, then the coverage findings,
+    /// sorted by account, region, kind, id.
     pub evaluations: Vec<Evaluation>,
     /// What could not be read.
     pub failures: Vec<Failure>,
+    /// What the endpoints do not implement (not checked; not a failure).
+    pub warnings: Vec<Warning>,
     /// Regions left out because they are not enabled.
     pub skipped: Vec<Skipped>,
 }
@@ -33,44 +51,205 @@ impl ScanReport {
     }
 }
 
-/// Scans every target of `opts` and evaluates each repository with `params`.
+/// Scans every target of `opts` and evaluates each repository and creation template with
+/// `params`, then the coverage of each registry.
 pub async fn scan(
     base: &SdkConfig,
     opts: &TargetOptions,
     params: &RuleParameters,
     progress: &dyn Progress,
 ) -> Result<ScanReport, AwsError> {
-    let inv = inventory(base, opts, params.exemption_tag_key.is_some(), progress).await?;
+    let reads = Reads {
+        tags: params.exemption_tag_key.is_some(),
+        coverage: true,
+    };
+    let inv = inventory(base, opts, reads, progress).await?;
+    let mut evaluations = evaluate_all(&inv.resources, params);
+    evaluations.extend(assess(&inv.registries));
+    evaluations.sort_by(|a, b| order(a).cmp(&order(b)));
     Ok(ScanReport {
         targets: inv.targets,
-        evaluations: evaluate_all(&inv.items, params),
+        evaluations,
         failures: inv.failures,
+        warnings: inv.warnings,
         skipped: inv.skipped,
     })
 }
 
-/// Reads the repository inventory of every selected (account, region) pair. With
-/// `with_tags`, also reads each repository's tags (one `ecr:ListTagsForResource` per
-/// repository; needed only for `ExemptionTagKey`).
+/// The sort key of an evaluation: account, region, repositories then templates then the
+/// registry, id.
+fn order(e: &Evaluation) -> (&Option<String>, &Option<String>, u8, &str) {
+    let rank = match e.resource_type {
+        ResourceType::Repository => 0,
+        ResourceType::CreationTemplate(_) => 1,
+        ResourceType::Registry => 2,
+        ResourceType::Other(_) => 3,
+    };
+    (&e.account_id, &e.region, rank, &e.resource_id)
+}
+
+/// What [`inventory`] reads besides the repositories.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Reads {
+    /// Each repository's tags (one `ecr:ListTagsForResource` per repository; needed only
+    /// for `ExemptionTagKey`).
+    pub tags: bool,
+    /// The registry's rules (`ecr:DescribeRegistry`, `ecr:DescribePullThroughCacheRules`),
+    /// for the coverage assessment.
+    pub coverage: bool,
+}
+
+/// The repositories and creation templates of every target, and what each registry holds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Inventory {
+    /// The targets read (or attempted), sorted.
+    pub targets: Vec<Target>,
+    /// The repositories and creation templates, sorted by account, region, id (repositories
+    /// first).
+    pub resources: Vec<Repository>,
+    /// One per target whose repositories were read (templates `None` when not read), sorted.
+    pub registries: Vec<RegistryFacts>,
+    /// What could not be read.
+    pub failures: Vec<Failure>,
+    /// What the endpoints do not implement.
+    pub warnings: Vec<Warning>,
+    /// Regions left out because they are not enabled.
+    pub skipped: Vec<Skipped>,
+}
+
+/// One thing read from a target.
+enum Found {
+    Resource(Box<Repository>),
+    Registry(RegistryFacts),
+    Warning(Warning),
+    Failed(Failure),
+}
+
+/// Reads the repositories and creation templates of every selected (account, region) pair
+/// (see the module documentation for the calls and how their failures count).
 pub async fn inventory(
     base: &SdkConfig,
     opts: &TargetOptions,
-    with_tags: bool,
+    reads: Reads,
     progress: &dyn Progress,
-) -> Result<Sweep<Repository>, AwsError> {
+) -> Result<Inventory, AwsError> {
     let concurrency = opts.concurrency;
-    let mut out = sweep(base, opts, progress, |config, target| async move {
+    let out = sweep(base, opts, progress, |config, target| async move {
         let client = aws_sdk_ecr::Client::new(&config);
-        let repos = crate::ecr::inventory(&client, &target.account_id, &target.region).await?;
-        if with_tags {
-            crate::ecr::fill_tags_all(&client, repos, concurrency).await
-        } else {
-            Ok(repos)
-        }
+        let (repos, templates) = futures::join!(
+            async {
+                let repos =
+                    crate::ecr::inventory(&client, &target.account_id, &target.region).await?;
+                if reads.tags {
+                    crate::ecr::fill_tags_all(&client, repos, concurrency).await
+                } else {
+                    Ok(repos)
+                }
+            },
+            templates_of(&client, &target, reads.coverage)
+        );
+        let mut found: Vec<Found> = repos?
+            .into_iter()
+            .map(|r| Found::Resource(Box::new(r)))
+            .collect();
+        found.extend(templates);
+        Ok(found)
     })
     .await?;
-    out.items.sort_by(|a, b| {
-        (&a.account_id, &a.region, &a.resource_id).cmp(&(&b.account_id, &b.region, &b.resource_id))
+    let mut inv = Inventory {
+        targets: out.targets,
+        resources: Vec::new(),
+        registries: Vec::new(),
+        failures: out.failures,
+        warnings: Vec::new(),
+        skipped: out.skipped,
+    };
+    for item in out.items {
+        match item {
+            Found::Resource(r) => inv.resources.push(*r),
+            Found::Registry(r) => inv.registries.push(r),
+            Found::Warning(w) => inv.warnings.push(w),
+            Found::Failed(f) => inv.failures.push(f),
+        }
+    }
+    inv.resources.sort_by(|a, b| {
+        let key = |r: &Repository| {
+            (
+                r.account_id.clone(),
+                r.region.clone(),
+                r.kind(),
+                r.resource_id.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
     });
-    Ok(out)
+    inv.registries
+        .sort_by(|a, b| (&a.account_id, &a.region).cmp(&(&b.account_id, &b.region)));
+    inv.failures.sort();
+    inv.warnings.sort();
+    Ok(inv)
+}
+
+/// The creation templates of one target, then (with `coverage`) its registry rules: the
+/// templates as resources, the registry's facts, and a warning or a failure for what could
+/// not be read.
+async fn templates_of(client: &aws_sdk_ecr::Client, target: &Target, coverage: bool) -> Vec<Found> {
+    let mut facts = RegistryFacts::new(&target.account_id, &target.region);
+    let mut out = Vec::new();
+    match crate::ecr::creation_templates(client, &target.account_id, &target.region).await {
+        Ok(templates) => {
+            facts.templates = Some(
+                templates
+                    .iter()
+                    .filter_map(|t| t.resource_type.template().cloned())
+                    .collect(),
+            );
+            out.extend(templates.into_iter().map(|t| Found::Resource(Box::new(t))));
+            if coverage {
+                match crate::ecr::registry_rules(client).await {
+                    Ok(RegistryRules {
+                        pull_through_cache,
+                        replication,
+                    }) => {
+                        facts.pull_through_cache = pull_through_cache;
+                        facts.replication = replication;
+                    }
+                    Err(e) => {
+                        // Without the rules the coverage of this registry is unknown: no
+                        // finding for it; say why.
+                        out.push(not_read(target, &e, "registry coverage not checked"));
+                        facts.pull_through_cache.clear();
+                        facts.replication.clear();
+                    }
+                }
+            }
+        }
+        Err(e) => out.push(not_read(
+            target,
+            &e,
+            "creation templates and registry coverage not checked",
+        )),
+    }
+    out.push(Found::Registry(facts));
+    out
+}
+
+/// A warning when the endpoint does not implement the call, a failure otherwise.
+fn not_read(target: &Target, e: &AwsError, what: &str) -> Found {
+    match e {
+        AwsError::Unsupported { .. } => {
+            tracing::warn!(account = %target.account_id, region = %target.region, error = %e, "{what}");
+            Found::Warning(Warning {
+                account_id: target.account_id.clone(),
+                region: target.region.clone(),
+                message: format!("{e}: {what}"),
+            })
+        }
+        _ => {
+            tracing::warn!(account = %target.account_id, region = %target.region, error = %e, "{what}");
+            let mut f = target_failure(target, e);
+            f.error = format!("{}: {what}", f.error);
+            Found::Failed(f)
+        }
+    }
 }

@@ -122,6 +122,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         RemediateError::Journal(e) => anyhow::Error::new(e),
         e @ RemediateError::Apply(_) => exit::incomplete(e.into()),
     })?;
+    fleet::report_warnings(&report.warnings);
     fleet::report_failures(&report.failures, &[]);
     fleet::with_stdout(|out| write_remediation(&report, args.output, out))?;
     Ok(exit::of_report(report.incomplete(), report.findings()))

@@ -313,6 +313,19 @@ pub struct ReadFailure {
     pub error: String,
 }
 
+/// Something the endpoint of an account and region does not implement, so it was not checked
+/// (an emulator without the creation template operations). Reported, but neither a finding
+/// nor a failure.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct ReadWarning {
+    /// The account.
+    pub account_id: String,
+    /// The region.
+    pub region: String,
+    /// What was not checked, and why.
+    pub message: String,
+}
+
 /// The plan: the output of `immutag plan --output json` and the input of `immutag remediate`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Plan {
@@ -325,6 +338,10 @@ pub struct Plan {
     /// failures make `immutag plan` exit 3.
     #[serde(default)]
     pub failures: Vec<ReadFailure>,
+    /// What was not checked because an endpoint does not implement it (the creation template
+    /// reads on an emulator). Not failures: they do not change the exit status.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<ReadWarning>,
 }
 
 /// A text that is not a plan this version of immutag reads.

@@ -790,6 +790,7 @@ mod tests {
             schema_version: PLAN_SCHEMA_VERSION,
             repositories: vec![plan],
             failures: vec![],
+            warnings: vec![],
         };
         let json = serde_json::to_string(&doc).unwrap();
         assert!(json.contains("\"recommendation\":\"IMMUTABLE_WITH_EXCLUSION\""));
