@@ -31,12 +31,12 @@ use aws_sdk_ecr::operation::put_image_tag_mutability::PutImageTagMutabilityError
 use aws_sdk_ecr::operation::update_repository_creation_template::UpdateRepositoryCreationTemplateError;
 use aws_sdk_ecr::types::{ImageTagMutability, ImageTagMutabilityExclusionFilter};
 use futures::stream::{self, StreamExt};
-use immutag_core::{ResourceKind, RuleParameters};
 use immutag_core::change::{Change, RepoKey, Setting};
 use immutag_core::journal::{JournalRecord, Operation, Phase};
 use immutag_core::remediation::{
     Candidate, Decision, RemediationOptions, SkipReason, decide, key_of,
 };
+use immutag_core::{ResourceKind, RuleParameters};
 use serde::Serialize;
 use tokio::time::Instant;
 
@@ -513,8 +513,15 @@ async fn put_template(client: &aws_sdk_ecr::Client, change: &Change) -> ChangeRe
         outcome_known: true,
     };
     let live = match ecr::describe_templates(client, std::slice::from_ref(prefix)).await {
-        Ok(found) => found.into_iter().find(|t| t.prefix() == Some(prefix.as_str())),
-        Err(e) => return refused("ReadFailed", format!("not sent: the template could not be read first: {e}")),
+        Ok(found) => found
+            .into_iter()
+            .find(|t| t.prefix() == Some(prefix.as_str())),
+        Err(e) => {
+            return refused(
+                "ReadFailed",
+                format!("not sent: the template could not be read first: {e}"),
+            );
+        }
     };
     let Some(live) = live else {
         return refused(
@@ -526,7 +533,10 @@ async fn put_template(client: &aws_sdk_ecr::Client, change: &Change) -> ChangeRe
     if !now.same_as(&change.from) {
         return refused(
             "ChangedSinceDecided",
-            format!("not sent: the template is now {now}, not {} as decided", change.from),
+            format!(
+                "not sent: the template is now {now}, not {} as decided",
+                change.from
+            ),
         );
     }
     let filters = api_filters(&change.to);

@@ -174,7 +174,9 @@ impl aws_smithy_runtime_api::client::retries::classifiers::ClassifyRetry
         "immutag: operation not implemented by the endpoint"
     }
 
-    fn priority(&self) -> aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority {
+    fn priority(
+        &self,
+    ) -> aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority {
         use aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority;
         RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
     }

@@ -349,7 +349,11 @@ async fn work_list(
                 .map(move |n| (key.clone(), n))
         })
         .collect();
-    let candidates = inv.resources.into_iter().map(Candidate::immutable).collect();
+    let candidates = inv
+        .resources
+        .into_iter()
+        .map(Candidate::immutable)
+        .collect();
     Ok(WorkList {
         candidates,
         scopes,

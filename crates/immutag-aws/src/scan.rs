@@ -117,12 +117,45 @@ pub struct Inventory {
     pub skipped: Vec<Skipped>,
 }
 
-/// One thing read from a target.
-enum Found {
-    Resource(Box<Repository>),
-    Registry(RegistryFacts),
-    Warning(Warning),
-    Failed(Failure),
+/// What one target holds: its repositories and creation templates, the registry's facts
+/// (for the coverage assessment), and what could not be read or is not implemented.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TargetRead {
+    /// The repositories, then the creation templates.
+    pub resources: Vec<Repository>,
+    /// The registry: its templates (`None` when not read) and rules.
+    pub registry: RegistryFacts,
+    /// What the endpoint does not implement (one per target at most).
+    pub warnings: Vec<Warning>,
+    /// What could not be read besides the repositories.
+    pub failures: Vec<Failure>,
+}
+
+/// Reads one target with `client` (configured for its account and region): the repositories
+/// (an error here fails the whole target), with their tags when `reads.tags`; the creation
+/// templates and, with `reads.coverage`, the registry's rules, whose errors are kept in the
+/// result (see the module documentation).
+pub async fn read_target(
+    client: &aws_sdk_ecr::Client,
+    target: &Target,
+    reads: Reads,
+    concurrency: usize,
+) -> Result<TargetRead, AwsError> {
+    let (repos, mut read) = futures::join!(
+        async {
+            let repos = crate::ecr::inventory(client, &target.account_id, &target.region).await?;
+            if reads.tags {
+                crate::ecr::fill_tags_all(client, repos, concurrency).await
+            } else {
+                Ok(repos)
+            }
+        },
+        templates_of(client, target, reads.coverage)
+    );
+    let mut resources = repos?;
+    resources.append(&mut read.resources);
+    read.resources = resources;
+    Ok(read)
 }
 
 /// Reads the repositories and creation templates of every selected (account, region) pair
@@ -136,24 +169,9 @@ pub async fn inventory(
     let concurrency = opts.concurrency;
     let out = sweep(base, opts, progress, |config, target| async move {
         let client = aws_sdk_ecr::Client::new(&config);
-        let (repos, templates) = futures::join!(
-            async {
-                let repos =
-                    crate::ecr::inventory(&client, &target.account_id, &target.region).await?;
-                if reads.tags {
-                    crate::ecr::fill_tags_all(&client, repos, concurrency).await
-                } else {
-                    Ok(repos)
-                }
-            },
-            templates_of(&client, &target, reads.coverage)
-        );
-        let mut found: Vec<Found> = repos?
-            .into_iter()
-            .map(|r| Found::Resource(Box::new(r)))
-            .collect();
-        found.extend(templates);
-        Ok(found)
+        Ok(vec![
+            read_target(&client, &target, reads, concurrency).await?,
+        ])
     })
     .await?;
     let mut inv = Inventory {
@@ -164,13 +182,11 @@ pub async fn inventory(
         warnings: Vec::new(),
         skipped: out.skipped,
     };
-    for item in out.items {
-        match item {
-            Found::Resource(r) => inv.resources.push(*r),
-            Found::Registry(r) => inv.registries.push(r),
-            Found::Warning(w) => inv.warnings.push(w),
-            Found::Failed(f) => inv.failures.push(f),
-        }
+    for read in out.items {
+        inv.resources.extend(read.resources);
+        inv.registries.push(read.registry);
+        inv.warnings.extend(read.warnings);
+        inv.failures.extend(read.failures);
     }
     inv.resources.sort_by(|a, b| {
         let key = |r: &Repository| {
@@ -190,66 +206,61 @@ pub async fn inventory(
     Ok(inv)
 }
 
-/// The creation templates of one target, then (with `coverage`) its registry rules: the
-/// templates as resources, the registry's facts, and a warning or a failure for what could
-/// not be read.
-async fn templates_of(client: &aws_sdk_ecr::Client, target: &Target, coverage: bool) -> Vec<Found> {
-    let mut facts = RegistryFacts::new(&target.account_id, &target.region);
-    let mut out = Vec::new();
+/// The creation templates of one target, then (with `coverage`) its registry rules.
+async fn templates_of(client: &aws_sdk_ecr::Client, target: &Target, coverage: bool) -> TargetRead {
+    let mut read = TargetRead {
+        resources: Vec::new(),
+        registry: RegistryFacts::new(&target.account_id, &target.region),
+        warnings: Vec::new(),
+        failures: Vec::new(),
+    };
     match crate::ecr::creation_templates(client, &target.account_id, &target.region).await {
         Ok(templates) => {
-            facts.templates = Some(
+            read.registry.templates = Some(
                 templates
                     .iter()
                     .filter_map(|t| t.resource_type.template().cloned())
                     .collect(),
             );
-            out.extend(templates.into_iter().map(|t| Found::Resource(Box::new(t))));
+            read.resources = templates;
             if coverage {
                 match crate::ecr::registry_rules(client).await {
                     Ok(RegistryRules {
                         pull_through_cache,
                         replication,
                     }) => {
-                        facts.pull_through_cache = pull_through_cache;
-                        facts.replication = replication;
+                        read.registry.pull_through_cache = pull_through_cache;
+                        read.registry.replication = replication;
                     }
-                    Err(e) => {
-                        // Without the rules the coverage of this registry is unknown: no
-                        // finding for it; say why.
-                        out.push(not_read(target, &e, "registry coverage not checked"));
-                        facts.pull_through_cache.clear();
-                        facts.replication.clear();
-                    }
+                    // Without the rules the coverage of this registry is unknown: no finding
+                    // for it; the warning or failure says why.
+                    Err(e) => not_read(&mut read, target, &e, "registry coverage not checked"),
                 }
             }
         }
-        Err(e) => out.push(not_read(
+        Err(e) => not_read(
+            &mut read,
             target,
             &e,
             "creation templates and registry coverage not checked",
-        )),
+        ),
     }
-    out.push(Found::Registry(facts));
-    out
+    read
 }
 
-/// A warning when the endpoint does not implement the call, a failure otherwise.
-fn not_read(target: &Target, e: &AwsError, what: &str) -> Found {
+/// Records `e`: a warning when the endpoint does not implement the call, a failure otherwise.
+fn not_read(read: &mut TargetRead, target: &Target, e: &AwsError, what: &str) {
+    tracing::warn!(account = %target.account_id, region = %target.region, error = %e, "{what}");
     match e {
-        AwsError::Unsupported { .. } => {
-            tracing::warn!(account = %target.account_id, region = %target.region, error = %e, "{what}");
-            Found::Warning(Warning {
-                account_id: target.account_id.clone(),
-                region: target.region.clone(),
-                message: format!("{e}: {what}"),
-            })
-        }
+        AwsError::Unsupported { .. } => read.warnings.push(Warning {
+            account_id: target.account_id.clone(),
+            region: target.region.clone(),
+            message: format!("{e}: {what}"),
+        }),
         _ => {
-            tracing::warn!(account = %target.account_id, region = %target.region, error = %e, "{what}");
             let mut f = target_failure(target, e);
             f.error = format!("{}: {what}", f.error);
-            Found::Failed(f)
+            read.failures.push(f);
         }
     }
 }

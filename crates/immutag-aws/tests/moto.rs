@@ -99,7 +99,8 @@ async fn inventory_of_2500_repositories_across_accounts_and_regions() {
     assert_eq!(out.warnings.len(), 6, "{:#?}", out.warnings);
     for w in &out.warnings {
         assert!(
-            w.message.contains("ecr:DescribeRepositoryCreationTemplates is not implemented")
+            w.message
+                .contains("ecr:DescribeRepositoryCreationTemplates is not implemented")
                 && w.message.contains("Werkzeug"),
             "{w:?}"
         );

@@ -95,11 +95,15 @@ impl World {
     }
 
     async fn candidates(&self, _params: &RuleParameters) -> Vec<Candidate> {
-        let inv = immutag_aws::scan::inventory(&self.base, &self.opts, Default::default(), &NoProgress)
-            .await
-            .unwrap();
+        let inv =
+            immutag_aws::scan::inventory(&self.base, &self.opts, Default::default(), &NoProgress)
+                .await
+                .unwrap();
         assert!(inv.failures.is_empty(), "{:?}", inv.failures);
-        inv.resources.into_iter().map(Candidate::immutable).collect()
+        inv.resources
+            .into_iter()
+            .map(Candidate::immutable)
+            .collect()
     }
 
     async fn clients(&self) -> EcrClients {

@@ -205,7 +205,7 @@ fn decide(repo: &Repository, params: &RuleParameters) -> (Compliance, Reason, St
                 NotApplicable,
                 Reason::NotARepository,
                 format!(
-                    "{} is not {ECR_REPOSITORY_TYPE} or {ECR_CREATION_TEMPLATE_TYPE}; this rule evaluates ECR repositories and creation templates only.",
+                    "{} is not {ECR_REPOSITORY_TYPE} or {ECR_CREATION_TEMPLATE_TYPE}; this rule evaluates those only. Scope the rule to {ECR_REPOSITORY_TYPE}.",
                     printable(other.as_str())
                 ),
             );
@@ -460,7 +460,7 @@ fn fix_hint(repo: &Repository) -> String {
             .map(TemplatePrefix::as_str)
             .unwrap_or(&repo.resource_id);
         return format!(
-            "Fix: aws ecr update-repository-creation-template --prefix {} --image-tag-mutability IMMUTABLE (or immutag remediate).",
+            "Fix: aws ecr update-repository-creation-template --prefix {} --image-tag-mutability IMMUTABLE.",
             printable(prefix)
         );
     }
