@@ -150,7 +150,7 @@ pub async fn creation_templates(
             .config_override(probing())
             .send()
             .await
-            .map_err(|e| AwsError::api(OP, e))?;
+            .map_err(|e| AwsError::api_probe(OP, e))?;
         pages += 1;
         out.extend(
             resp.repository_creation_templates()
@@ -187,7 +187,7 @@ pub async fn registry_rules(client: &Client) -> Result<RegistryRules, AwsError> 
         .config_override(probing())
         .send()
         .await
-        .map_err(|e| AwsError::api(REGISTRY, e))?;
+        .map_err(|e| AwsError::api_probe(REGISTRY, e))?;
     let replication = registry
         .replication_configuration()
         .map(|c| c.rules())
@@ -224,7 +224,7 @@ pub async fn registry_rules(client: &Client) -> Result<RegistryRules, AwsError> 
             .config_override(probing())
             .send()
             .await
-            .map_err(|e| AwsError::api(CACHE, e))?;
+            .map_err(|e| AwsError::api_probe(CACHE, e))?;
         pages += 1;
         pull_through_cache.extend(
             resp.pull_through_cache_rules()
@@ -509,7 +509,7 @@ pub async fn describe_templates(
             .config_override(probing())
             .send()
             .await
-            .map_err(|e| AwsError::api(OP, e).to_string())?;
+            .map_err(|e| AwsError::api_probe(OP, e).to_string())?;
         pages += 1;
         out.extend(resp.repository_creation_templates().iter().cloned());
         token = next_token(OP, token.as_deref(), resp.next_token(), pages)

@@ -75,14 +75,7 @@ impl AwsError {
             SdkError::ServiceError(ctx) => ctx.err().code().map(str::to_owned),
             _ => None,
         };
-        if let SdkError::ServiceError(ctx) = &err
-            && let Some(evidence) = unimplemented_evidence(ctx.raw(), code.as_deref())
-        {
-            return Self::Unsupported {
-                operation,
-                evidence,
-            };
-        }
+
         let message = match &err {
             SdkError::ServiceError(ctx) => match ctx.err().message() {
                 Some(m) => m.to_owned(),
@@ -101,6 +94,26 @@ impl AwsError {
             code,
             message,
         }
+    }
+
+    /// [`AwsError::api`] for a call the endpoint may not implement (the creation template and
+    /// registry reads): an answer that says so ([`unimplemented_evidence`]) is
+    /// [`AwsError::Unsupported`]. Only these calls read moto's generic error page that way:
+    /// moto answers the same page to every call in a region it does not know, so a caller
+    /// counts the answer only where the repositories of the same account and region were read.
+    pub fn api_probe<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        if let SdkError::ServiceError(ctx) = &err
+            && let Some(evidence) = unimplemented_evidence(ctx.raw(), ctx.err().code())
+        {
+            return Self::Unsupported {
+                operation,
+                evidence,
+            };
+        }
+        Self::api(operation, err)
     }
 
     /// The service error code, if the error came from the service.
