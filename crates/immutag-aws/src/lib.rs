@@ -18,7 +18,9 @@
 //! * With feature `fleet` (the CLI): [`targets`] (accounts x regions, bounded concurrency,
 //!   failures reported not skipped), [`org`] (Organizations accounts, enabled regions),
 //!   [`journal`] (the JSON-lines journal on disk), and the flows [`scan`], [`plan`],
-//!   [`remediate`] and [`rollback`] that the CLI calls once each.
+//!   [`remediate`] and [`rollback`] that the CLI calls once each, and [`pins`] (the live
+//!   reads of `immutag pins`: repositories judged by the evaluator, tags and digests by
+//!   `BatchGetImage`).
 //! * `testing` (feature `test-util`): a moto server harness for tests.
 //!
 //! Without `fleet` (the Config rule Lambda) the fleet modules and their SDK crates
@@ -34,6 +36,8 @@ pub mod error;
 pub mod journal;
 #[cfg(feature = "fleet")]
 pub mod org;
+#[cfg(feature = "fleet")]
+pub mod pins;
 #[cfg(feature = "fleet")]
 pub mod plan;
 #[cfg(feature = "fleet")]

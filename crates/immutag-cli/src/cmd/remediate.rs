@@ -4,7 +4,6 @@
 //! applies through the one apply path); the report is rendered by
 //! [`crate::output::changes`].
 
-use std::io;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
@@ -12,10 +11,10 @@ use clap::ValueEnum;
 use immutag_aws::remediate::{RemediateError, RemediateOptions, Source};
 use immutag_core::remediation::{Mode, RemediationOptions};
 
-use crate::cmd::evaluate::command_line_params;
 use crate::cmd::fleet::{self, Bar, FleetArgs, RunArgs};
 use crate::exit;
 use crate::output::changes::{ReportFormat, write_remediation};
+use crate::params::command_line_params;
 
 /// Arguments of `immutag remediate`.
 #[derive(Debug, clap::Args)]
@@ -128,12 +127,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     Ok(exit::of_report(report.incomplete(), report.findings()))
 }
 
-/// Reads and checks a plan (a file, or `-` for stdin).
+/// Reads and checks a plan (a file, or `-` for stdin), bounded like every input
+/// ([`crate::read`]).
 fn read_plan(file: &str) -> anyhow::Result<immutag_core::plan::Plan> {
-    let text = if file == "-" {
-        io::read_to_string(io::stdin()).context("cannot read the plan from stdin")?
-    } else {
-        std::fs::read_to_string(file).with_context(|| format!("cannot read the plan {file}"))?
-    };
-    immutag_core::plan::parse_plan(&text).with_context(|| file.to_owned())
+    let shown = crate::read::shown(file);
+    let text = crate::read::read_text(file, immutag_core::input::MAX_INPUT_BYTES)
+        .with_context(|| format!("the plan {shown}"))?;
+    immutag_core::plan::parse_plan(&text).with_context(|| format!("the plan {shown}"))
 }

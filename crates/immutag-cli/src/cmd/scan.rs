@@ -3,10 +3,10 @@
 //! account and region). The flow is [`immutag_aws::scan::scan`]; the calls it makes are
 //! listed there.
 
-use crate::cmd::evaluate::command_line_params;
 use crate::cmd::fleet::{self, Bar, FleetArgs};
 use crate::exit;
 use crate::output::{self, ColorChoice, Counts, Format, RenderOptions};
+use crate::params::command_line_params;
 
 /// Arguments of `immutag scan`.
 #[derive(Debug, clap::Args)]
