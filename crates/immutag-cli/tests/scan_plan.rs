@@ -154,10 +154,18 @@ async fn scan_reads_accounts_and_regions_and_evaluates_like_evaluate() {
     // region, recognised from its answer; the verdicts and the exit code (1) are unchanged.
     let warnings: Vec<&str> = err
         .lines()
-        .filter(|l| l.contains("warning:") && l.contains("ecr:DescribeRepositoryCreationTemplates is not implemented"))
+        .filter(|l| {
+            l.contains("warning:")
+                && l.contains("ecr:DescribeRepositoryCreationTemplates is not implemented")
+        })
         .collect();
     assert_eq!(warnings.len(), 4, "{err}");
-    assert!(warnings.iter().any(|w| w.contains(&format!("{OTHER}/us-east-1"))), "{err}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains(&format!("{OTHER}/us-east-1"))),
+        "{err}"
+    );
 
     // Same table and CSV renderers as `evaluate`; rows carry account and region.
     let out = immutag(

@@ -316,7 +316,11 @@ fn decide_template(
         );
     }
     let (compliance, reason, text) = decide_setting(repo, params, &fix_hint(repo));
-    let subject = format!("Template {label} decides {}", scope.describe());
+    let which = match scope.prefix {
+        Some(TemplatePrefix::Root) => "Default template",
+        _ => "Template",
+    };
+    let subject = format!("{which} {label} decides {}", scope.describe());
     (compliance, reason, format!("{subject}. {text}"))
 }
 
@@ -798,9 +802,8 @@ mod tests {
         assert_eq!(e.resource_type.as_str(), ECR_CREATION_TEMPLATE_TYPE);
         assert_eq!(e.resource_id, "ROOT");
         for part in [
-            "Template ROOT",
-            "pull-through cache and replication repositories",
-            "not matched by another template",
+            "Default template ROOT decides",
+            "pull-through cache and replication repositories.",
             "--prefix ROOT",
         ] {
             assert!(e.annotation.contains(part), "{part}: {}", e.annotation);
@@ -813,7 +816,9 @@ mod tests {
         check(&e, Compliance::Compliant, Reason::Immutable);
         assert!(
             e.annotation
-                .contains("create-on-push repositories under prod/")
+                .starts_with("Template prod decides create-on-push repositories."),
+            "{}",
+            e.annotation
         );
 
         let fenced = template(
@@ -919,7 +924,11 @@ mod tests {
                     &RuleParameters::default(),
                 );
                 check(&e, Compliance::NonCompliant, e.reason);
-                assert!(e.annotation.starts_with("Template "), "{}", e.annotation);
+                assert!(e.annotation.contains("emplate "), "{}", e.annotation);
+                // The common case is said in full, fix included.
+                if m == TagMutability::Mutable && prefix.len() < 20 {
+                    assert!(!e.annotation.ends_with("..."), "{}", e.annotation);
+                }
             }
         }
     }

@@ -478,8 +478,8 @@ impl TemplateScope {
     }
 
     /// The repositories that inherit the template, in words: `pull-through cache and
-    /// replication repositories under prod/` (or `... not matched by another template` for
-    /// ROOT).
+    /// replication repositories` (under its prefix, which the caller names; `... under a
+    /// prefix set at deployment` when the prefix is not known).
     pub fn describe(&self) -> String {
         let what = if self.applied_for.is_empty() {
             "no repositories (appliedFor is empty)".to_owned()
@@ -488,10 +488,7 @@ impl TemplateScope {
             format!("{} repositories", join_words(&words))
         };
         match &self.prefix {
-            Some(TemplatePrefix::Root) => format!("{what} not matched by another template"),
-            Some(TemplatePrefix::Namespace(p)) => {
-                format!("{what} under {}/", crate::text::printable(p))
-            }
+            Some(_) => what,
             None => format!("{what} under a prefix set at deployment"),
         }
     }

@@ -336,9 +336,7 @@ fn item_to_repository(
         Some(c) => c,
         // An active repository item always carries its configuration: without it the
         // setting is unknown, and an item that says nothing is no evidence.
-        None if status == ResourceStatus::Active
-            && resource_type == ResourceType::Repository =>
-        {
+        None if status == ResourceStatus::Active && resource_type == ResourceType::Repository => {
             return Err(shape_error(
                 &format!("{pointer}/configuration"),
                 "an active AWS::ECR::Repository configuration item without `configuration`: its tag mutability is unknown",
