@@ -21,8 +21,8 @@ use aws_smithy_types::DateTime;
 use immutag_aws::config::{self, ConfigError, ConfigEvaluation, RetryPolicy};
 use immutag_core::evaluate::clamp_annotation;
 use immutag_core::{
-    Compliance, ECR_REPOSITORY_TYPE, Evaluation, InputKind, RemediationMode, Repository,
-    ResourceStatus, RuleParameters, evaluate,
+    Compliance, ECR_CREATION_TEMPLATE_TYPE, ECR_REPOSITORY_TYPE, Evaluation, InputKind,
+    RemediationMode, Repository, ResourceStatus, RuleParameters, TemplatePrefix, evaluate,
 };
 use serde::Serialize;
 use serde_json::Value;
@@ -31,6 +31,7 @@ use tracing::level_filters::LevelFilter;
 
 pub use clients::{AwsClientProvider, Clients};
 pub use event::{EventError, InvokingEvent, RuleEvent, parse_event};
+use event::{ItemChange, OversizedChange};
 
 /// The log level named by `RUST_LOG`: `error`, `warn`, `info`, `debug`, `trace` or `off`
 /// (any case, surrounding blanks ignored). Unset means `info`; any other value, such as an
@@ -167,6 +168,11 @@ pub struct Summary {
     /// Whether resources reported earlier were looked up (periodic runs; not in test mode,
     /// where Config stores nothing).
     pub vanished_checked: bool,
+    /// Why the repository creation templates were not evaluated in a periodic run (the
+    /// endpoint does not implement DescribeRepositoryCreationTemplates, or the call failed);
+    /// absent when they were, and in change-triggered runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub templates_not_read: Option<String>,
     /// The evaluations reported, in order (at most [`MAX_LISTED_EVALUATIONS`]).
     pub evaluations: Vec<ReportedEvaluation>,
     /// Evaluations reported but not listed.
@@ -196,8 +202,22 @@ pub async fn handle<P: ClientProvider>(
         .await?;
     let test_mode = event.result_token == config::TEST_MODE_TOKEN;
     let mut vanished_checked = false;
+    let mut templates_not_read = None;
 
     let mut pending: Vec<Pending> = match &event.message {
+        // Creation templates are evaluated live by the periodic sweep, not from items whose
+        // recorded shape is unconfirmed: an event for one (the rule's scope widened by hand)
+        // reports nothing, so the sweep's verdict stands (docs/config-rule.md).
+        InvokingEvent::ConfigurationItemChange(ItemChange { header: h, .. })
+        | InvokingEvent::OversizedConfigurationItemChange(OversizedChange { header: h, .. })
+            if h.resource_type == ECR_CREATION_TEMPLATE_TYPE =>
+        {
+            tracing::warn!(
+                resource_id = %h.resource_id,
+                "change event for a repository creation template: not evaluated from the item; the periodic sweep evaluates templates live"
+            );
+            Vec::new()
+        }
         InvokingEvent::ConfigurationItemChange(change) => {
             let h = &change.header;
             let repo = if h.resource_type != ECR_REPOSITORY_TYPE
@@ -254,7 +274,31 @@ pub async fn handle<P: ClientProvider>(
                     .await
                     .map_err(|e| HandlerError::Inventory(e.to_string()))?;
             }
-            let present: BTreeSet<&str> = repos.iter().map(|r| r.resource_id.as_str()).collect();
+            let templates = match immutag_aws::ecr::creation_templates(
+                &clients.ecr,
+                &event.account_id,
+                &clients.region,
+            )
+            .await
+            {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    // The repositories are still reported; the templates keep their last
+                    // verdicts (and none is taken for vanished).
+                    if matches!(e, immutag_aws::AwsError::Unsupported { .. }) {
+                        tracing::warn!(error = %e, "repository creation templates not evaluated");
+                    } else {
+                        tracing::error!(error = %e, "repository creation templates not evaluated");
+                    }
+                    templates_not_read = Some(e.to_string());
+                    None
+                }
+            };
+            let present: BTreeSet<(&str, &str)> = repos
+                .iter()
+                .chain(templates.iter().flatten())
+                .map(|r| (r.resource_type.as_str(), r.resource_id.as_str()))
+                .collect();
             let mut vanished = Vec::new();
             if !test_mode {
                 let rule = event
@@ -263,22 +307,29 @@ pub async fn handle<P: ClientProvider>(
                     .ok_or(HandlerError::MissingRuleName)?;
                 vanished_checked = true;
                 for earlier in config::reported_resources(&clients.config, rule).await? {
-                    if earlier.resource_type == ECR_REPOSITORY_TYPE
-                        && !present.contains(earlier.resource_id.as_str())
+                    let checked = earlier.resource_type == ECR_REPOSITORY_TYPE
+                        || (earlier.resource_type == ECR_CREATION_TEMPLATE_TYPE
+                            && templates.is_some());
+                    if checked
+                        && !present.contains(&(
+                            earlier.resource_type.as_str(),
+                            earlier.resource_id.as_str(),
+                        ))
                     {
-                        vanished.push(earlier.resource_id);
+                        vanished.push((earlier.resource_type, earlier.resource_id));
                     }
                 }
             }
             let mut out: Vec<Pending> = repos
                 .iter()
+                .chain(templates.iter().flatten())
                 .map(|r| Pending {
                     evaluation: evaluate(r, params),
                     ordering,
                 })
                 .collect();
-            out.extend(vanished.into_iter().map(|id| Pending {
-                evaluation: vanished_evaluation(&event.account_id, &id),
+            out.extend(vanished.into_iter().map(|(kind, id)| Pending {
+                evaluation: vanished_evaluation(&event.account_id, &kind, &id),
                 ordering,
             }));
             out
@@ -343,6 +394,7 @@ pub async fn handle<P: ClientProvider>(
         remediated,
         remediation_failures,
         vanished_checked,
+        templates_not_read,
         evaluations_omitted: to_send.len() - evaluations.len(),
         evaluations,
     })
@@ -364,13 +416,31 @@ fn out_of_scope(h: &event::ItemHeader, left_scope: bool) -> Repository {
     repo
 }
 
-fn vanished_evaluation(account_id: &str, resource_id: &str) -> Evaluation {
-    let mut repo = Repository::new(resource_id.to_owned(), InputKind::Live);
+/// The NOT_APPLICABLE evaluation of a repository (or creation template) reported earlier that
+/// the sweep no longer finds.
+fn vanished_evaluation(account_id: &str, resource_type: &str, resource_id: &str) -> Evaluation {
+    let (mut repo, what, read) = if resource_type == ECR_CREATION_TEMPLATE_TYPE {
+        (
+            Repository::creation_template(
+                TemplatePrefix::parse(resource_id),
+                Vec::new(),
+                InputKind::Live,
+            ),
+            "Creation template",
+            "DescribeRepositoryCreationTemplates",
+        )
+    } else {
+        (
+            Repository::new(resource_id.to_owned(), InputKind::Live),
+            "Repository",
+            "DescribeRepositories",
+        )
+    };
     repo.account_id = Some(account_id.to_owned());
     repo.status = ResourceStatus::Deleted;
     let mut e = evaluate(&repo, &RuleParameters::default());
     e.annotation = clamp_annotation(&format!(
-        "Repository {resource_id} no longer exists in this account and region (reported earlier, absent from DescribeRepositories); nothing to evaluate."
+        "{what} {resource_id} no longer exists in this account and region (reported earlier, absent from {read}); nothing to evaluate."
     ));
     e
 }
