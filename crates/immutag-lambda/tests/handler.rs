@@ -804,7 +804,9 @@ fn creation_template(prefix: &str, mode: &str, applied: &[&str]) -> RepositoryCr
     RepositoryCreationTemplate::builder()
         .prefix(prefix)
         .image_tag_mutability(ImageTagMutability::from(mode))
-        .set_applied_for(Some(applied.iter().map(|a| RctAppliedFor::from(*a)).collect()))
+        .set_applied_for(Some(
+            applied.iter().map(|a| RctAppliedFor::from(*a)).collect(),
+        ))
         .build()
 }
 
@@ -847,19 +849,39 @@ async fn periodic_run_evaluates_the_creation_templates_live_and_reports_them() {
     let rows: Vec<(&str, &str, Compliance)> = s
         .evaluations
         .iter()
-        .map(|e| (e.resource_type.as_str(), e.resource_id.as_str(), e.compliance))
+        .map(|e| {
+            (
+                e.resource_type.as_str(),
+                e.resource_id.as_str(),
+                e.compliance,
+            )
+        })
         .collect();
     assert_eq!(
         rows,
         [
             ("AWS::ECR::Repository", "kept", Compliance::Compliant),
-            ("AWS::ECR::RepositoryCreationTemplate", "ROOT", Compliance::NonCompliant),
-            ("AWS::ECR::RepositoryCreationTemplate", "prod", Compliance::Compliant),
-            ("AWS::ECR::RepositoryCreationTemplate", "retired", Compliance::NotApplicable),
+            (
+                "AWS::ECR::RepositoryCreationTemplate",
+                "ROOT",
+                Compliance::NonCompliant
+            ),
+            (
+                "AWS::ECR::RepositoryCreationTemplate",
+                "prod",
+                Compliance::Compliant
+            ),
+            (
+                "AWS::ECR::RepositoryCreationTemplate",
+                "retired",
+                Compliance::NotApplicable
+            ),
         ]
     );
     assert!(
-        s.evaluations[1].annotation.contains("pull-through cache and replication repositories"),
+        s.evaluations[1]
+            .annotation
+            .contains("pull-through cache and replication repositories"),
         "{}",
         s.evaluations[1].annotation
     );
@@ -870,7 +892,10 @@ async fn periodic_run_evaluates_the_creation_templates_live_and_reports_them() {
         .iter()
         .find(|e| e.compliance_resource_id() == "ROOT")
         .unwrap();
-    assert_eq!(root.compliance_resource_type(), "AWS::ECR::RepositoryCreationTemplate");
+    assert_eq!(
+        root.compliance_resource_type(),
+        "AWS::ECR::RepositoryCreationTemplate"
+    );
     assert_eq!(root.compliance_type(), &ComplianceType::NonCompliant);
 }
 
@@ -884,8 +909,10 @@ async fn an_endpoint_without_templates_still_reports_the_repositories() {
                 aws_smithy_runtime_api::http::StatusCode::try_from(500).unwrap(),
                 SdkBody::from("<!doctype html>\n<title>500 Internal Server Error</title>"),
             );
-            r.headers_mut().insert("server", "Werkzeug/3.1.9 Python/3.11.7");
-            r.headers_mut().insert("content-type", "text/html; charset=utf-8");
+            r.headers_mut()
+                .insert("server", "Werkzeug/3.1.9 Python/3.11.7");
+            r.headers_mut()
+                .insert("content-type", "text/html; charset=utf-8");
             r
         });
     let (put, _) = put_recorder();
@@ -896,7 +923,11 @@ async fn an_endpoint_without_templates_still_reports_the_repositories() {
     assert_eq!(templates.num_calls(), 1, "not retried");
     let why = s.templates_not_read.as_deref().unwrap_or_default();
     assert!(why.contains("not implemented"), "{why}");
-    let ids: Vec<&str> = s.evaluations.iter().map(|e| e.resource_id.as_str()).collect();
+    let ids: Vec<&str> = s
+        .evaluations
+        .iter()
+        .map(|e| e.resource_id.as_str())
+        .collect();
     // The repository is reported; templates reported earlier are not taken for vanished.
     assert_eq!(ids, ["kept"]);
     assert_eq!(compliance_of(&s, "kept"), Compliance::NonCompliant);
@@ -906,9 +937,13 @@ async fn an_endpoint_without_templates_still_reports_the_repositories() {
 async fn template_change_events_are_not_evaluated_from_the_item() {
     let (put, _) = put_recorder();
     let provider = MockProvider::new(&[], &[&put]);
-    let s = handle(fixture("change-creation-template.json"), &provider, &options())
-        .await
-        .unwrap();
+    let s = handle(
+        fixture("change-creation-template.json"),
+        &provider,
+        &options(),
+    )
+    .await
+    .unwrap();
     assert!(s.evaluations.is_empty(), "{:?}", s.evaluations);
     assert_eq!(put.num_calls(), 0);
     assert_eq!(s.put_evaluations_calls, 0);
