@@ -177,7 +177,8 @@ async fn templates_are_read_1000_a_page_following_next_token() {
 
 #[tokio::test]
 async fn an_endpoint_without_the_operation_is_recognised_and_not_retried() {
-    let answers: [(&str, fn() -> HttpResponse); 3] = [
+    type Answer = fn() -> HttpResponse;
+    let answers: [(&str, Answer); 3] = [
         ("moto", moto_not_implemented),
         ("UnknownOperationException", || {
             http(

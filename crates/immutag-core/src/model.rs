@@ -556,9 +556,10 @@ impl ResourceKind {
 /// assert_eq!(t.kind(), Some(ResourceKind::CreationTemplate));
 /// assert_eq!(ResourceType::parse("AWS::S3::Bucket").as_str(), "AWS::S3::Bucket");
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum ResourceType {
     /// `AWS::ECR::Repository`.
+    #[default]
     Repository,
     /// `AWS::ECR::RepositoryCreationTemplate`, with its prefix and `appliedFor`.
     CreationTemplate(TemplateScope),
@@ -566,12 +567,6 @@ pub enum ResourceType {
     Registry,
     /// Any other resource type, kept verbatim.
     Other(String),
-}
-
-impl Default for ResourceType {
-    fn default() -> Self {
-        Self::Repository
-    }
 }
 
 impl ResourceType {
