@@ -16,17 +16,17 @@ use aws_types::SdkConfig;
 use immutag_core::RuleParameters;
 use immutag_core::change::RepoKey;
 use immutag_core::journal::Operation;
-use immutag_core::plan::Plan;
+use immutag_core::plan::{Plan, recommend};
 use immutag_core::remediation::{
-    Action, Candidate, Decision, Mode, RemediationOptions, SkipReason, decide,
+    Action, Candidate, Decision, Mode, RemediationOptions, SkipReason, decide, key_of,
 };
-use immutag_core::{InputKind, Repository};
+use immutag_core::{InputKind, Repository, ResourceKind, TemplatePrefix};
 
 use crate::change::{self, ApplyError, ApplyOptions, ChangeReport};
 use crate::clients::{Scope, clients_for_scopes};
 use crate::error::AwsError;
 use crate::journal::{self, Journal, JournalError, JournalMode};
-use crate::targets::{Failure, Progress, TargetOptions};
+use crate::targets::{Failure, Progress, TargetOptions, Warning};
 
 /// Where the work list comes from.
 #[derive(Debug, Clone)]
@@ -113,6 +113,13 @@ pub struct RemediateReport {
     pub journal: Option<PathBuf>,
     /// What could not be read (also listed among the decisions as unreadable).
     pub failures: Vec<Failure>,
+    /// What the endpoints do not implement (creation templates on an emulator): not read,
+    /// not a failure.
+    pub warnings: Vec<Warning>,
+    /// Notes on the creation templates to change (the plan's: a template decides only the
+    /// repositories ECR creates from now on; for a pull-through cache template, what
+    /// IMMUTABLE does to cached upstream tags), in decision order.
+    pub notes: Vec<(RepoKey, String)>,
 }
 
 impl RemediateReport {
@@ -158,7 +165,13 @@ pub async fn remediate(
     progress: &dyn Progress,
 ) -> Result<RemediateReport, RemediateError> {
     let concurrency = opts.run.concurrency.max(1);
-    let (candidates, scopes, failures) = work_list(base, opts, params, progress).await?;
+    let WorkList {
+        candidates,
+        scopes,
+        failures,
+        warnings,
+        notes,
+    } = work_list(base, opts, params, progress).await?;
     let clients = clients_for_scopes(base, scopes, &opts.run.role_name).await?;
 
     // Decide on what was read; re-read (live, right now) only what would change.
@@ -181,6 +194,11 @@ pub async fn remediate(
         .filter_map(|d| d.or_else(|| live.next()))
         .collect();
     decisions.extend(failures.iter().map(unreadable));
+    let notes: Vec<(RepoKey, String)> = decisions
+        .iter()
+        .filter(|d| d.change().is_some())
+        .flat_map(|d| notes.iter().filter(move |(k, _)| *k == d.key).cloned())
+        .collect();
 
     if !opts.run.apply {
         return Ok(RemediateReport {
@@ -189,6 +207,8 @@ pub async fn remediate(
             reports: Vec::new(),
             journal: None,
             failures,
+            warnings,
+            notes,
         });
     }
     let changes: Vec<_> = decisions.iter().filter_map(Decision::change).collect();
@@ -199,6 +219,8 @@ pub async fn remediate(
             reports: Vec::new(),
             journal: None,
             failures,
+            warnings,
+            notes,
         });
     }
     let journal = opts.run.journal.open(Operation::Remediate)?;
@@ -221,7 +243,19 @@ pub async fn remediate(
         reports: reports?,
         journal: Some(journal.path().to_owned()),
         failures,
+        warnings,
+        notes,
     })
+}
+
+/// What a remediation works on.
+struct WorkList {
+    candidates: Vec<Candidate>,
+    scopes: Vec<Scope>,
+    failures: Vec<Failure>,
+    warnings: Vec<Warning>,
+    /// The notes of the creation templates among the candidates.
+    notes: Vec<(RepoKey, String)>,
 }
 
 /// The candidates, the scopes that serve them, and what could not be read.
@@ -230,7 +264,7 @@ async fn work_list(
     opts: &RemediateOptions,
     params: &RuleParameters,
     progress: &dyn Progress,
-) -> Result<(Vec<Candidate>, Vec<Scope>, Vec<Failure>), AwsError> {
+) -> Result<WorkList, AwsError> {
     let plan = match (&opts.source, opts.remediation.mode) {
         (Source::Plan(plan), _) => Some((**plan).clone()),
         // A live scan in the default mode plans on the spot, exactly as `immutag plan`
@@ -252,20 +286,48 @@ async fn work_list(
             .iter()
             .map(|r| {
                 // The state comes from the live read; the plan says only where and what.
-                let mut repo = Repository::new(&r.name, InputKind::Live);
+                let mut repo = match r.resource_kind {
+                    ResourceKind::Repository => Repository::new(&r.name, InputKind::Live),
+                    ResourceKind::CreationTemplate => Repository::creation_template(
+                        TemplatePrefix::parse(&r.name),
+                        Vec::new(),
+                        InputKind::Live,
+                    ),
+                };
                 repo.account_id = r.account_id.clone();
                 repo.region = r.region.clone();
                 repo.arn = r.arn.clone();
                 Candidate::from_recommendation(r, repo)
             })
             .collect();
-        return Ok((candidates, scopes, plan.failures));
+        let notes = plan
+            .repositories
+            .iter()
+            .filter(|r| r.resource_kind == ResourceKind::CreationTemplate)
+            .flat_map(|r| r.basis.notes.iter().map(|n| (r.key(), n.clone())))
+            .collect();
+        return Ok(WorkList {
+            candidates,
+            scopes,
+            failures: plan.failures,
+            warnings: plan.warnings,
+            notes,
+        });
     }
     let Source::Live(targets) = &opts.source else {
-        return Ok((Vec::new(), Vec::new(), Vec::new()));
+        return Ok(WorkList {
+            candidates: Vec::new(),
+            scopes: Vec::new(),
+            failures: Vec::new(),
+            warnings: Vec::new(),
+            notes: Vec::new(),
+        });
     };
-    let inv =
-        crate::scan::inventory(base, targets, params.exemption_tag_key.is_some(), progress).await?;
+    let reads = crate::scan::Reads {
+        tags: params.exemption_tag_key.is_some(),
+        coverage: false,
+    };
+    let inv = crate::scan::inventory(base, targets, reads, progress).await?;
     let scopes = inv
         .targets
         .iter()
@@ -274,8 +336,31 @@ async fn work_list(
             region: Some(t.region.clone()),
         })
         .collect();
-    let candidates = inv.items.into_iter().map(Candidate::immutable).collect();
-    Ok((candidates, scopes, inv.failures))
+    let notes = inv
+        .resources
+        .iter()
+        .filter(|r| r.kind() == Some(ResourceKind::CreationTemplate))
+        .flat_map(|t| {
+            let key = key_of(t);
+            recommend(t, &[], params)
+                .basis
+                .notes
+                .into_iter()
+                .map(move |n| (key.clone(), n))
+        })
+        .collect();
+    let candidates = inv
+        .resources
+        .into_iter()
+        .map(Candidate::immutable)
+        .collect();
+    Ok(WorkList {
+        candidates,
+        scopes,
+        failures: inv.failures,
+        warnings: inv.warnings,
+        notes,
+    })
 }
 
 /// A read failure as an unreadable decision (nothing is decided for it; counted as a failure).

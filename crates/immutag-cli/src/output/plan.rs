@@ -206,6 +206,7 @@ mod tests {
                 code: Some("AccessDeniedException".into()),
                 error: "ecr:DescribeRepositories failed".into(),
             }],
+            warnings: vec![],
         }
     }
 
