@@ -16,12 +16,22 @@ set -euo pipefail
 USAGE=2
 INCOMPLETE=3
 
-error() { echo "::error title=immutag::$*" >&2; }
+annotate() { # LEVEL MESSAGE: a workflow command; % CR LF escaped so that no input can end it
+  local text="$2"
+  text=${text//%/%25}
+  text=${text//$'\r'/%0D}
+  text=${text//$'\n'/%0A}
+  printf '::%s title=immutag::%s\n' "$1" "$text" >&2
+}
+error() { annotate error "$*"; }
+warning() { annotate warning "$*"; }
 usage() { error "$*"; exit "$USAGE"; }
 
-output() { # NAME VALUE: a step output (the runner's GITHUB_OUTPUT file)
+output() { # NAME VALUE: a step output (the runner's GITHUB_OUTPUT file), in the delimited
+  # form so that no value can add another output
   if [ -n "${GITHUB_OUTPUT:-}" ]; then
-    printf '%s=%s\n' "$1" "$2" >> "$GITHUB_OUTPUT"
+    local delimiter="immutag_${RANDOM}${RANDOM}${RANDOM}"
+    printf '%s<<%s\n%s\n%s\n' "$1" "$delimiter" "$2" "$delimiter" >> "$GITHUB_OUTPUT"
   fi
 }
 
@@ -96,7 +106,7 @@ for word in ${words[@]+"${words[@]}"}; do
       # shellcheck disable=SC2206 # the word is a glob pattern: expand it
       matches=($word)
       if [ "${#matches[@]}" -eq 0 ]; then
-        echo "::warning title=immutag::paths: '$word' matches no file" >&2
+        warning "paths: '$word' matches no file"
       fi
       paths+=(${matches[@]+"${matches[@]}"})
       ;;
@@ -233,7 +243,7 @@ case "$rc" in
       error "immutag ${command_args[*]} found problems (exit 1): see the report above"
       exit 1
     fi
-    echo "::warning title=immutag::immutag ${command_args[*]} found problems (exit 1); fail-on: errors lets the step pass" >&2
+    warning "immutag ${command_args[*]} found problems (exit 1); fail-on: errors lets the step pass"
     exit 0
     ;;
   2) error "immutag ${command_args[*]}: usage or input error (exit 2): see the messages above"; exit 2 ;;

@@ -555,7 +555,7 @@ fn a_pinned_checksum_must_match_too() {
 #[test]
 fn bad_inputs_are_usage_errors() {
     let temp = tempfile::tempdir().unwrap();
-    let cases: [(&[(&str, &str)], &str); 5] = [
+    let cases: [(&[(&str, &str)], &str); 6] = [
         (
             &[("command", "scan"), ("paths", ".")],
             "command: 'scan' is not one of",
@@ -566,6 +566,11 @@ fn bad_inputs_are_usage_errors() {
         ),
         (&[], "paths: immutag evaluate needs the files"),
         (&[("paths", "no-such-dir/*.yaml")], "paths: no file matches"),
+        // An input cannot end the workflow command that reports it (% escaped).
+        (
+            &[("params", "X%0A::warning::y"), ("paths", ".")],
+            "params: 'X%250A::warning::y' is neither",
+        ),
         (
             &[
                 ("version", "v1.0.0"),
