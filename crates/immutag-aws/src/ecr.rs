@@ -113,7 +113,7 @@ pub async fn inventory(
 
 /// Decides whether to read another page: `None` when done, an error when the service repeats
 /// the token or the page count passes [`MAX_PAGES`].
-fn next_token(
+pub(crate) fn next_token(
     operation: &'static str,
     previous: Option<&str>,
     next: Option<&str>,

@@ -20,6 +20,7 @@
 pub mod change;
 pub mod error;
 pub mod evaluate;
+pub mod finding;
 pub mod input;
 pub mod journal;
 pub mod model;

@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use clap::ValueEnum;
 use immutag_aws::change::{ChangeReport, ChangeResult, Verification};
-use immutag_aws::remediate::RemediateReport;
+use immutag_aws::remediate::{FindingsReport, RemediateReport};
 use immutag_aws::rollback::RollbackReport;
 use immutag_core::change::RepoKey;
 use immutag_core::remediation::{Action, Decision, SkipReason, count};
@@ -36,6 +36,9 @@ pub struct Report<'a, D: Serialize> {
     pub decisions: &'a [D],
     /// One entry per change attempted.
     pub results: &'a [ChangeReport],
+    /// With `--from-securityhub`: the findings read and the notes written on them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<&'a FindingsReport>,
 }
 
 fn key_text(key: &RepoKey) -> String {
@@ -56,7 +59,15 @@ pub fn write_remediation(
             journal,
             &report.decisions,
             &report.reports,
+            report.findings.as_ref(),
         );
+    }
+    if let Some(f) = &report.findings {
+        writeln!(
+            out,
+            "security hub: {} finding(s) read, {} open ECR.2 failure(s) naming a repository",
+            f.read, f.open
+        )?;
     }
     if !report.applied {
         for d in &report.decisions {
@@ -70,6 +81,23 @@ pub fn write_remediation(
         write_results(out, &report.reports)?;
         if let Some(p) = &journal {
             writeln!(out, "journal: {}", printable(p))?;
+        }
+        if let Some(notes) = report.findings.as_ref().and_then(|f| f.notes.as_ref()) {
+            for u in &notes.unprocessed {
+                writeln!(
+                    out,
+                    "NOTEFAIL {}  {}: {}",
+                    printable(&u.id),
+                    printable(u.code.as_deref().unwrap_or("error")),
+                    printable(&u.message)
+                )?;
+            }
+            writeln!(
+                out,
+                "security hub: noted {} finding(s), {} not updated",
+                notes.processed.len(),
+                notes.unprocessed.len()
+            )?;
         }
         return Ok(());
     }
@@ -126,7 +154,14 @@ pub fn write_rollback(
 ) -> io::Result<()> {
     let journal = report.journal.as_ref().map(|p| p.display().to_string());
     if format == ReportFormat::Json {
-        return write_json(out, report.applied, journal, &report.items, &report.reports);
+        return write_json(
+            out,
+            report.applied,
+            journal,
+            &report.items,
+            &report.reports,
+            None,
+        );
     }
     let mut restore = 0;
     for i in &report.items {
@@ -249,12 +284,14 @@ fn write_json<D: Serialize>(
     journal: Option<String>,
     decisions: &[D],
     results: &[ChangeReport],
+    findings: Option<&FindingsReport>,
 ) -> io::Result<()> {
     let report = Report {
         apply,
         journal,
         decisions,
         results,
+        findings,
     };
     serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::other)?;
     writeln!(out)

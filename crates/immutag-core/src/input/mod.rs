@@ -35,7 +35,7 @@ pub mod cloudformation;
 pub mod config;
 pub mod detect;
 pub mod ecr;
-mod shared;
+pub(crate) mod shared;
 pub mod terraform;
 
 /// The largest input accepted, in bytes (a CloudFormation template is at most 1 MB; a plan
@@ -136,9 +136,11 @@ pub fn parse(bytes: &[u8], format: InputFormat, file: Option<&str>) -> Result<Pa
         InputKind::Ecr => Ok(Parsed::of(kind, ecr::parse(bytes, file)?)),
         InputKind::Cloudformation => Ok(Parsed::of(kind, cloudformation::parse(bytes, file)?)),
         InputKind::Terraform => Ok(Parsed::of(kind, terraform::parse(bytes, file)?)),
-        InputKind::Live => Err(InputError::Undetected(
-            "`live` is not a file format: it names repositories read from AWS by immutag itself"
-                .into(),
-        )),
+        InputKind::Live | InputKind::ConfigAggregator | InputKind::ConfigQuery => {
+            Err(InputError::Undetected(format!(
+                "`{}` is not a file format: it names repositories read from AWS by immutag itself",
+                kind.as_str()
+            )))
+        }
     }
 }
