@@ -174,6 +174,8 @@ export function buildApp(app: App): {
   if (timeout !== undefined && timeout > 900) throw ctxError(CONTEXT_KEYS.timeoutSeconds, 'a Lambda times out after at most 900 seconds');
 
   const remediation = remediationFrom(app);
+  // One key for the rule's ExemptionTagKey and for the SCP stack's check that it is protected.
+  const exemptionTagKey = str(app, CONTEXT_KEYS.exemptionTagKey);
   const executionRoleName = str(app, CONTEXT_KEYS.executionRoleName);
   const organization = bool(app, CONTEXT_KEYS.organization, false);
   const excludedAccounts = list(app, CONTEXT_KEYS.excludedAccounts);
@@ -195,7 +197,7 @@ export function buildApp(app: App): {
       parameters: {
         allowedExclusionFilters: list(app, CONTEXT_KEYS.allowedExclusionFilters),
         exemptRepositoryPatterns: list(app, CONTEXT_KEYS.exemptRepositoryPatterns),
-        exemptionTagKey: str(app, CONTEXT_KEYS.exemptionTagKey),
+        exemptionTagKey,
         executionRoleName,
       },
     },
@@ -209,6 +211,7 @@ export function buildApp(app: App): {
       description: 'immutag: Service Control Policies guarding ECR tag immutability',
       policyFiles: files.map(resolvePath),
       targetIds: targets,
+      exemptionTagKey,
     });
   } else if (str(app, CONTEXT_KEYS.scpPolicyFile) !== undefined) {
     throw ctxError(CONTEXT_KEYS.scpPolicyFile, 'is set but immutag:scpTargets is not; give the OU, account or root ids to attach the SCPs to');
@@ -228,7 +231,7 @@ export function buildApp(app: App): {
       roleName: executionRoleName,
       trustedRoleArn,
       remediation,
-      readTags: str(app, CONTEXT_KEYS.exemptionTagKey) !== undefined,
+      readTags: exemptionTagKey !== undefined,
     });
   } else if (trustedRoleArn !== undefined) {
     throw ctxError(CONTEXT_KEYS.trustedRoleArn, 'is set but immutag:executionRoleStack is not true');

@@ -5,6 +5,9 @@ import { ImmutagConfigError } from './rule-parameters';
 /** AWS Organizations' limit on an SCP's content, in characters (counted here as UTF-8 bytes). */
 export const SCP_MAX_BYTES = 5120;
 
+/** At most this many SCPs can be attached directly to one root, OU or account (AWS Organizations). */
+export const MAX_SCPS_PER_TARGET = 5;
+
 /** A Service Control Policy read from one of immutag's golden files. */
 export interface ScpDocument {
   /** Absolute path of the file it came from. */
@@ -97,4 +100,63 @@ export function checkScpTargets(targets: string[]): string[] {
     seen.add(t);
   }
   return targets;
+}
+
+/**
+ * Refuses more SCPs than one target can hold: every policy of the stack is attached to every
+ * target, and Organizations attaches at most 5 directly to a root, OU or account
+ * (`FullAWSAccess` usually takes one of them).
+ */
+export function checkScpCount(documents: ScpDocument[]): void {
+  if (documents.length > MAX_SCPS_PER_TARGET) {
+    throw new ImmutagConfigError(
+      `the SCP stack would attach ${documents.length} SCPs (${documents.map((d) => d.name).join(', ')}) to each target, but AWS Organizations attaches at most ${MAX_SCPS_PER_TARGET} directly to one root, OU or account, and FullAWSAccess usually takes one of them: deploy fewer files (the strict preset holds baseline and protect-tags in one SCP)`,
+    );
+  }
+}
+
+function list(value: unknown): unknown[] {
+  return Array.isArray(value) ? value : value === undefined ? [] : [value];
+}
+
+/**
+ * The tag keys an SCP keeps for its exempt principals: those of a Deny on
+ * `ecr:TagResource`, `ecr:UntagResource` and `ecr:CreateRepository` conditioned on
+ * `ForAnyValue:StringEquals[IgnoreCase]` `aws:TagKeys` and exempting principals with
+ * `ArnNotLike` `aws:PrincipalArn` (what `immutag scp generate --exemption-tag-key` emits).
+ * Keys of an IgnoreCase condition are returned lower-cased, with `ignoreCase` set.
+ */
+export function protectedTagKeys(doc: ScpDocument): { key: string; ignoreCase: boolean }[] {
+  const out: { key: string; ignoreCase: boolean }[] = [];
+  for (const st of list(doc.document.Statement) as Record<string, unknown>[]) {
+    const actions = list(st.Action).map((a) => String(a).toLowerCase());
+    const covers = ['ecr:tagresource', 'ecr:untagresource', 'ecr:createrepository'].every((a) => actions.includes(a));
+    const condition = (st.Condition ?? {}) as Record<string, Record<string, unknown>>;
+    const exempts = list(condition.ArnNotLike?.['aws:PrincipalArn']).length > 0;
+    if (st.Effect !== 'Deny' || !covers || !exempts) continue;
+    for (const [operator, ignoreCase] of [['ForAnyValue:StringEquals', false], ['ForAnyValue:StringEqualsIgnoreCase', true]] as const) {
+      for (const key of list(condition[operator]?.['aws:TagKeys'])) {
+        out.push({ key: ignoreCase ? String(key).toLowerCase() : String(key), ignoreCase });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Refuses SCPs that leave the Config rule's exemption tag open: when the rule exempts
+ * repositories carrying `exemptionTagKey`, one of the SCPs must deny setting or removing that
+ * key to all but the exempt principals, or anyone allowed `ecr:TagResource` exempts their own
+ * repository. The same key feeds the rule and this check, so the two cannot drift.
+ */
+export function checkExemptionTagProtected(documents: ScpDocument[], exemptionTagKey: string | undefined): void {
+  if (exemptionTagKey === undefined) return;
+  const protectedBy = documents.filter((d) =>
+    protectedTagKeys(d).some((p) => p.key === (p.ignoreCase ? exemptionTagKey.toLowerCase() : exemptionTagKey)),
+  );
+  if (protectedBy.length > 0) return;
+  const others = documents.flatMap((d) => protectedTagKeys(d).map((p) => `${p.key} (${d.name})`));
+  throw new ImmutagConfigError(
+    `the Config rule exempts repositories tagged ${exemptionTagKey} (ExemptionTagKey), but none of the SCPs (${documents.map((d) => d.name).join(', ')}) keeps that tag key for the exempt principals${others.length > 0 ? `; they protect ${others.join(', ')} instead` : ''}: anyone allowed ecr:TagResource could exempt their own repository. Deploy the policy that \`immutag scp generate --preset strict --exemption-tag-key ${exemptionTagKey}\` writes (or --preset protect-exemption-tag with the same flag)`,
+  );
 }

@@ -6,7 +6,7 @@ import * as organizations from 'aws-cdk-lib/aws-organizations';
 import { Construct } from 'constructs';
 import { ImmutagConfigRule, ImmutagConfigRuleProps } from './immutag-config-rule';
 import { ImmutagConfigError } from './rule-parameters';
-import { checkScpTargets, readScp, ScpDocument } from './scp';
+import { checkExemptionTagProtected, checkScpCount, checkScpTargets, readScp, ScpDocument } from './scp';
 
 /** Properties of {@link ImmutagRuleStack}. */
 export interface ImmutagRuleStackProps extends StackProps {
@@ -40,6 +40,13 @@ export interface ImmutagScpStackProps extends StackProps {
   readonly policyFiles: string[];
   /** Root, OU or account ids to attach every policy to. */
   readonly targetIds: string[];
+  /**
+   * The Config rule's `ExemptionTagKey`: when set, one of the policies must keep that tag key
+   * for the exempt principals (`immutag scp generate --exemption-tag-key KEY`), or the stack
+   * refuses to synthesize. The app passes the rule's own key, so the two cannot drift.
+   * @default - the rule has no exemption tag
+   */
+  readonly exemptionTagKey?: string;
 }
 
 /**
@@ -57,6 +64,8 @@ export class ImmutagScpStack extends Stack {
     super(scope, id, props);
     const targets = checkScpTargets(props.targetIds);
     this.documents = props.policyFiles.map((f) => readScp(f));
+    checkScpCount(this.documents);
+    checkExemptionTagProtected(this.documents, props.exemptionTagKey);
     const names = new Set<string>();
     for (const doc of this.documents) {
       if (names.has(doc.name)) {

@@ -162,13 +162,16 @@ describe('SCP stack', () => {
       throw new Error(`no golden SCP files in ${policiesDir}: they come from the scp branch (immutag scp generate --out policies/)`);
     }
     expect(files).toContain('baseline.json');
-    const app = offlineApp();
-    const stack = new ImmutagScpStack(app, 'Scp', { policyFiles: files.map((f) => path.join(policiesDir, f)), targetIds: ['r-ab12'] });
-    const t = Template.fromStack(stack);
-    t.resourceCountIs('AWS::Organizations::Policy', files.length);
-    for (const f of files) {
-      const doc = JSON.parse(fs.readFileSync(path.join(policiesDir, f), 'utf8'));
-      t.hasResourceProperties('AWS::Organizations::Policy', { Name: `immutag-${f.replace(/\.json$/, '')}`, Content: doc, Type: 'SERVICE_CONTROL_POLICY' });
+    // At most 5 SCPs per target: one stack per group of 5 files.
+    for (let start = 0; start < files.length; start += 5) {
+      const group = files.slice(start, start + 5);
+      const stack = new ImmutagScpStack(offlineApp(), 'Scp', { policyFiles: group.map((f) => path.join(policiesDir, f)), targetIds: ['r-ab12'] });
+      const t = Template.fromStack(stack);
+      t.resourceCountIs('AWS::Organizations::Policy', group.length);
+      for (const f of group) {
+        const doc = JSON.parse(fs.readFileSync(path.join(policiesDir, f), 'utf8'));
+        t.hasResourceProperties('AWS::Organizations::Policy', { Name: `immutag-${f.replace(/\.json$/, '')}`, Content: doc, Type: 'SERVICE_CONTROL_POLICY' });
+      }
     }
   });
 });

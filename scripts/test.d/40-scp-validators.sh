@@ -79,5 +79,22 @@ else
   failed=$((failed + 1))
 fi
 
+# Locks that lock nothing: immutag scp check exits 1 and names why.
+for pair in "bad-arnlike-exemption.json:positive-principal-condition" "bad-exempt-every-role.json:exemption-matches-everyone"; do
+  f="tests/fixtures/policies/${pair%%:*}" code="${pair##*:}"
+  set +e
+  out=$("$IMMUTAG" scp check "$f")
+  rc=$?
+  set -e
+  if [ "$rc" -eq 1 ] && grep -q "error\[$code\]" <<<"$out"; then
+    echo "ok: immutag scp check exits 1 on $f ($code)"
+    passed=$((passed + 1))
+  else
+    echo "FAIL: immutag scp check on $f exited $rc without $code:" >&2
+    echo "$out" >&2
+    failed=$((failed + 1))
+  fi
+done
+
 echo "scp-validators: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

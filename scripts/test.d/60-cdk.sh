@@ -2,8 +2,9 @@
 # The CDK app in cdk/, offline (no AWS credentials, no network):
 #  1. npm test: tsc type check, then jest (synthesizes the stacks; asserts resources, IAM
 #     statements, triggers, parameters, SCP content; cdk-nag AwsSolutions clean).
-#  2. `cdk synth` of every stack (rule with remediation + execution role + periodic, SCPs from
-#     policies/*.json, member-account execution role, example repository) into cdk/cdk.out, and
+#  2. `cdk synth` of every stack (rule with remediation + execution role + periodic and the
+#     exemption tag, SCPs strict + protect-exemption-tag from policies/, member-account
+#     execution role, example repository) into cdk/cdk.out, and
 #     of the organization-rule variant into a scratch directory; cdk-nag runs as a validation
 #     plugin in both (a finding fails the synth).
 #  3. cfn-lint on every synthesized template: no error, warning or informational finding.
@@ -29,9 +30,10 @@ mkdir -p "$work/placeholder-asset"
 printf '#!/bin/sh\necho "placeholder for cdk synth only" >&2\nexit 1\n' > "$work/placeholder-asset/bootstrap"
 chmod +x "$work/placeholder-asset/bootstrap"
 
-shopt -s nullglob
-golden=(policies/*.json)
-[ "${#golden[@]}" -gt 0 ] || fail "no golden SCP file in policies/ (immutag scp generate --out policies/)"
+# The SCP stack deploys the strict preset and the exemption tag protection for the rule's
+# ExemptionTagKey (at most 5 SCPs per target: the jest tests deploy every golden file).
+golden=(policies/strict.json policies/protect-exemption-tag.json)
+for f in "${golden[@]}"; do [ -f "$f" ] || fail "$f missing (immutag scp generate --out policies/)"; done
 scp_files=$(printf '../%s,' "${golden[@]}")
 scp_files=${scp_files%,}
 
@@ -44,6 +46,7 @@ rm -rf cdk/cdk.out
   -c immutag:frequency=TwentyFour_Hours \
   -c immutag:scpTargets=r-exmp \
   -c "immutag:scpPolicyFile=$scp_files" \
+  -c immutag:exemptionTagKey=immutag:exempt \
   -c immutag:executionRoleStack=true \
   -c immutag:trustedRoleArn=arn:aws:iam::111122223333:role/immutag-central-rule \
   -c immutag:example=true)

@@ -62,3 +62,57 @@ fn repository_schema_and_bad_choice() {
     let out = run(&["schema", "nope"], None);
     assert_eq!(out.code, 2, "{out:?}");
 }
+
+fn rule_parameter_fixture(name: &str) -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/rule-parameters")
+        .join(name)
+}
+
+/// The CDK checks its rule-parameter validation against this copy of the schema
+/// (cdk/test/rule-parameters.test.ts): it must be what `immutag schema params` prints.
+#[test]
+fn params_schema_is_the_copy_the_cdk_checks_against() {
+    let out = run(&["schema", "params"], None);
+    assert_eq!(out.code, 0, "{out:?}");
+    let path = rule_parameter_fixture("schema.json");
+    let copy: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    // Compared as JSON: the key order of the printed schema follows serde_json's features.
+    let printed: Value = serde_json::from_str(&out.stdout).unwrap();
+    assert!(
+        copy == printed,
+        "{} differs from `immutag schema params`: refresh it with `cargo run -q -p immutag-cli -- schema params > tests/fixtures/rule-parameters/schema.json` and make cdk/lib/rule-parameters.ts agree",
+        path.display()
+    );
+}
+
+/// The rule-parameter cases that the CDK's validation must decide the same way.
+#[test]
+fn rule_parameter_cases_are_decided_as_listed() {
+    let text = std::fs::read_to_string(rule_parameter_fixture("cases.json")).unwrap();
+    let cases: Value = serde_json::from_str(&text).unwrap();
+    let cases = cases["cases"].as_array().unwrap();
+    assert!(cases.len() >= 20);
+    for key in immutag_core::params::KNOWN_KEYS {
+        assert!(
+            cases.iter().any(|c| c["key"] == key && c["valid"] == false),
+            "no refused case for {key}"
+        );
+    }
+    for case in cases {
+        let key = case["key"].as_str().unwrap();
+        let value = case["value"].as_str().unwrap();
+        let map = std::collections::BTreeMap::from([(key.to_owned(), value.to_owned())]);
+        match immutag_core::RuleParameters::from_map(&map) {
+            Ok(params) => {
+                assert_eq!(case["valid"], true, "{key}={value:?} was accepted");
+                let wire = serde_json::to_value(params.to_wire()).unwrap();
+                assert_eq!(wire.get(key), case.get("wire"), "{key}={value:?}");
+            }
+            Err(e) => {
+                assert_eq!(case["valid"], false, "{key}={value:?} was refused: {e}");
+                assert!(e.to_string().contains(key), "{e}");
+            }
+        }
+    }
+}

@@ -261,7 +261,7 @@ impl PartialOrd for ConditionOperator {
 
 impl Serialize for ConditionOperator {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        crate::policy::serialize_display(self, serializer)
+        serializer.collect_str(self)
     }
 }
 

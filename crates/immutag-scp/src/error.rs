@@ -1,7 +1,7 @@
 //! The crate's error type: every variant says what was wrong and what to do.
 
 use crate::keys::NO_MUTABILITY_KEY_EXPLANATION;
-use crate::policy::SCP_MAX_BYTES;
+use crate::limits::SCP_MAX_BYTES;
 
 /// Everything that can go wrong when loading options, generating or parsing policies.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -50,7 +50,7 @@ pub enum ScpError {
     },
     /// No control is enabled.
     #[error(
-        "no control is enabled: set at least one of lock_mutability, restrict_creation, lock_creation_templates, require_creation_tags"
+        "no control is enabled: set at least one of lock_mutability, restrict_creation, lock_creation_templates, protect_tags, rule_exemption_tag_key, require_creation_tags"
     )]
     NoControls,
     /// A control would deny every principal, the platform role included.
@@ -168,6 +168,16 @@ pub enum ScpError {
     InvalidMaxPolicies {
         /// The value given.
         value: u8,
+    },
+    /// Two different exemption tag keys for one set of options.
+    #[error(
+        "the exemption tag key `{given}` conflicts with rule_exemption_tag_key `{options}` of the options: give the Config rule's ExemptionTagKey once"
+    )]
+    ConflictingExemptionTagKey {
+        /// The key given on the command line.
+        given: String,
+        /// The key the options already hold.
+        options: String,
     },
     /// A preset name that does not exist.
     #[error("unknown preset `{name}`; the presets are: {known} (see `immutag scp presets`)")]

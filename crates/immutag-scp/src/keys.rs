@@ -334,6 +334,8 @@ pub const GUARDED_ACTIONS: &[&str] = &[
     "ecr:DeleteRepositoryCreationTemplate",
     "ecr:TagResource",
     "ecr:UntagResource",
+    "ecr:BatchDeleteImage",
+    "ecr:DeleteRepository",
 ];
 
 /// Global condition keys that any request may carry (some only in some contexts, such as
@@ -498,6 +500,27 @@ pub fn key_status(action: &EcrAction, key: &str) -> KeyStatus {
         return KeyStatus::UnknownGlobalKey;
     }
     KeyStatus::OtherService
+}
+
+/// The principal keys that name particular principals (rather than an account or an
+/// organization): a positive operator on one of them makes a Deny apply only to those.
+pub const IDENTITY_KEYS: &[&str] = &[
+    "aws:PrincipalArn",
+    "aws:PrincipalTag/${TagKey}",
+    "aws:userid",
+    "aws:username",
+    "aws:SourceIdentity",
+];
+
+/// True when `key` is one of [`IDENTITY_KEYS`].
+///
+/// ```
+/// use immutag_scp::keys::is_identity_key;
+/// assert!(is_identity_key("aws:principalarn"));
+/// assert!(!is_identity_key("aws:PrincipalOrgID"));
+/// ```
+pub fn is_identity_key(key: &str) -> bool {
+    IDENTITY_KEYS.iter().any(|k| key_matches(k, key))
 }
 
 /// True when `key` is a principal-identifying global key (see [`PRINCIPAL_KEYS`]).

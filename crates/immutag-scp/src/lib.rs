@@ -12,7 +12,16 @@
 //! - deny `ecr:CreateRepository` to all but the pipeline / IaC principals whose templates
 //!   are checked;
 //! - deny the repository creation template actions likewise;
+//! - deny `ecr:BatchDeleteImage` and `ecr:DeleteRepository` likewise (IMMUTABLE refuses a
+//!   push only while the tag exists: delete it, push it again);
+//! - deny adding or removing the Config rule's exemption tag key likewise;
 //! - deny `ecr:CreateRepository` without a given request tag.
+//!
+//! Modules: [`policy`] (the typed document), [`condition`] (operators and what they do on an
+//! absent key), [`keys`] (the Service Authorization Reference table), [`limits`],
+//! [`principal`] (how much an exemption exempts), [`options`] and [`presets`] (what to
+//! generate), [`generate`] (options to policies), [`check`] (the linter; its reading entry
+//! point is [`check::read_policy`]).
 //!
 //! ```
 //! use immutag_scp::{generate, presets, Style};
@@ -29,17 +38,19 @@ pub mod condition;
 pub mod error;
 pub mod generate;
 pub mod keys;
+pub mod limits;
 pub mod options;
 pub mod policy;
 pub mod presets;
+pub mod principal;
 pub mod wildcard;
 
 pub use check::{CheckReport, Finding, FindingCode, PolicyKind, Severity, check_policy};
 pub use condition::{BaseOperator, ConditionOperator, SetQualifier};
 pub use error::ScpError;
 pub use generate::{Generated, ServiceControlPolicy, Warning, generate};
+pub use limits::{IDENTITY_POLICY_MAX_BYTES, MAX_SCPS_PER_TARGET, SCP_MAX_BYTES};
 pub use options::{ExemptTag, OptionsFormat, RequiredTag, ScpOptions};
 pub use policy::{
-    Condition, ConditionValue, Effect, OneOrMany, POLICY_VERSION, PolicyDocument, SCP_MAX_BYTES,
-    Statement, Style,
+    Condition, ConditionValue, Effect, OneOrMany, POLICY_VERSION, PolicyDocument, Statement, Style,
 };

@@ -44,6 +44,18 @@ pub struct ScpOptions {
     /// and `ecr:DeleteRepositoryCreationTemplate` to all but `exempt_principals`.
     #[serde(default)]
     pub lock_creation_templates: bool,
+    /// Deny `ecr:BatchDeleteImage` and `ecr:DeleteRepository` to all but
+    /// `exempt_principals`. IMMUTABLE refuses a push only while the tag exists: whoever may
+    /// delete `:v1.2.3` can push other bytes under the same name. Lifecycle-policy expiry is
+    /// done by ECR itself, not by a principal, and keeps working.
+    #[serde(default)]
+    pub protect_tags: bool,
+    /// The Config rule's `ExemptionTagKey` (a repository carrying that tag key is not
+    /// evaluated): deny adding or removing that tag key (`aws:TagKeys` on `ecr:TagResource`,
+    /// `ecr:UntagResource` and `ecr:CreateRepository`) to all but `exempt_principals`, so that
+    /// no one else can exempt a repository. Give the same key to the rule and here.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rule_exemption_tag_key: Option<String>,
     /// Deny `ecr:CreateRepository` when one of these request tags is missing (or, when
     /// values are given, has another value). Proves only that a tag is present.
     #[serde(default)]
@@ -65,8 +77,9 @@ pub struct ScpOptions {
     /// name patterns (`sandbox-*`, expanded with `partition`). Rendered as `NotResource`.
     #[serde(default)]
     pub exempt_repositories: Vec<String>,
-    /// Repositories carrying this tag are exempt from the mutability lock. The generator
-    /// then also denies adding or removing that tag key to non-exempt principals.
+    /// Repositories carrying this tag (key and value) are exempt from the mutability lock and
+    /// from `protect_tags`. The generator then also denies adding or removing that tag key to
+    /// non-exempt principals.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub exempt_repository_tag: Option<ExemptTag>,
     /// When non-empty, the controls apply only to requests in these regions
@@ -127,6 +140,8 @@ impl Default for ScpOptions {
             lock_mutability: false,
             restrict_creation: false,
             lock_creation_templates: false,
+            protect_tags: false,
+            rule_exemption_tag_key: None,
             require_creation_tags: Vec::new(),
             exempt_principals: Vec::new(),
             creation_principals: Vec::new(),
@@ -177,6 +192,30 @@ impl OptionsFormat {
 }
 
 impl ScpOptions {
+    /// These options with the Config rule's exemption tag key protected
+    /// (`rule_exemption_tag_key`), as `immutag scp generate --exemption-tag-key` gives it;
+    /// refused when the options already protect another key.
+    ///
+    /// ```
+    /// use immutag_scp::presets;
+    /// let strict = presets::get("strict").unwrap().options;
+    /// let mine = strict.with_rule_exemption_tag_key("team:exempt").unwrap();
+    /// assert_eq!(mine.rule_exemption_tag_key.as_deref(), Some("team:exempt"));
+    /// assert!(mine.with_rule_exemption_tag_key("other").is_err());
+    /// ```
+    pub fn with_rule_exemption_tag_key(mut self, key: &str) -> Result<Self, ScpError> {
+        match &self.rule_exemption_tag_key {
+            Some(own) if own != key => Err(ScpError::ConflictingExemptionTagKey {
+                given: key.to_owned(),
+                options: own.clone(),
+            }),
+            _ => {
+                self.rule_exemption_tag_key = Some(key.to_owned());
+                Ok(self)
+            }
+        }
+    }
+
     /// Parses options in the given format.
     pub fn parse(text: &str, format: OptionsFormat) -> Result<Self, ScpError> {
         match format {

@@ -10,21 +10,13 @@ use std::fmt;
 
 use schemars::JsonSchema;
 use serde::de::{DeserializeOwned, Error as _};
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::condition::ConditionOperator;
 use crate::error::ScpError;
 
 /// The only policy language version SCPs accept.
 pub const POLICY_VERSION: &str = "2012-10-17";
-
-/// The largest SCP AWS Organizations accepts, in bytes of the uploaded (minified) JSON
-/// (`aws-facts.md` §2: 5,120 characters; immutag counts UTF-8 bytes, which is never less).
-pub const SCP_MAX_BYTES: usize = 5120;
-
-/// The largest customer-managed identity policy IAM accepts, in characters (whitespace not
-/// counted by IAM for identity policies; immutag compares the minified size).
-pub const IDENTITY_POLICY_MAX_BYTES: usize = 6144;
 
 /// A value IAM accepts either as a single item or as a list.
 ///
@@ -385,18 +377,11 @@ impl PolicyDocument {
         }
     }
 
-    /// The size of the minified rendering in bytes (what counts toward [`SCP_MAX_BYTES`]).
+    /// The size of the minified rendering in bytes (what counts toward
+    /// [`SCP_MAX_BYTES`](crate::limits::SCP_MAX_BYTES)).
     pub fn minified_len(&self) -> Result<usize, ScpError> {
         Ok(self.render(Style::Minified)?.len())
     }
-}
-
-/// Serializes a value that is always a string (helper for [`ConditionOperator`]).
-pub(crate) fn serialize_display<T: fmt::Display, S: Serializer>(
-    value: &T,
-    serializer: S,
-) -> Result<S::Ok, S::Error> {
-    serializer.collect_str(value)
 }
 
 #[cfg(test)]

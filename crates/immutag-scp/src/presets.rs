@@ -14,6 +14,9 @@ pub const PLATFORM_ROLE_PATTERN: &str = "arn:aws:iam::*:role/ImmutagPlatform";
 pub const BREAK_GLASS_ROLE_PATTERN: &str = "arn:aws:iam::*:role/ImmutagBreakGlass";
 /// The pipeline / IaC role allowed to create repositories. A placeholder.
 pub const PIPELINE_ROLE_PATTERN: &str = "arn:aws:iam::*:role/ImmutagPipeline";
+/// The Config rule's exemption tag key the `protect-exemption-tag` preset protects. A
+/// placeholder: give the rule's `ExemptionTagKey` with `--exemption-tag-key`.
+pub const EXEMPTION_TAG_KEY: &str = "immutag:exempt";
 
 /// A named, documented set of options.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, JsonSchema)]
@@ -28,6 +31,15 @@ pub struct Preset {
     pub options: ScpOptions,
 }
 
+const BASELINE_BLOCKS: &[&str] = &[
+    "ecr:PutImageTagMutability",
+    "ecr:CreateRepository",
+    "ecr:CreateRepositoryCreationTemplate",
+    "ecr:UpdateRepositoryCreationTemplate",
+    "ecr:DeleteRepositoryCreationTemplate",
+];
+const PROTECT_TAGS_BLOCKS: &[&str] = &["ecr:BatchDeleteImage", "ecr:DeleteRepository"];
+
 fn exempt() -> Vec<String> {
     vec![
         PLATFORM_ROLE_PATTERN.to_owned(),
@@ -39,7 +51,8 @@ fn exempt() -> Vec<String> {
 ///
 /// ```
 /// let names: Vec<_> = immutag_scp::presets::all().iter().map(|p| p.name).collect();
-/// assert_eq!(names, ["lock-mutability", "restrict-creation", "lock-creation-templates", "baseline"]);
+/// assert_eq!(names, ["lock-mutability", "restrict-creation", "lock-creation-templates", "baseline",
+///                    "protect-tags", "protect-exemption-tag", "strict"]);
 /// ```
 pub fn all() -> Vec<Preset> {
     let base = |name: &str| ScpOptions {
@@ -83,19 +96,48 @@ pub fn all() -> Vec<Preset> {
         Preset {
             name: "baseline",
             summary: "The three controls above in one SCP: the recommended starting point.",
-            blocks: vec![
-                "ecr:PutImageTagMutability",
-                "ecr:CreateRepository",
-                "ecr:CreateRepositoryCreationTemplate",
-                "ecr:UpdateRepositoryCreationTemplate",
-                "ecr:DeleteRepositoryCreationTemplate",
-            ],
+            blocks: BASELINE_BLOCKS.to_vec(),
             options: ScpOptions {
                 lock_mutability: true,
                 restrict_creation: true,
                 lock_creation_templates: true,
                 creation_principals: vec![PIPELINE_ROLE_PATTERN.to_owned()],
                 ..base("baseline")
+            },
+        },
+        Preset {
+            name: "protect-tags",
+            summary: "No one but the platform and break-glass roles can delete images or repositories, so no one can delete a tag and push other bytes under the same name (lifecycle-policy expiry, done by ECR itself, keeps working).",
+            blocks: PROTECT_TAGS_BLOCKS.to_vec(),
+            options: ScpOptions {
+                protect_tags: true,
+                ..base("protect-tags")
+            },
+        },
+        Preset {
+            name: "protect-exemption-tag",
+            summary: "No one but the platform and break-glass roles can add or remove the Config rule's exemption tag key (immutag:exempt here: give yours with --exemption-tag-key), so no one can exempt their own repository.",
+            blocks: vec![
+                "ecr:CreateRepository",
+                "ecr:TagResource",
+                "ecr:UntagResource",
+            ],
+            options: ScpOptions {
+                rule_exemption_tag_key: Some(EXEMPTION_TAG_KEY.to_owned()),
+                ..base("protect-exemption-tag")
+            },
+        },
+        Preset {
+            name: "strict",
+            summary: "baseline plus protect-tags: the flag, creation, the templates and the delete-and-re-push bypass, in one SCP.",
+            blocks: [BASELINE_BLOCKS, PROTECT_TAGS_BLOCKS].concat(),
+            options: ScpOptions {
+                lock_mutability: true,
+                restrict_creation: true,
+                lock_creation_templates: true,
+                protect_tags: true,
+                creation_principals: vec![PIPELINE_ROLE_PATTERN.to_owned()],
+                ..base("strict")
             },
         },
     ]
@@ -105,7 +147,7 @@ pub fn all() -> Vec<Preset> {
 ///
 /// ```
 /// assert!(immutag_scp::presets::get("baseline").unwrap().options.lock_mutability);
-/// assert!(immutag_scp::presets::get("strict").is_err());
+/// assert!(immutag_scp::presets::get("strictest").is_err());
 /// ```
 pub fn get(name: &str) -> Result<Preset, ScpError> {
     let presets = all();
@@ -159,9 +201,9 @@ mod tests {
 
     #[test]
     fn unknown_preset_lists_the_known_ones() {
-        let msg = get("strict").unwrap_err().to_string();
+        let msg = get("strictest").unwrap_err().to_string();
         assert!(
-            msg.contains("lock-mutability, restrict-creation, lock-creation-templates, baseline"),
+            msg.contains("lock-mutability, restrict-creation, lock-creation-templates, baseline, protect-tags, protect-exemption-tag, strict"),
             "{msg}"
         );
     }

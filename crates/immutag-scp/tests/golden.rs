@@ -8,6 +8,8 @@ use std::path::PathBuf;
 
 use immutag_scp::{PolicyKind, SCP_MAX_BYTES, Style, check_policy, generate, presets};
 
+mod support;
+
 fn policies_dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../policies")
 }
@@ -123,5 +125,7 @@ fn readme_yaml_example_generates() {
     let end = start + readme[start..].find("```").expect("closing fence");
     let opts = immutag_scp::ScpOptions::from_yaml(&readme[start..end]).unwrap();
     let out = generate(&opts).unwrap();
+    let docs: Vec<_> = out.policies.iter().map(|p| &p.document).collect();
+    support::corpus::record("policies/README.md example", &opts, &docs);
     assert_eq!(out.policies.len(), 1);
 }

@@ -9,6 +9,8 @@ use immutag_scp::{
 };
 use proptest::prelude::*;
 
+mod support;
+
 fn principal() -> impl Strategy<Value = String> {
     (
         "[A-Za-z0-9+=,.@_-]{1,40}",
@@ -22,7 +24,7 @@ fn principal() -> impl Strategy<Value = String> {
 
 fn options() -> impl Strategy<Value = ScpOptions> {
     (
-        any::<(bool, bool, bool)>(),
+        any::<(bool, bool, bool, bool)>(),
         prop::collection::vec(principal(), 1..120),
         prop::collection::vec(principal(), 0..120),
         prop::collection::vec("[a-z][a-z0-9_-]{0,20}", 0..3),
@@ -31,11 +33,20 @@ fn options() -> impl Strategy<Value = ScpOptions> {
         1u8..=5,
     )
         .prop_map(
-            |((lock, restrict, templates), exempt, creators, tags, regions, repos, max)| {
+            |(
+                (lock, restrict, templates, protect),
+                exempt,
+                creators,
+                tags,
+                regions,
+                repos,
+                max,
+            )| {
                 ScpOptions {
                     lock_mutability: lock,
                     restrict_creation: restrict,
                     lock_creation_templates: templates,
+                    protect_tags: protect,
                     require_creation_tags: tags
                         .into_iter()
                         .map(|key| RequiredTag {
@@ -61,6 +72,8 @@ proptest! {
     fn emitted_policies_fit_round_trip_and_lint_clean(opts in options()) {
         match generate(&opts) {
             Ok(out) => {
+                let docs: Vec<&PolicyDocument> = out.policies.iter().map(|p| &p.document).collect();
+                support::corpus::record("immutag-scp generator properties", &opts, &docs);
                 prop_assert!(!out.policies.is_empty());
                 prop_assert!(out.policies.len() <= usize::from(opts.max_policies));
                 // Deterministic: the same options give the same policies.
@@ -77,7 +90,7 @@ proptest! {
                 }
             }
             Err(ScpError::NoControls) => {
-                prop_assert!(!opts.lock_mutability && !opts.restrict_creation && !opts.lock_creation_templates && opts.require_creation_tags.is_empty());
+                prop_assert!(!opts.lock_mutability && !opts.restrict_creation && !opts.lock_creation_templates && !opts.protect_tags && opts.require_creation_tags.is_empty());
             }
             Err(ScpError::StatementTooLarge { bytes, .. }) => prop_assert!(bytes > SCP_MAX_BYTES - 40),
             Err(ScpError::TooManyPolicies { needed, max }) => prop_assert!(needed > usize::from(max)),

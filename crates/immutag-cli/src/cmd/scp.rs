@@ -1,18 +1,14 @@
 //! `immutag scp`: generate the Service Control Policies IAM can enforce, list the presets,
 //! and check existing policies for the ECR mistakes.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use clap::{Subcommand, ValueEnum};
-use immutag_scp::{
-    CheckReport, OptionsFormat, PolicyKind, SCP_MAX_BYTES, ScpOptions, Style, Warning,
-    check_policy, generate, presets,
-};
-use serde::Serialize;
+use immutag_scp::{OptionsFormat, PolicyKind, ScpOptions, Style, check_policy, generate, presets};
 
 use crate::exit;
+use crate::output::scp::{CheckedFile, GeneratedReport, check_text, generated_text, presets_text};
 
 /// Arguments of `immutag scp`.
 #[derive(Debug, clap::Args)]
@@ -31,7 +27,9 @@ pub enum ScpCommand {
     ///
     /// Finds: condition keys no ECR request carries (ecr:ImageTagMutability does not exist),
     /// negated operators on them (a Deny that always applies), documents over 5,120 bytes,
-    /// Denies on mutability / creation / template actions that exempt no principal.
+    /// locks that lock no one or everyone: a Deny on mutability / creation / template /
+    /// delete actions that exempts no principal, names its principals positively (ArnLike),
+    /// or exempts every role.
     /// Also reads the output of `aws organizations describe-policy` and
     /// `aws iam get-policy-version`. Exit 0 clean, 1 findings, 2 unreadable input.
     Check(CheckArgs),
@@ -66,6 +64,10 @@ pub struct GenerateArgs {
     /// Write NAME.json per policy into this directory instead of printing the documents.
     #[arg(long)]
     pub out: Option<PathBuf>,
+    /// The Config rule's ExemptionTagKey: add the statement that lets only the exempt
+    /// principals add or remove that tag key (option rule_exemption_tag_key).
+    #[arg(long, value_name = "KEY")]
+    pub exemption_tag_key: Option<String>,
     /// Report format (the documents themselves are always JSON).
     #[arg(long, value_enum, default_value_t)]
     pub output: OutputFormat,
@@ -118,119 +120,97 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     }
 }
 
-#[derive(Serialize)]
-struct GeneratedReport<'a> {
-    source: String,
-    policies: &'a [immutag_scp::ServiceControlPolicy],
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    written: Vec<String>,
-    warnings: &'a [Warning],
-}
-
-fn run_generate(args: GenerateArgs) -> anyhow::Result<u8> {
-    let sets: Vec<(String, ScpOptions)> = if let Some(path) = &args.config {
+/// The option sets to generate: the file, the preset, or every preset; with the rule's
+/// exemption tag key from the command line (it replaces a preset's placeholder key).
+fn option_sets(args: &GenerateArgs) -> anyhow::Result<Vec<(String, ScpOptions)>> {
+    let key = args.exemption_tag_key.as_deref();
+    let sets = if let Some(path) = &args.config {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read options file {}", path.display()))?;
         let format = OptionsFormat::from_file_name(&path.to_string_lossy())?;
-        let opts = ScpOptions::parse(&text, format)
+        let mut opts = ScpOptions::parse(&text, format)
             .with_context(|| format!("in options file {}", path.display()))?;
+        if let Some(key) = key {
+            // The file says what it protects: a different key is refused, not replaced.
+            opts = opts
+                .with_rule_exemption_tag_key(key)
+                .with_context(|| format!("in options file {}", path.display()))?;
+        }
         vec![(path.display().to_string(), opts)]
-    } else if let Some(name) = &args.preset {
-        let preset = presets::get(name)?;
-        vec![(format!("preset {}", preset.name), preset.options)]
     } else {
-        presets::all()
+        let presets = match &args.preset {
+            Some(name) => vec![presets::get(name)?],
+            None => presets::all(),
+        };
+        presets
             .into_iter()
-            .map(|p| (format!("preset {}", p.name), p.options))
+            .map(|mut p| {
+                // A preset's key is a placeholder: the rule's own key replaces it.
+                if let Some(key) = key {
+                    p.options.rule_exemption_tag_key = Some(key.to_owned());
+                }
+                (format!("preset {}", p.name), p.options)
+            })
             .collect()
     };
+    Ok(sets)
+}
 
+fn run_generate(args: GenerateArgs) -> anyhow::Result<u8> {
     let style = if args.pretty {
         Style::Pretty
     } else {
         Style::Minified
     };
+    // Every set is generated before anything is printed or written: a refusal prints nothing.
+    let mut reports = Vec::new();
+    for (source, opts) in option_sets(&args)? {
+        let generated = generate(&opts).with_context(|| format!("{source}: refused"))?;
+        reports.push(GeneratedReport::new(source, generated));
+    }
     if let Some(dir) = &args.out {
         std::fs::create_dir_all(dir)
             .with_context(|| format!("cannot create directory {}", dir.display()))?;
-    }
-    let mut seen_warnings: Vec<Warning> = Vec::new();
-    let mut reports = Vec::new();
-    for (source, opts) in &sets {
-        let generated = generate(opts).with_context(|| format!("{source}: refused"))?;
-        let mut written = Vec::new();
-        for policy in &generated.policies {
-            let text = policy.document.render(style)?;
-            if let Some(dir) = &args.out {
+        for report in &mut reports {
+            for policy in &report.policies {
                 let path = dir.join(format!("{}.json", policy.name));
-                std::fs::write(&path, &text)
+                std::fs::write(&path, policy.document.render(style)?)
                     .with_context(|| format!("cannot write {}", path.display()))?;
-                written.push(path.display().to_string());
-                if args.output == OutputFormat::Text {
-                    println!(
-                        "wrote {} ({} bytes minified, limit {SCP_MAX_BYTES})",
-                        path.display(),
-                        policy.minified_bytes
-                    );
-                }
-            } else if args.output == OutputFormat::Text {
-                if style == Style::Minified {
-                    println!("{text}");
-                } else {
-                    print!("{text}");
-                }
-                eprintln!(
-                    "immutag: {} ({source}): {} bytes minified, limit {SCP_MAX_BYTES}",
-                    policy.name, policy.minified_bytes
-                );
+                report.written.push(path.display().to_string());
             }
         }
-        for w in &generated.warnings {
-            if !seen_warnings.contains(w) {
-                seen_warnings.push(w.clone());
-            }
-        }
-        reports.push((source.clone(), generated, written));
     }
-    if args.output == OutputFormat::Text {
-        for w in &seen_warnings {
-            eprintln!("immutag: warning [{}]: {}", w.code, w.message);
-        }
-    }
-    if args.output == OutputFormat::Json {
-        let out: Vec<GeneratedReport<'_>> = reports
-            .iter()
-            .map(|(source, g, written)| GeneratedReport {
-                source: source.clone(),
-                policies: &g.policies,
-                written: written.clone(),
-                warnings: &g.warnings,
-            })
-            .collect();
-        println!("{}", serde_json::to_string_pretty(&out)?);
+    match args.output {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&reports)?),
+        OutputFormat::Text => generated_text(
+            &reports,
+            style,
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        )?,
     }
     Ok(exit::OK)
 }
 
-#[derive(Serialize)]
-struct FileResult {
-    file: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    report: Option<CheckReport>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    error: Option<String>,
-}
-
-fn check_file(path: &Path, kind: PolicyKind) -> Result<CheckReport, String> {
+fn check_file(path: &Path, kind: PolicyKind) -> CheckedFile {
     let text = if path == Path::new("-") {
         let mut text = String::new();
         std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .map_err(|e| format!("cannot read standard input: {e}"))?;
-        text
+            .map(|_| text)
+            .map_err(|e| format!("cannot read standard input: {e}"))
     } else {
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))?
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))
     };
-    check_policy(&text, kind).map_err(|e| e.to_string())
+    let (report, error) = match text.and_then(|t| check_policy(&t, kind).map_err(|e| e.to_string()))
+    {
+        Ok(report) => (Some(report), None),
+        Err(error) => (None, Some(error)),
+    };
+    CheckedFile {
+        file: path.display().to_string(),
+        report,
+        error,
+    }
 }
 
 fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
@@ -238,69 +218,21 @@ fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
         Kind::Scp => PolicyKind::Scp,
         Kind::Identity => PolicyKind::Identity,
     };
-    let mut results = Vec::new();
-    for path in &args.files {
-        let file = path.display().to_string();
-        match check_file(path, kind) {
-            Ok(report) => results.push(FileResult {
-                file,
-                report: Some(report),
-                error: None,
-            }),
-            Err(error) => results.push(FileResult {
-                file,
-                report: None,
-                error: Some(error),
-            }),
-        }
-    }
-    let unreadable = results.iter().any(|r| r.error.is_some());
-    let findings = results
-        .iter()
-        .any(|r| r.report.as_ref().is_some_and(|rep| !rep.is_clean()));
-
+    let results: Vec<CheckedFile> = args.files.iter().map(|p| check_file(p, kind)).collect();
     match args.output {
         OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&results)?),
-        OutputFormat::Text => {
-            let mut notes = BTreeSet::new();
-            for r in &results {
-                if let Some(error) = &r.error {
-                    eprintln!("immutag: error: {}: {error}", r.file);
-                    continue;
-                }
-                let Some(rep) = &r.report else { continue };
-                let size = format!(
-                    "{} bytes minified, limit {}",
-                    rep.minified_bytes, rep.limit_bytes
-                );
-                if rep.is_clean() {
-                    println!("{}: clean ({size})", r.file);
-                } else {
-                    println!("{}: {} finding(s) ({size})", r.file, rep.findings.len());
-                    for f in &rep.findings {
-                        let severity = match f.severity {
-                            immutag_scp::Severity::Error => "error",
-                            immutag_scp::Severity::Warning => "warning",
-                        };
-                        let code = serde_json::to_value(f.code)?;
-                        let code = code.as_str().unwrap_or("finding");
-                        match &f.statement {
-                            Some(s) => println!("  {severity}[{code}] {s}: {}", f.message),
-                            None => println!("  {severity}[{code}]: {}", f.message),
-                        }
-                        println!("    fix: {}", f.fix);
-                    }
-                }
-                notes.extend(rep.notes.iter().cloned());
-            }
-            for n in notes {
-                println!("note: {n}");
-            }
-        }
+        OutputFormat::Text => check_text(
+            &results,
+            &mut std::io::stdout().lock(),
+            &mut std::io::stderr().lock(),
+        )?,
     }
-    Ok(if unreadable {
+    Ok(if results.iter().any(|r| r.error.is_some()) {
         exit::USAGE
-    } else if findings {
+    } else if results
+        .iter()
+        .any(|r| r.report.as_ref().is_some_and(|rep| !rep.is_clean()))
+    {
         exit::FINDINGS
     } else {
         exit::OK
@@ -309,29 +241,9 @@ fn run_check(args: CheckArgs) -> anyhow::Result<u8> {
 
 fn run_presets(args: PresetsArgs) -> anyhow::Result<u8> {
     let all = presets::all();
-    if args.output == OutputFormat::Json {
-        println!("{}", serde_json::to_string_pretty(&all)?);
-        return Ok(exit::OK);
+    match args.output {
+        OutputFormat::Json => println!("{}", serde_json::to_string_pretty(&all)?),
+        OutputFormat::Text => presets_text(&all, &mut std::io::stdout().lock())?,
     }
-    for p in &all {
-        println!("{}", p.name);
-        println!("  {}", p.summary);
-        println!("  blocks:  {}", p.blocks.join(", "));
-        println!("  exempts: {}", p.options.exempt_principals.join(", "));
-        if !p.options.creation_principals.is_empty() {
-            println!(
-                "  may also create repositories: {}",
-                p.options.creation_principals.join(", ")
-            );
-        }
-        println!("  golden file: policies/{}.json", p.options.name);
-        println!();
-    }
-    println!(
-        "The role names are placeholders. Create roles with those names in every member account, or copy a preset into an options file (`immutag scp presets --output json` shows each preset's options; `immutag scp schema` the fields), change exempt_principals / creation_principals, and run `immutag scp generate --config FILE`."
-    );
-    println!(
-        "A control without any exempt principal is refused: no one, not even the platform role that runs remediation, could undo it from a member account."
-    );
     Ok(exit::OK)
 }

@@ -1,5 +1,6 @@
 //! Rendering: evaluations as a human table, JSON, CSV and SARIF 2.1.0 (this module); a plan
-//! ([`plan`]); remediation and rollback reports ([`changes`]).
+//! ([`plan`]); remediation and rollback reports ([`changes`]); the `immutag scp` reports
+//! ([`scp`]).
 //!
 //! Every renderer takes a slice of [`immutag_core::Evaluation`] and writes to any
 //! [`std::io::Write`], so `immutag evaluate` and `immutag scan` print the same formats.
@@ -27,6 +28,7 @@ pub mod csv;
 pub mod json;
 pub mod plan;
 pub mod sarif;
+pub mod scp;
 pub mod table;
 
 /// The output formats.
