@@ -192,11 +192,6 @@ impl Calls {
         self.select_pages + self.batch_reads + self.coverage
     }
 
-    fn add(&mut self, other: Calls) {
-        self.select_pages += other.select_pages;
-        self.batch_reads += other.batch_reads;
-        self.coverage += other.coverage;
-    }
 }
 
 /// What a recorded-state read found.
@@ -208,14 +203,6 @@ pub struct Recorded {
     pub failures: Vec<Failure>,
     /// The calls made.
     pub calls: Calls,
-}
-
-impl Recorded {
-    fn extend(&mut self, other: Recorded) {
-        self.repositories.extend(other.repositories);
-        self.failures.extend(other.failures);
-        self.calls.add(other.calls);
-    }
 }
 
 /// Where the recorded state is read: an aggregator, or the caller's own Config (one region).
@@ -281,12 +268,16 @@ pub async fn read(
     store: Store<'_>,
     expressions: &[String],
 ) -> Result<Recorded, AwsError> {
-    let mut out = Recorded::default();
+    let mut rows = Vec::new();
+    let mut select_pages = 0;
     for expression in expressions {
-        let (rows, pages) = select_all(client, store, expression).await?;
-        out.calls.select_pages += pages;
-        out.extend(resolve_rows(client, store, rows).await);
+        let (found, pages) = select_all(client, store, expression).await?;
+        select_pages += pages;
+        rows.extend(found);
     }
+    // The rows of every expression together: ceil(M/100) batch reads, whatever the split.
+    let mut out = resolve_rows(client, store, rows).await;
+    out.calls.select_pages += select_pages;
     Ok(out)
 }
 
