@@ -191,7 +191,6 @@ impl Calls {
     pub fn total(&self) -> usize {
         self.select_pages + self.batch_reads + self.coverage
     }
-
 }
 
 /// What a recorded-state read found.
@@ -303,7 +302,10 @@ async fn select_all(
                     .send()
                     .await
                     .map_err(|e| AwsError::api(op, e))?;
-                (resp.results().to_vec(), resp.next_token().map(str::to_owned))
+                (
+                    resp.results().to_vec(),
+                    resp.next_token().map(str::to_owned),
+                )
             }
             Store::Own => {
                 let resp = client
@@ -314,7 +316,10 @@ async fn select_all(
                     .send()
                     .await
                     .map_err(|e| AwsError::api(op, e))?;
-                (resp.results().to_vec(), resp.next_token().map(str::to_owned))
+                (
+                    resp.results().to_vec(),
+                    resp.next_token().map(str::to_owned),
+                )
             }
         };
         pages += 1;
@@ -367,7 +372,9 @@ async fn resolve_rows(client: &Client, store: Store<'_>, rows: Vec<String>) -> R
         };
         match from_item(&row, item, store) {
             Ok(repo) => out.repositories.push(repo),
-            Err(e) => out.failures.push(row.identity.failure("InvalidConfigurationItem", e)),
+            Err(e) => out
+                .failures
+                .push(row.identity.failure("InvalidConfigurationItem", e)),
         }
     }
     out
@@ -405,11 +412,18 @@ fn decided_by_row(object: &Map<String, Value>, store: Store<'_>) -> Option<Repos
 
 /// The repository of a row and its full item: the item's members over the row's (the row
 /// keeps what the batch read does not return: the tags).
-fn from_item(row: &Row, item: &BaseConfigurationItem, store: Store<'_>) -> Result<Repository, String> {
+fn from_item(
+    row: &Row,
+    item: &BaseConfigurationItem,
+    store: Store<'_>,
+) -> Result<Repository, String> {
     let status = item
         .configuration_item_status()
         .map(|s| s.as_str().to_owned());
-    let active = matches!(status.as_deref(), None | Some("OK") | Some("ResourceDiscovered"));
+    let active = matches!(
+        status.as_deref(),
+        None | Some("OK") | Some("ResourceDiscovered")
+    );
     let configuration = item.configuration().filter(|c| !c.trim().is_empty());
     if active && configuration.is_none() {
         return Err(format!(
@@ -426,7 +440,10 @@ fn from_item(row: &Row, item: &BaseConfigurationItem, store: Store<'_>) -> Resul
     };
     put("accountId", item.account_id().map(str::to_owned));
     put("awsRegion", item.aws_region().map(str::to_owned));
-    put("resourceType", item.resource_type().map(|t| t.as_str().to_owned()));
+    put(
+        "resourceType",
+        item.resource_type().map(|t| t.as_str().to_owned()),
+    );
     put("resourceId", item.resource_id().map(str::to_owned));
     put("resourceName", item.resource_name().map(str::to_owned));
     put("arn", item.arn().map(str::to_owned));
@@ -452,7 +469,11 @@ type Items = BTreeMap<Identity, BaseConfigurationItem>;
 
 /// The full items of `rows`, [`BATCH_SIZE`] per call, unprocessed identifiers retried;
 /// with the failures (still unprocessed, not returned, a call that failed) and the calls.
-async fn batch_read(client: &Client, store: Store<'_>, rows: &[Row]) -> (Items, Vec<Failure>, usize) {
+async fn batch_read(
+    client: &Client,
+    store: Store<'_>,
+    rows: &[Row],
+) -> (Items, Vec<Failure>, usize) {
     let mut items = Items::new();
     let mut failures = Vec::new();
     let mut calls = 0usize;
@@ -742,7 +763,8 @@ pub async fn aggregator_coverage(
     };
     let mut out = Vec::new();
     if !expected_regions.is_empty() {
-        let (have, pages) = groups_with_data(client, name, ResourceCountGroupKey::AwsRegion).await?;
+        let (have, pages) =
+            groups_with_data(client, name, ResourceCountGroupKey::AwsRegion).await?;
         calls += pages;
         out.extend(
             expected_regions
@@ -755,7 +777,8 @@ pub async fn aggregator_coverage(
         );
     }
     if !expected_accounts.is_empty() {
-        let (have, pages) = groups_with_data(client, name, ResourceCountGroupKey::AccountId).await?;
+        let (have, pages) =
+            groups_with_data(client, name, ResourceCountGroupKey::AccountId).await?;
         calls += pages;
         out.extend(
             expected_accounts
@@ -795,7 +818,9 @@ mod tests {
                 "SELECT {SELECT_FIELDS} WHERE resourceType IN ('AWS::ECR::Repository', 'AWS::ECR::RepositoryCreationTemplate')"
             )]
         );
-        let accounts: Vec<String> = (0..500).map(|i| format!("{:012}", 100_000_000_000u64 + i)).collect();
+        let accounts: Vec<String> = (0..500)
+            .map(|i| format!("{:012}", 100_000_000_000u64 + i))
+            .collect();
         let f = QueryFilter {
             accounts: accounts.clone(),
             regions: vec!["eu-west-1".into(), "us-east-1".into()],
@@ -807,8 +832,17 @@ mod tests {
         let mut seen = Vec::new();
         for x in &e {
             assert!(x.len() <= MAX_EXPRESSION_CHARS, "{}", x.len());
-            assert!(x.ends_with(" AND awsRegion IN ('eu-west-1', 'us-east-1')"), "{x}");
-            let list = x.split("accountId IN (").nth(1).unwrap().split(')').next().unwrap();
+            assert!(
+                x.ends_with(" AND awsRegion IN ('eu-west-1', 'us-east-1')"),
+                "{x}"
+            );
+            let list = x
+                .split("accountId IN (")
+                .nth(1)
+                .unwrap()
+                .split(')')
+                .next()
+                .unwrap();
             seen.extend(list.split(", ").map(|a| a.trim_matches('\'').to_owned()));
         }
         assert_eq!(seen, accounts, "every account exactly once, in order");

@@ -20,20 +20,20 @@ use std::path::PathBuf;
 use aws_types::SdkConfig;
 use immutag_core::RuleParameters;
 use immutag_core::change::RepoKey;
+use immutag_core::finding::Finding;
 use immutag_core::journal::Operation;
 use immutag_core::plan::Plan;
 use immutag_core::remediation::{
     Action, Candidate, Decision, Mode, RemediationOptions, SkipReason, decide, key_of,
 };
-use immutag_core::finding::Finding;
 use immutag_core::{Compliance, InputKind, Repository, evaluate};
 
 use crate::change::{self, ApplyError, ApplyOptions, ChangeReport};
-use crate::ecr::ReadState;
-use crate::plan::Planned;
 use crate::clients::{Scope, clients_for_scopes};
+use crate::ecr::ReadState;
 use crate::error::AwsError;
 use crate::journal::{self, Journal, JournalError, JournalMode};
+use crate::plan::Planned;
 use crate::securityhub::{self, FindingUpdate, UpdateReport};
 use crate::targets::{Failure, Progress, TargetOptions};
 
@@ -240,7 +240,11 @@ pub async fn remediate(
             notes: None,
         }),
     };
-    let changes: Vec<_> = report.decisions.iter().filter_map(Decision::change).collect();
+    let changes: Vec<_> = report
+        .decisions
+        .iter()
+        .filter_map(Decision::change)
+        .collect();
     if !opts.run.apply || changes.is_empty() {
         return Ok(report);
     }
@@ -397,7 +401,9 @@ async fn securityhub_work_list(
     mode: Mode,
 ) -> Result<WorkList, AwsError> {
     let all = match findings {
-        Findings::Live => securityhub::open_findings(&aws_sdk_securityhub::Client::new(base)).await?,
+        Findings::Live => {
+            securityhub::open_findings(&aws_sdk_securityhub::Client::new(base)).await?
+        }
         Findings::File(f) => f.clone(),
     };
     let read = all.len();
@@ -452,15 +458,15 @@ async fn securityhub_work_list(
             let (open_repos, kept): (Vec<Repository>, Vec<Repository>) = found
                 .into_iter()
                 .partition(|r| evaluate(r, params).compliance == Compliance::NonCompliant);
-            let by_key: std::collections::BTreeMap<RepoKey, Repository> = open_repos
-                .iter()
-                .map(|r| (key_of(r), r.clone()))
-                .collect();
-            let planned = crate::plan::recommend_repositories(open_repos, params, concurrency, |r| {
-                clients.get(&Scope::of(&key_of(r)))
-            })
-            .await;
-            let mut candidates: Vec<Candidate> = kept.into_iter().map(Candidate::immutable).collect();
+            let by_key: std::collections::BTreeMap<RepoKey, Repository> =
+                open_repos.iter().map(|r| (key_of(r), r.clone())).collect();
+            let planned =
+                crate::plan::recommend_repositories(open_repos, params, concurrency, |r| {
+                    clients.get(&Scope::of(&key_of(r)))
+                })
+                .await;
+            let mut candidates: Vec<Candidate> =
+                kept.into_iter().map(Candidate::immutable).collect();
             for p in planned {
                 match p {
                     Planned::Recommendation(rec) => {

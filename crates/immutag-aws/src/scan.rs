@@ -108,7 +108,8 @@ pub async fn scan(
 ) -> Result<ScanReport, AwsError> {
     let mut report = match &opts.source {
         ScanSource::Live(targets) => {
-            let inv = inventory(base, targets, params.exemption_tag_key.is_some(), progress).await?;
+            let inv =
+                inventory(base, targets, params.exemption_tag_key.is_some(), progress).await?;
             let mut r = ScanReport::of(inv.targets, inv.items, params);
             r.failures = inv.failures;
             r.skipped = inv.skipped;
@@ -119,7 +120,8 @@ pub async fn scan(
     };
     if let Some(apply) = opts.suppress_allowed {
         let client = aws_sdk_securityhub::Client::new(base);
-        match crate::securityhub::suppress_allowed(&client, &report.evaluations, params, apply).await
+        match crate::securityhub::suppress_allowed(&client, &report.evaluations, params, apply)
+            .await
         {
             Ok(s) => report.suppression = Some(s),
             Err(err) => report.failures.push(Failure {
@@ -217,7 +219,11 @@ async fn aggregator(
         }
     };
     calls.coverage += coverage_calls;
-    let mut report = ScanReport::of(targets_of(&recorded.repositories), recorded.repositories, params);
+    let mut report = ScanReport::of(
+        targets_of(&recorded.repositories),
+        recorded.repositories,
+        params,
+    );
     report.failures = failures;
     report.no_data = no_data;
     report.calls = Some(calls);
@@ -246,18 +252,25 @@ async fn own_config(
         Read(config_query::Recorded),
         NoData(NoData),
     }
-    let (parts, mut failures) = run_targets(plan.targets, targets.concurrency, progress, |config, target| async move {
-        let client = aws_sdk_config::Client::new(&config);
-        let mut parts = Vec::new();
-        if !config_query::own_has_data(&client).await? {
-            parts.push(Part::NoData(NoData {
-                account_id: Some(target.account_id.clone()),
-                region: Some(target.region.clone()),
-            }));
-        }
-        parts.push(Part::Read(config_query::read(&client, Store::Own, expressions).await?));
-        Ok(parts)
-    })
+    let (parts, mut failures) = run_targets(
+        plan.targets,
+        targets.concurrency,
+        progress,
+        |config, target| async move {
+            let client = aws_sdk_config::Client::new(&config);
+            let mut parts = Vec::new();
+            if !config_query::own_has_data(&client).await? {
+                parts.push(Part::NoData(NoData {
+                    account_id: Some(target.account_id.clone()),
+                    region: Some(target.region.clone()),
+                }));
+            }
+            parts.push(Part::Read(
+                config_query::read(&client, Store::Own, expressions).await?,
+            ));
+            Ok(parts)
+        },
+    )
     .await;
     failures.extend(plan.failures);
     let mut repos = Vec::new();

@@ -93,10 +93,7 @@ pub fn finding_from_api(f: &AwsSecurityFinding) -> Result<Finding, &'static str>
         region: f.region(),
         generator_id: f.generator_id(),
         security_control_id: f.compliance().and_then(|c| c.security_control_id()),
-        compliance: f
-            .compliance()
-            .and_then(|c| c.status())
-            .map(|s| s.as_str()),
+        compliance: f.compliance().and_then(|c| c.status()).map(|s| s.as_str()),
         record_state: f.record_state().map(|s| s.as_str()),
         workflow: f.workflow().and_then(|w| w.status()).map(|s| s.as_str()),
         resources: f.resources().iter().map(|r| (r.r#type(), r.id())).collect(),
@@ -156,7 +153,11 @@ pub fn note_text(text: &str) -> String {
 
 /// Writes `update` on `findings`, [`UPDATE_BATCH`] per call. A call that fails leaves each
 /// of its findings unprocessed, with the call's error.
-pub async fn update(client: &Client, findings: &[&Finding], update: &FindingUpdate) -> UpdateReport {
+pub async fn update(
+    client: &Client,
+    findings: &[&Finding],
+    update: &FindingUpdate,
+) -> UpdateReport {
     const OP: &str = "securityhub:BatchUpdateFindings";
     let mut report = UpdateReport::default();
     let note = NoteUpdate::builder()
@@ -243,7 +244,10 @@ pub async fn update(client: &Client, findings: &[&Finding], update: &FindingUpda
 
 /// Writes each group's update on its findings (one BatchUpdateFindings per 100 findings of
 /// a group).
-pub async fn update_groups(client: &Client, groups: &[(FindingUpdate, Vec<&Finding>)]) -> UpdateReport {
+pub async fn update_groups(
+    client: &Client,
+    groups: &[(FindingUpdate, Vec<&Finding>)],
+) -> UpdateReport {
     let mut report = UpdateReport::default();
     for (u, findings) in groups {
         report.extend(update(client, findings, u).await);
@@ -279,7 +283,9 @@ pub struct SuppressReport {
 impl SuppressReport {
     /// True when some finding could not be updated (exit 3).
     pub fn incomplete(&self) -> bool {
-        self.update.as_ref().is_some_and(|u| !u.unprocessed.is_empty())
+        self.update
+            .as_ref()
+            .is_some_and(|u| !u.unprocessed.is_empty())
     }
 }
 
@@ -291,7 +297,11 @@ fn eval_key(e: &Evaluation) -> Option<RepoKey> {
         .and_then(immutag_core::finding::repository_key)
         .map(|k| k.repository)
         .unwrap_or_else(|| e.resource_id.clone());
-    Some(RepoKey::new(e.account_id.as_deref(), e.region.as_deref(), &name))
+    Some(RepoKey::new(
+        e.account_id.as_deref(),
+        e.region.as_deref(),
+        &name,
+    ))
 }
 
 /// The suppressions `findings` call for, given the scan's `evaluations` under `params` (pure):
@@ -430,7 +440,11 @@ mod tests {
             evaluate(&r, &params)
         };
         let evals = vec![
-            repo("allowed", TagMutability::ImmutableWithExclusion, &["latest"]),
+            repo(
+                "allowed",
+                TagMutability::ImmutableWithExclusion,
+                &["latest"],
+            ),
             repo("wide", TagMutability::ImmutableWithExclusion, &["*"]),
             repo("plain", TagMutability::Immutable, &[]),
             repo("open", TagMutability::Mutable, &[]),
@@ -442,13 +456,21 @@ mod tests {
             finding("f-wide", &arn("wide"), "NEW"),
             finding("f-plain", &arn("plain"), "NOTIFIED"),
             finding("f-open", &arn("open"), "NEW"),
-            finding("f-elsewhere", "arn:aws:ecr:us-east-1:111122223333:repository/allowed", "NEW"),
+            finding(
+                "f-elsewhere",
+                "arn:aws:ecr:us-east-1:111122223333:repository/allowed",
+                "NEW",
+            ),
         ];
         let got = plan_suppressions(&findings, &evals, &params, "2026-11-20T10:00:00Z");
         assert_eq!(got.len(), 1, "{got:?}");
         let s = &got[0].0;
         assert_eq!(s.finding_id, "f-allowed");
-        assert!(s.note.contains("AllowedExclusionFilters=latest,dev-*"), "{}", s.note);
+        assert!(
+            s.note.contains("AllowedExclusionFilters=latest,dev-*"),
+            "{}",
+            s.note
+        );
         assert!(s.note.contains("allowed filters [latest]"), "{}", s.note);
         assert!(s.note.chars().count() <= NOTE_MAX_CHARS);
     }

@@ -27,7 +27,10 @@ const THROTTLE: &str = r#"{"__type":"ThrottlingException","message":"Rate exceed
 const NO_SUCH: &str = r#"{"__type":"NoSuchConfigurationAggregatorException","message":"The configuration aggregator does not exist. Check the configuration aggregator name and try again."}"#;
 
 fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/config/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/config/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -116,13 +119,21 @@ async fn two_pages_then_the_full_items_of_the_rows_the_query_cannot_decide() {
     );
     let sent = selects.lock().unwrap().clone();
     assert_eq!(sent[0], want);
-    assert!(sent.contains(&"Some(\"eyJwYWdlIjoyfQ==\")".to_owned()), "{sent:?}");
+    assert!(
+        sent.contains(&"Some(\"eyJwYWdlIjoyfQ==\")".to_owned()),
+        "{sent:?}"
+    );
     // Calls by construction: 2 select pages, and one batch read for the 2 rows that need the
     // full item (an exclusion mode; a row without configuration), none per account.
-    assert_eq!((page1.num_calls(), page2.num_calls(), batch.num_calls()), (1, 1, 1));
+    assert_eq!(
+        (page1.num_calls(), page2.num_calls(), batch.num_calls()),
+        (1, 1, 1)
+    );
     assert_eq!(
         batches.lock().unwrap().as_slice(),
-        ["111122223333/eu-west-1/AWS::ECR::Repository/edge,444455556666/us-east-1/AWS::ECR::Repository/legacy"]
+        [
+            "111122223333/eu-west-1/AWS::ECR::Repository/edge,444455556666/us-east-1/AWS::ECR::Repository/legacy"
+        ]
     );
     assert_eq!(got.calls.select_pages, 2);
     assert_eq!(got.calls.batch_reads, 1);
@@ -131,13 +142,30 @@ async fn two_pages_then_the_full_items_of_the_rows_the_query_cannot_decide() {
     // Every row becomes a repository carrying account, region, capture time and the source.
     assert_eq!(got.repositories.len(), 6);
     for r in &got.repositories {
-        assert_eq!(r.source.kind, InputKind::ConfigAggregator, "{}", r.resource_id);
-        assert!(r.account_id.is_some() && r.region.is_some(), "{}", r.resource_id);
+        assert_eq!(
+            r.source.kind,
+            InputKind::ConfigAggregator,
+            "{}",
+            r.resource_id
+        );
+        assert!(
+            r.account_id.is_some() && r.region.is_some(),
+            "{}",
+            r.resource_id
+        );
         assert!(r.captured_at.is_some(), "{}", r.resource_id);
     }
-    let by = |id: &str| got.repositories.iter().find(|r| r.resource_id == id).unwrap();
+    let by = |id: &str| {
+        got.repositories
+            .iter()
+            .find(|r| r.resource_id == id)
+            .unwrap()
+    };
     assert_eq!(by("api").tags["team"], "payments");
-    assert_eq!(by("api").captured_at.as_deref(), Some("2026-11-20T09:58:12.000Z"));
+    assert_eq!(
+        by("api").captured_at.as_deref(),
+        Some("2026-11-20T09:58:12.000Z")
+    );
     let edge = by("edge");
     assert_eq!(
         edge.tag_mutability,
@@ -146,10 +174,16 @@ async fn two_pages_then_the_full_items_of_the_rows_the_query_cannot_decide() {
     assert_eq!(edge.exclusion_filters.filters()[0].filter, "latest");
     // The row's tags survive the full item (BatchGet returns no tags).
     assert!(edge.tags.contains_key("immutag:exempt"));
-    assert_eq!(edge.captured_at.as_deref(), Some("2025-11-20T09:58:12.000Z"));
+    assert_eq!(
+        edge.captured_at.as_deref(),
+        Some("2025-11-20T09:58:12.000Z")
+    );
     assert_eq!(by("legacy").tags["owner"], "platform");
     assert_eq!(by("gone").status, ResourceStatus::Deleted);
-    assert_eq!(by("ROOT").resource_type, "AWS::ECR::RepositoryCreationTemplate");
+    assert_eq!(
+        by("ROOT").resource_type,
+        "AWS::ECR::RepositoryCreationTemplate"
+    );
 
     // One evaluation path: the same rule as every other input.
     let params = RuleParameters {
@@ -160,7 +194,10 @@ async fn two_pages_then_the_full_items_of_the_rows_the_query_cannot_decide() {
     let verdict = |id: &str| evals.iter().find(|e| e.resource_id == id).unwrap();
     assert_eq!(verdict("api").compliance, Compliance::NonCompliant);
     assert_eq!(verdict("web").compliance, Compliance::Compliant);
-    assert_eq!(verdict("edge").reason, Reason::ImmutableWithAllowedExclusions);
+    assert_eq!(
+        verdict("edge").reason,
+        Reason::ImmutableWithAllowedExclusions
+    );
     assert_eq!(verdict("legacy").reason, Reason::Mutable);
     assert_eq!(verdict("gone").compliance, Compliance::NotApplicable);
     assert_eq!(verdict("edge").source.kind.as_str(), "config-aggregator");
@@ -181,18 +218,30 @@ async fn unprocessed_identifiers_are_retried_then_named() {
         .http_response(|| body(200, fixture("batch-get-unprocessed.json")))
         .http_response(|| body(200, fixture("batch-get-retry.json")))
         .build();
-    let watch = mock!(Client::batch_get_aggregate_resource_config).match_requests(move |q| {
-        r.lock().unwrap().push(q.resource_identifiers().len().to_string());
-        false
-    }).then_http_response(|| body(500, String::new()));
+    let watch = mock!(Client::batch_get_aggregate_resource_config)
+        .match_requests(move |q| {
+            r.lock()
+                .unwrap()
+                .push(q.resource_identifiers().len().to_string());
+            false
+        })
+        .then_http_response(|| body(500, String::new()));
     let client = client!(&[&watch, &s, &batch]);
-    let got = config_query::read(&client, Store::Aggregator(AGGREGATOR), &select_expressions(&QueryFilter::default()).unwrap())
-        .await
-        .unwrap();
+    let got = config_query::read(
+        &client,
+        Store::Aggregator(AGGREGATOR),
+        &select_expressions(&QueryFilter::default()).unwrap(),
+    )
+    .await
+    .unwrap();
     assert!(got.failures.is_empty(), "{:?}", got.failures);
     assert_eq!(batch.num_calls(), 2);
     assert_eq!(got.calls.batch_reads, 2);
-    assert_eq!(retried.lock().unwrap().as_slice(), ["1", "1"], "the retry names only the unprocessed one");
+    assert_eq!(
+        retried.lock().unwrap().as_slice(),
+        ["1", "1"],
+        "the retry names only the unprocessed one"
+    );
     assert!(got.repositories.iter().any(|r| r.resource_id == "legacy"));
 
     // Left unprocessed every time: named, not dropped.
@@ -205,15 +254,29 @@ async fn unprocessed_identifiers_are_retried_then_named() {
             )
         });
     let client = client!(&[&s, &always]);
-    let got = config_query::read(&client, Store::Aggregator(AGGREGATOR), &select_expressions(&QueryFilter::default()).unwrap())
-        .await
-        .unwrap();
+    let got = config_query::read(
+        &client,
+        Store::Aggregator(AGGREGATOR),
+        &select_expressions(&QueryFilter::default()).unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(always.num_calls(), config_query::UNPROCESSED_ATTEMPTS);
     assert_eq!(got.failures.len(), 1, "{:?}", got.failures);
     let f = &got.failures[0];
     assert_eq!(
-        (f.account_id.as_deref(), f.region.as_deref(), f.repository.as_deref(), f.code.as_deref()),
-        (Some("444455556666"), Some("us-east-1"), Some("legacy"), Some("UnprocessedResourceIdentifier"))
+        (
+            f.account_id.as_deref(),
+            f.region.as_deref(),
+            f.repository.as_deref(),
+            f.code.as_deref()
+        ),
+        (
+            Some("444455556666"),
+            Some("us-east-1"),
+            Some("legacy"),
+            Some("UnprocessedResourceIdentifier")
+        )
     );
     assert!(!got.repositories.iter().any(|r| r.resource_id == "legacy"));
 }
@@ -225,9 +288,13 @@ async fn a_row_without_configuration_whose_item_has_none_either_is_a_named_failu
     let batch = mock!(Client::batch_get_aggregate_resource_config)
         .then_http_response(|| body(200, fixture("batch-get-no-configuration.json")));
     let client = client!(&[&s, &batch]);
-    let got = config_query::read(&client, Store::Aggregator(AGGREGATOR), &select_expressions(&QueryFilter::default()).unwrap())
-        .await
-        .unwrap();
+    let got = config_query::read(
+        &client,
+        Store::Aggregator(AGGREGATOR),
+        &select_expressions(&QueryFilter::default()).unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(got.failures.len(), 1, "{:?}", got.failures);
     let f = &got.failures[0];
     assert_eq!(f.repository.as_deref(), Some("legacy"));
@@ -250,9 +317,13 @@ async fn throttling_is_retried_by_the_sdk() {
         .http_response(|| body(200, fixture("batch-get-retry.json")))
         .build();
     let client = client!(&[&s, &batch]);
-    let got = config_query::read(&client, Store::Aggregator(AGGREGATOR), &select_expressions(&QueryFilter::default()).unwrap())
-        .await
-        .unwrap();
+    let got = config_query::read(
+        &client,
+        Store::Aggregator(AGGREGATOR),
+        &select_expressions(&QueryFilter::default()).unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!((s.num_calls(), batch.num_calls()), (3, 2));
     assert!(got.failures.is_empty(), "{:?}", got.failures);
     assert_eq!(got.repositories.len(), 3);
@@ -267,12 +338,22 @@ async fn an_aggregator_that_does_not_exist_stops_the_scan_with_its_name() {
     let s = mock!(Client::select_aggregate_resource_config)
         .then_http_response(|| body(400, NO_SUCH.into()));
     let client = client!(&[&d, &s]);
-    let err = config_query::describe_aggregator(&client, "nope").await.unwrap_err();
-    assert_eq!(err.code(), Some("NoSuchConfigurationAggregatorException"));
-    assert!(err.to_string().contains("config:DescribeConfigurationAggregators"), "{err}");
-    let err = config_query::read(&client, Store::Aggregator("nope"), &select_expressions(&QueryFilter::default()).unwrap())
+    let err = config_query::describe_aggregator(&client, "nope")
         .await
         .unwrap_err();
+    assert_eq!(err.code(), Some("NoSuchConfigurationAggregatorException"));
+    assert!(
+        err.to_string()
+            .contains("config:DescribeConfigurationAggregators"),
+        "{err}"
+    );
+    let err = config_query::read(
+        &client,
+        Store::Aggregator("nope"),
+        &select_expressions(&QueryFilter::default()).unwrap(),
+    )
+    .await
+    .unwrap_err();
     assert_eq!(err.code(), Some("NoSuchConfigurationAggregatorException"));
     assert_eq!(d.num_calls() + s.num_calls(), 2, "not retried");
 }
@@ -283,21 +364,30 @@ async fn coverage_lists_the_regions_and_accounts_without_data() {
         .match_requests(|r| r.configuration_aggregator_names() == [AGGREGATOR])
         .then_http_response(|| body(200, fixture("describe-aggregators.json")));
     let by_region = mock!(Client::get_aggregate_discovered_resource_counts)
-        .match_requests(|r| r.group_by_key().map(|k| k.as_str()) == Some("AWS_REGION") && r.limit() == Some(1000))
+        .match_requests(|r| {
+            r.group_by_key().map(|k| k.as_str()) == Some("AWS_REGION") && r.limit() == Some(1000)
+        })
         .then_http_response(|| body(200, fixture("counts-by-region.json")));
     let by_account = mock!(Client::get_aggregate_discovered_resource_counts)
         .match_requests(|r| r.group_by_key().map(|k| k.as_str()) == Some("ACCOUNT_ID"))
         .then_http_response(|| body(200, fixture("counts-by-account.json")));
     let client = client!(&[&d, &by_region, &by_account]);
-    let scope = config_query::describe_aggregator(&client, AGGREGATOR).await.unwrap();
+    let scope = config_query::describe_aggregator(&client, AGGREGATOR)
+        .await
+        .unwrap();
     assert_eq!(scope.regions, ["ap-southeast-2", "eu-west-1", "us-east-1"]);
     assert!(!scope.all_regions && scope.accounts.is_empty());
 
     // The aggregator's own regions: ap-southeast-2 has no data at all.
-    let (missing, calls) =
-        config_query::aggregator_coverage(&client, AGGREGATOR, &scope, &QueryFilter::default(), None)
-            .await
-            .unwrap();
+    let (missing, calls) = config_query::aggregator_coverage(
+        &client,
+        AGGREGATOR,
+        &scope,
+        &QueryFilter::default(),
+        None,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         missing,
         [NoData {
@@ -312,20 +402,26 @@ async fn coverage_lists_the_regions_and_accounts_without_data() {
         accounts: vec!["111122223333".into(), "777777777777".into()],
         regions: vec!["eu-west-1".into(), "sa-east-1".into()],
     };
-    let (missing, calls) = config_query::aggregator_coverage(&client, AGGREGATOR, &scope, &filter, None)
-        .await
-        .unwrap();
+    let (missing, calls) =
+        config_query::aggregator_coverage(&client, AGGREGATOR, &scope, &filter, None)
+            .await
+            .unwrap();
     let text: Vec<String> = missing.iter().map(ToString::to_string).collect();
     assert_eq!(
         text,
-        ["region sa-east-1 (every account)", "account 777777777777 (every region)"]
+        [
+            "region sa-east-1 (every account)",
+            "account 777777777777 (every region)"
+        ]
     );
     assert_eq!(calls, 2);
 }
 
 #[test]
 fn a_long_account_list_is_split_across_queries() {
-    let accounts: Vec<String> = (0..1000u64).map(|i| format!("{:012}", 200_000_000_000 + i)).collect();
+    let accounts: Vec<String> = (0..1000u64)
+        .map(|i| format!("{:012}", 200_000_000_000 + i))
+        .collect();
     let e = select_expressions(
         &QueryFilter {
             accounts,

@@ -31,7 +31,11 @@ fn account(i: usize) -> String {
 /// The repository `n` (0..10,000): its account, region and name.
 fn repo(n: usize) -> (String, &'static str, String) {
     let pair = n / PER_PAIR;
-    (account(pair / REGIONS.len()), REGIONS[pair % REGIONS.len()], format!("svc-{n:05}"))
+    (
+        account(pair / REGIONS.len()),
+        REGIONS[pair % REGIONS.len()],
+        format!("svc-{n:05}"),
+    )
 }
 
 const TOTAL: usize = ACCOUNTS * REGIONS.len() * PER_PAIR;
@@ -66,30 +70,32 @@ macro_rules! client {
 
 /// The rows an expression selects: those of the accounts it lists (all without a list).
 fn selected(expression: &str) -> Vec<usize> {
-    let listed: Option<std::collections::BTreeSet<String>> = expression.split("accountId IN (").nth(1).map(|rest| {
-        rest.split(')')
-            .next()
-            .unwrap()
-            .split(", ")
-            .map(|a| a.trim_matches('\'').to_owned())
-            .collect()
-    });
+    let listed: Option<std::collections::BTreeSet<String>> =
+        expression.split("accountId IN (").nth(1).map(|rest| {
+            rest.split(')')
+                .next()
+                .unwrap()
+                .split(", ")
+                .map(|a| a.trim_matches('\'').to_owned())
+                .collect()
+        });
     (0..TOTAL)
         .filter(|n| listed.as_ref().is_none_or(|l| l.contains(&repo(*n).0)))
         .collect()
 }
 
 async fn aggregator_calls(filter: QueryFilter) -> (usize, usize, usize, usize) {
-    let select = mock!(aws_sdk_config::Client::select_aggregate_resource_config).then_compute_output(|r| {
-        let rows = selected(r.expression().unwrap());
-        let start: usize = r.next_token().map(|t| t.parse().unwrap()).unwrap_or(0);
-        let limit = r.limit().unwrap() as usize;
-        let end = (start + limit).min(rows.len());
-        SelectAggregateResourceConfigOutput::builder()
-            .set_results(Some(rows[start..end].iter().map(|n| row(*n)).collect()))
-            .set_next_token((end < rows.len()).then(|| end.to_string()))
-            .build()
-    });
+    let select = mock!(aws_sdk_config::Client::select_aggregate_resource_config)
+        .then_compute_output(|r| {
+            let rows = selected(r.expression().unwrap());
+            let start: usize = r.next_token().map(|t| t.parse().unwrap()).unwrap_or(0);
+            let limit = r.limit().unwrap() as usize;
+            let end = (start + limit).min(rows.len());
+            SelectAggregateResourceConfigOutput::builder()
+                .set_results(Some(rows[start..end].iter().map(|n| row(*n)).collect()))
+                .set_next_token((end < rows.len()).then(|| end.to_string()))
+                .build()
+        });
     let batch = mock!(aws_sdk_config::Client::batch_get_aggregate_resource_config).then_compute_output(|r| {
         assert!(r.resource_identifiers().len() <= 100);
         let items = r
@@ -114,14 +120,23 @@ async fn aggregator_calls(filter: QueryFilter) -> (usize, usize, usize, usize) {
     });
     let client = client!(aws_sdk_config, &[&select, &batch]);
     let filter = filter.checked().unwrap();
-    let got = config_query::read(&client, Store::Aggregator("org"), &select_expressions(&filter).unwrap())
-        .await
-        .unwrap();
+    let got = config_query::read(
+        &client,
+        Store::Aggregator("org"),
+        &select_expressions(&filter).unwrap(),
+    )
+    .await
+    .unwrap();
     assert_eq!(got.repositories.len(), TOTAL);
     assert!(got.failures.is_empty());
     assert_eq!(got.calls.select_pages, select.num_calls());
     assert_eq!(got.calls.batch_reads, batch.num_calls());
-    (select.num_calls(), batch.num_calls(), select_expressions(&filter).unwrap().len(), got.calls.total())
+    (
+        select.num_calls(),
+        batch.num_calls(),
+        select_expressions(&filter).unwrap().len(),
+        got.calls.total(),
+    )
 }
 
 fn json(text: String) -> HttpResponse {
@@ -179,7 +194,10 @@ async fn aggregator_scan_against_role_fan_out() {
     let m = TOTAL / EXCLUSION_EVERY;
     let (pages, batches, expressions, _) = aggregator_calls(QueryFilter::default()).await;
     // By construction: ceil(N/100) select pages plus ceil(M/100) batch reads.
-    assert_eq!((pages, batches, expressions), (TOTAL.div_ceil(100), m.div_ceil(100), 1));
+    assert_eq!(
+        (pages, batches, expressions),
+        (TOTAL.div_ceil(100), m.div_ceil(100), 1)
+    );
     let listed = QueryFilter {
         accounts: (0..ACCOUNTS).map(account).collect(),
         regions: REGIONS.iter().map(|r| (*r).to_owned()).collect(),
@@ -204,11 +222,23 @@ async fn aggregator_scan_against_role_fan_out() {
     let fan_out = list_pages + sts + describes;
     let agg_all = pages + batches + coverage_all;
     let agg_listed = lpages + lbatches + coverage_listed;
-    println!("| scan of {TOTAL} repositories, {ACCOUNTS} accounts x {} regions | calls |", REGIONS.len());
+    println!(
+        "| scan of {TOTAL} repositories, {ACCOUNTS} accounts x {} regions | calls |",
+        REGIONS.len()
+    );
     println!("|---|---|");
-    println!("| role fan-out (`--org --regions ...`): ListAccounts {list_pages} + STS {sts} + DescribeRepositories {describes} | {fan_out} |");
-    println!("| aggregator, whole (`--aggregator`): select {pages} + batch {batches} + coverage {coverage_all} | {agg_all} |");
-    println!("| aggregator, 500 accounts listed ({lexpressions} expressions): select {lpages} + batch {lbatches} + coverage {coverage_listed} | {agg_listed} |");
-    println!("| ratio fan-out / aggregator (whole) | {:.1}x |", fan_out as f64 / agg_all as f64);
+    println!(
+        "| role fan-out (`--org --regions ...`): ListAccounts {list_pages} + STS {sts} + DescribeRepositories {describes} | {fan_out} |"
+    );
+    println!(
+        "| aggregator, whole (`--aggregator`): select {pages} + batch {batches} + coverage {coverage_all} | {agg_all} |"
+    );
+    println!(
+        "| aggregator, 500 accounts listed ({lexpressions} expressions): select {lpages} + batch {lbatches} + coverage {coverage_listed} | {agg_listed} |"
+    );
+    println!(
+        "| ratio fan-out / aggregator (whole) | {:.1}x |",
+        fan_out as f64 / agg_all as f64
+    );
     assert!(fan_out > 15 * agg_all);
 }

@@ -15,10 +15,15 @@ use aws_types::sdk_config::SharedTimeSource;
 use immutag_aws::securityhub::{self, FindingUpdate, UPDATE_BATCH};
 use immutag_aws::session::{DEFAULT_MAX_ATTEMPTS, retry_config};
 use immutag_core::finding::{Finding, FindingParts, WorkflowStatus};
-use immutag_core::{ExclusionFilter, InputKind, Repository, RuleParameters, TagMutability, evaluate};
+use immutag_core::{
+    ExclusionFilter, InputKind, Repository, RuleParameters, TagMutability, evaluate,
+};
 
 fn fixture(name: &str) -> String {
-    let path = format!("{}/tests/fixtures/securityhub/{name}", env!("CARGO_MANIFEST_DIR"));
+    let path = format!(
+        "{}/tests/fixtures/securityhub/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    );
     std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
 }
 
@@ -77,17 +82,24 @@ async fn open_findings_follow_pages_and_are_filtered_here_too() {
         "control[Equals=ECR.2] record[Equals=ACTIVE] compliance[Equals=FAILED] max=Some(100)"
     );
     // The PASSED and the ARCHIVED findings are dropped even though the service sent them.
-    let repos: Vec<String> = got.iter().map(|f| f.repository().unwrap().repository).collect();
+    let repos: Vec<String> = got
+        .iter()
+        .map(|f| f.repository().unwrap().repository)
+        .collect();
     let mut sorted = repos.clone();
     sorted.sort();
     assert_eq!(sorted, ["api", "edge", "legacy", "notified"]);
     assert!(got.iter().all(Finding::is_open));
-    let notified = got.iter().find(|f| f.repository().unwrap().repository == "notified").unwrap();
+    let notified = got
+        .iter()
+        .find(|f| f.repository().unwrap().repository == "notified")
+        .unwrap();
     assert_eq!(notified.workflow, Some(WorkflowStatus::Notified));
 }
 
 fn finding(i: usize) -> Finding {
-    let id = format!("arn:aws:securityhub:eu-west-1:111122223333:security-control/ECR.2/finding/{i:04}");
+    let id =
+        format!("arn:aws:securityhub:eu-west-1:111122223333:security-control/ECR.2/finding/{i:04}");
     let arn = format!("arn:aws:ecr:eu-west-1:111122223333:repository/repo-{i:04}");
     FindingParts {
         id: Some(&id),
@@ -108,7 +120,8 @@ fn finding(i: usize) -> Finding {
 #[tokio::test]
 async fn batch_update_findings_partial_failures_are_reported_by_finding_id() {
     // The fixture's ids are those of get-findings-page-1.json: read them from there.
-    let page: serde_json::Value = serde_json::from_str(&fixture("get-findings-page-1.json")).unwrap();
+    let page: serde_json::Value =
+        serde_json::from_str(&fixture("get-findings-page-1.json")).unwrap();
     let ids: Vec<String> = page["Findings"]
         .as_array()
         .unwrap()
@@ -133,7 +146,9 @@ async fn batch_update_findings_partial_failures_are_reported_by_finding_id() {
                 r.finding_identifiers().len(),
                 note.updated_by().unwrap(),
                 note.text().unwrap(),
-                r.workflow().and_then(|w| w.status()).map(|s| s.as_str().to_owned())
+                r.workflow()
+                    .and_then(|w| w.status())
+                    .map(|s| s.as_str().to_owned())
             ));
             true
         })
@@ -150,14 +165,21 @@ async fn batch_update_findings_partial_failures_are_reported_by_finding_id() {
     )
     .await;
     assert_eq!(update.num_calls(), 1);
-    assert_eq!(notes.lock().unwrap().as_slice(), ["3|immutag|immutag set IMMUTABLE|None"]);
+    assert_eq!(
+        notes.lock().unwrap().as_slice(),
+        ["3|immutag|immutag set IMMUTABLE|None"]
+    );
     assert_eq!(report.processed, [ids[0].clone()]);
     // One unprocessed with Security Hub's code, one that the answer did not mention at all.
     assert_eq!(report.unprocessed.len(), 2, "{:?}", report.unprocessed);
     let by = |id: &str| report.unprocessed.iter().find(|u| u.id == id).unwrap();
     assert_eq!(by(&ids[2]).code.as_deref(), Some("FindingNotFound"));
     assert_eq!(by(&ids[2]).message, "Finding Not Found");
-    assert!(by(&ids[1]).message.contains("neither as processed nor as unprocessed"));
+    assert!(
+        by(&ids[1])
+            .message
+            .contains("neither as processed nor as unprocessed")
+    );
 }
 
 #[tokio::test]
@@ -170,8 +192,18 @@ async fn updates_go_100_findings_a_call_and_a_failed_call_names_each_finding() {
             true
         })
         .sequence()
-        .http_response(|| body(200, r#"{"ProcessedFindings":[],"UnprocessedFindings":[]}"#.into()))
-        .http_status(400, Some(r#"{"__type":"AccessDeniedException","Message":"not allowed to suppress"}"#.into()))
+        .http_response(|| {
+            body(
+                200,
+                r#"{"ProcessedFindings":[],"UnprocessedFindings":[]}"#.into(),
+            )
+        })
+        .http_status(
+            400,
+            Some(
+                r#"{"__type":"AccessDeniedException","Message":"not allowed to suppress"}"#.into(),
+            ),
+        )
         .build();
     let client = client!(&[&update]);
     let findings: Vec<Finding> = (0..150).map(finding).collect();
@@ -202,7 +234,13 @@ async fn updates_go_100_findings_a_call_and_a_failed_call_names_each_finding() {
 async fn suppress_allowed_dry_run_changes_nothing_and_apply_suppresses_with_a_note() {
     let page = || {
         mock!(Client::get_findings).then_http_response(|| {
-            body(200, fixture("get-findings-page-1.json").replace(r#""NextToken": "c2VjdXJpdHlodWItcGFnZS0y""#, r#""NextToken": null"#))
+            body(
+                200,
+                fixture("get-findings-page-1.json").replace(
+                    r#""NextToken": "c2VjdXJpdHlodWItcGFnZS0y""#,
+                    r#""NextToken": null"#,
+                ),
+            )
         })
     };
     let params = RuleParameters {
@@ -214,7 +252,8 @@ async fn suppress_allowed_dry_run_changes_nothing_and_apply_suppresses_with_a_no
         .with_filters(vec![ExclusionFilter::wildcard("latest")]);
     edge.account_id = Some("111122223333".into());
     edge.region = Some("eu-west-1".into());
-    let mut api = Repository::new("api", InputKind::ConfigAggregator).with_mutability(TagMutability::Mutable);
+    let mut api =
+        Repository::new("api", InputKind::ConfigAggregator).with_mutability(TagMutability::Mutable);
     api.account_id = edge.account_id.clone();
     api.region = edge.region.clone();
     let evals = vec![evaluate(&edge, &params), evaluate(&api, &params)];
@@ -222,14 +261,23 @@ async fn suppress_allowed_dry_run_changes_nothing_and_apply_suppresses_with_a_no
     let (p, update) = (
         page(),
         mock!(Client::batch_update_findings).then_http_response(|| {
-            body(200, r#"{"ProcessedFindings":[],"UnprocessedFindings":[]}"#.into())
+            body(
+                200,
+                r#"{"ProcessedFindings":[],"UnprocessedFindings":[]}"#.into(),
+            )
         }),
     );
     let client = client!(&[&p, &update]);
-    let dry = securityhub::suppress_allowed(&client, &evals, &params, false).await.unwrap();
+    let dry = securityhub::suppress_allowed(&client, &evals, &params, false)
+        .await
+        .unwrap();
     assert_eq!(update.num_calls(), 0);
     assert_eq!(dry.suppressions.len(), 1);
-    assert!(dry.suppressions[0].finding_id.contains("/finding/00000003-"));
+    assert!(
+        dry.suppressions[0]
+            .finding_id
+            .contains("/finding/00000003-")
+    );
 
     let seen = Arc::new(Mutex::new(Vec::new()));
     let s = seen.clone();
@@ -248,7 +296,9 @@ async fn suppress_allowed_dry_run_changes_nothing_and_apply_suppresses_with_a_no
             body(200, format!(r#"{{"ProcessedFindings":[{{"Id":"{id}","ProductArn":"arn:aws:securityhub:eu-west-1::product/aws/securityhub"}}],"UnprocessedFindings":[]}}"#))
         });
     let client = client!(&[&p, &update]);
-    let done = securityhub::suppress_allowed(&client, &evals, &params, true).await.unwrap();
+    let done = securityhub::suppress_allowed(&client, &evals, &params, true)
+        .await
+        .unwrap();
     assert!(!done.incomplete());
     assert_eq!(done.update.as_ref().unwrap().processed.len(), 1);
     let sent = seen.lock().unwrap().clone();

@@ -102,7 +102,12 @@ fn aggregator_rows_every_format() {
     let row = |account: &str, region: &str, name: &str, mode: TagMutability, filters: &[&str]| {
         let mut r = Repository::new(name, InputKind::ConfigAggregator)
             .with_mutability(mode)
-            .with_filters(filters.iter().map(|f| ExclusionFilter::wildcard(*f)).collect());
+            .with_filters(
+                filters
+                    .iter()
+                    .map(|f| ExclusionFilter::wildcard(*f))
+                    .collect(),
+            );
         r.account_id = Some(account.into());
         r.region = Some(region.into());
         r.arn = Some(format!("arn:aws:ecr:{region}:{account}:repository/{name}"));
@@ -110,7 +115,13 @@ fn aggregator_rows_every_format() {
         r
     };
     let repos = vec![
-        row("111122223333", "eu-west-1", "api", TagMutability::Mutable, &[]),
+        row(
+            "111122223333",
+            "eu-west-1",
+            "api",
+            TagMutability::Mutable,
+            &[],
+        ),
         row(
             "111122223333",
             "eu-west-1",
@@ -118,7 +129,13 @@ fn aggregator_rows_every_format() {
             TagMutability::ImmutableWithExclusion,
             &["latest"],
         ),
-        row("444455556666", "us-east-1", "web", TagMutability::Immutable, &[]),
+        row(
+            "444455556666",
+            "us-east-1",
+            "web",
+            TagMutability::Immutable,
+            &[],
+        ),
     ];
     let params = RuleParameters {
         allowed_exclusion_filters: vec!["latest".into()],
@@ -135,8 +152,14 @@ fn aggregator_rows_every_format() {
     let json = text(Format::Json);
     assert!(json.contains(r#""kind": "config-aggregator""#), "{json}");
     let sarif = text(Format::Sarif);
-    assert!(sarif.contains(r#""source": "config-aggregator""#), "{sarif}");
-    assert!(sarif.contains(r#""capturedAt": "2026-11-20T09:58:12.000Z""#), "{sarif}");
+    assert!(
+        sarif.contains(r#""source": "config-aggregator""#),
+        "{sarif}"
+    );
+    assert!(
+        sarif.contains(r#""capturedAt": "2026-11-20T09:58:12.000Z""#),
+        "{sarif}"
+    );
     insta::assert_snapshot!("aggregator_json", json);
     insta::assert_snapshot!("aggregator_sarif", sarif);
     insta::assert_snapshot!("aggregator_csv", text(Format::Csv));

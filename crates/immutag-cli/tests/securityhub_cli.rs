@@ -75,42 +75,89 @@ fn finding_id(n: u32) -> String {
 async fn from_a_findings_file_dry_run_then_apply_with_notes_reported_by_id() {
     let moto = MotoServer::start().unwrap();
     let ecr = seed(&moto).await;
-    let file = common::root().join(common::fixture("securityhub-findings.json")).display().to_string();
+    let file = common::root()
+        .join(common::fixture("securityhub-findings.json"))
+        .display()
+        .to_string();
     let dir = tempfile::tempdir().unwrap();
     let journal = dir.path().join("j.jsonl");
     let journal = journal.to_str().unwrap();
 
-    let o = immutag(&moto, &["remediate", "--from-securityhub", &file, "--mode", "immutable"]);
+    let o = immutag(
+        &moto,
+        &[
+            "remediate",
+            "--from-securityhub",
+            &file,
+            "--mode",
+            "immutable",
+        ],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     let acct = MOTO_DEFAULT_ACCOUNT;
     assert!(
-        out.contains("security hub: 4 finding(s) read, 3 open ECR.2 failure(s) naming a repository"),
+        out.contains(
+            "security hub: 4 finding(s) read, 3 open ECR.2 failure(s) naming a repository"
+        ),
         "{out}"
     );
-    assert!(out.contains(&format!("CHANGE  {acct}/{REGION}/svc-mutable  MUTABLE -> IMMUTABLE")), "{out}");
-    assert!(out.contains(&format!("KEEP    {acct}/{REGION}/svc-immutable")), "{out}");
-    assert!(out.contains(&format!("{acct}/{REGION}/svc-gone")) && out.contains("no longer exists"), "{out}");
+    assert!(
+        out.contains(&format!(
+            "CHANGE  {acct}/{REGION}/svc-mutable  MUTABLE -> IMMUTABLE"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("KEEP    {acct}/{REGION}/svc-immutable")),
+        "{out}"
+    );
+    assert!(
+        out.contains(&format!("{acct}/{REGION}/svc-gone")) && out.contains("no longer exists"),
+        "{out}"
+    );
     // The PASSED finding is not work: its repository is not even read.
     assert!(!out.contains("svc-passed"), "{out}");
     assert_eq!(mode(&ecr, "svc-mutable").await, "MUTABLE");
 
     let o = immutag(
         &moto,
-        &["remediate", "--from-securityhub", &file, "--mode", "immutable", "--apply", "--journal", journal],
+        &[
+            "remediate",
+            "--from-securityhub",
+            &file,
+            "--mode",
+            "immutable",
+            "--apply",
+            "--journal",
+            journal,
+        ],
     );
     // Changed and verified; moto refuses BatchUpdateFindings, so the note of the changed
     // repository's finding is reported by id and the run is incomplete.
     assert_eq!(o.status.code(), Some(3), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(out.contains("1 changed and verified, 0 failed"), "{out}");
-    assert!(out.contains(&format!("NOTEFAIL {}", finding_id(1))), "{out}");
-    assert!(out.contains("security hub: noted 0 finding(s), 1 not updated"), "{out}");
+    assert!(
+        out.contains(&format!("NOTEFAIL {}", finding_id(1))),
+        "{out}"
+    );
+    assert!(
+        out.contains("security hub: noted 0 finding(s), 1 not updated"),
+        "{out}"
+    );
     assert_eq!(mode(&ecr, "svc-mutable").await, "IMMUTABLE");
-    assert!(std::fs::read_to_string(journal).unwrap().contains("svc-mutable"));
+    assert!(
+        std::fs::read_to_string(journal)
+            .unwrap()
+            .contains("svc-mutable")
+    );
 
     // JSON names the findings too.
-    let o = immutag(&moto, &["remediate", "--from-securityhub", &file, "--output", "json"]);
+    let o = immutag(
+        &moto,
+        &["remediate", "--from-securityhub", &file, "--output", "json"],
+    );
     let v: serde_json::Value = serde_json::from_slice(&o.stdout).unwrap();
     assert_eq!(v["findings"]["read"], 4);
     assert_eq!(v["findings"]["open"], 3);
@@ -121,7 +168,11 @@ async fn from_get_findings_filters_what_moto_does_not_and_refuses_target_flags()
     let moto = MotoServer::start().unwrap();
     let _ecr = seed(&moto).await;
     let sh = aws_sdk_securityhub::Client::new(&moto.sdk_config(REGION).await);
-    let file: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(common::root().join(common::fixture("securityhub-findings.json"))).unwrap()).unwrap();
+    let file: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(common::root().join(common::fixture("securityhub-findings.json")))
+            .unwrap(),
+    )
+    .unwrap();
     let findings: Vec<aws_sdk_securityhub::types::AwsSecurityFinding> = file["Findings"]
         .as_array()
         .unwrap()
@@ -161,14 +212,20 @@ async fn from_get_findings_filters_what_moto_does_not_and_refuses_target_flags()
         .await
         .unwrap();
 
-    let o = immutag(&moto, &["remediate", "--from-securityhub", "--mode", "immutable"]);
+    let o = immutag(
+        &moto,
+        &["remediate", "--from-securityhub", "--mode", "immutable"],
+    );
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let out = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(out.contains("3 open ECR.2 failure(s)"), "{out}");
     assert!(out.contains("svc-mutable  MUTABLE -> IMMUTABLE"), "{out}");
     assert!(!out.contains("svc-passed"), "{out}");
 
-    let o = immutag(&moto, &["remediate", "--from-securityhub", "--regions", "eu-west-1"]);
+    let o = immutag(
+        &moto,
+        &["remediate", "--from-securityhub", "--regions", "eu-west-1"],
+    );
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
     assert!(String::from_utf8_lossy(&o.stderr).contains("the findings name the repositories"));
 }

@@ -469,7 +469,10 @@ mod tests {
         }
         let whole = format!(r#"{{"Findings":[{}]}}"#, finding(""));
         for cut in (0..whole.len()).step_by(11) {
-            assert!(parse_findings(&whole.as_bytes()[..cut]).is_err(), "cut at {cut}");
+            assert!(
+                parse_findings(&whole.as_bytes()[..cut]).is_err(),
+                "cut at {cut}"
+            );
         }
     }
 }

@@ -137,7 +137,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
 /// Reads a file (or `-` for stdin), naming `what` in errors.
 fn read_text(file: &str, what: &str) -> anyhow::Result<String> {
     if file == "-" {
-        io::read_to_string(io::stdin()).with_context(|| format!("cannot read the {what} from stdin"))
+        io::read_to_string(io::stdin())
+            .with_context(|| format!("cannot read the {what} from stdin"))
     } else {
         std::fs::read_to_string(file).with_context(|| format!("cannot read the {what} {file}"))
     }

@@ -163,7 +163,11 @@ fn report_suppression(report: &ScanReport) {
     let Some(s) = &report.suppression else {
         return;
     };
-    let verb = if s.applied { "SUPPRESS" } else { "WOULD SUPPRESS" };
+    let verb = if s.applied {
+        "SUPPRESS"
+    } else {
+        "WOULD SUPPRESS"
+    };
     for x in &s.suppressions {
         eprintln!(
             "immutag: {verb} {} ({})",
@@ -184,7 +188,13 @@ fn report_suppression(report: &ScanReport) {
     let done = s
         .update
         .as_ref()
-        .map(|u| format!(", {} suppressed, {} not updated", u.processed.len(), u.unprocessed.len()))
+        .map(|u| {
+            format!(
+                ", {} suppressed, {} not updated",
+                u.processed.len(),
+                u.unprocessed.len()
+            )
+        })
         .unwrap_or_else(|| {
             if s.applied {
                 String::new()
