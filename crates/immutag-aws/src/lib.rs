@@ -19,8 +19,10 @@
 //!   failures reported not skipped), [`org`] (Organizations accounts, enabled regions),
 //!   [`journal`] (the JSON-lines journal on disk), [`config_query`] (the recorded state of a
 //!   Config aggregator or of the caller's own Config, by advanced query), [`securityhub`]
-//!   (ECR.2 findings: the work queue, notes, suppression), and the flows [`scan`], [`plan`],
-//!   [`remediate`] and [`rollback`] that the CLI calls once each.
+//!   (ECR.2 findings: the work queue, notes, suppression), the flows [`scan`], [`plan`],
+//!   [`remediate`] and [`rollback`] that the CLI calls once each, and [`pins`] (the live
+//!   reads of `immutag pins`: repositories judged by the evaluator, tags and digests by
+//!   `BatchGetImage`).
 //! * `testing` (feature `test-util`): a moto server harness for tests.
 //!
 //! Without `fleet` (the Config rule Lambda) the fleet modules and their SDK crates
@@ -38,6 +40,8 @@ pub mod error;
 pub mod journal;
 #[cfg(feature = "fleet")]
 pub mod org;
+#[cfg(feature = "fleet")]
+pub mod pins;
 #[cfg(feature = "fleet")]
 pub mod plan;
 #[cfg(feature = "fleet")]

@@ -45,23 +45,92 @@ pub fn image_manifest(n: u32) -> String {
     )
 }
 
-/// `PutImage` of [`image_manifest`]`(n)` into `repo`, with `tag` or, given `None`, by digest
-/// alone (untagged). On failure, the service error code (`ImageAlreadyExistsException`, ...).
+/// The media type of a Docker image manifest (schema 2).
+pub const IMAGE_MEDIA_TYPE: &str = "application/vnd.docker.distribution.manifest.v2+json";
+/// The media type of an OCI image index (a multi-platform image).
+pub const INDEX_MEDIA_TYPE: &str = "application/vnd.oci.image.index.v1+json";
+
+/// What [`push_image`] pushes.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TestManifest {
+    /// [`image_manifest`]`(n)`: a single-platform image.
+    Image(u32),
+    /// An OCI image index of the image manifests with these digests (`linux/amd64`,
+    /// `linux/arm64`, ... in order): a multi-platform image.
+    Index(Vec<String>),
+}
+
+impl From<u32> for TestManifest {
+    fn from(n: u32) -> Self {
+        Self::Image(n)
+    }
+}
+
+impl TestManifest {
+    /// The manifest's bytes.
+    pub fn body(&self) -> String {
+        match self {
+            Self::Image(n) => image_manifest(*n),
+            Self::Index(digests) => {
+                const ARCHES: [&str; 4] = ["amd64", "arm64", "s390x", "ppc64le"];
+                let manifests: Vec<String> = digests
+                    .iter()
+                    .enumerate()
+                    .map(|(i, d)| {
+                        format!(
+                            r#"{{"mediaType":"{IMAGE_MEDIA_TYPE}","size":1,"digest":"{d}","platform":{{"architecture":"{}","os":"linux"}}}}"#,
+                            ARCHES[i % ARCHES.len()]
+                        )
+                    })
+                    .collect();
+                format!(
+                    r#"{{"schemaVersion":2,"mediaType":"{INDEX_MEDIA_TYPE}","manifests":[{}]}}"#,
+                    manifests.join(",")
+                )
+            }
+        }
+    }
+
+    /// The manifest's media type.
+    pub fn media_type(&self) -> &'static str {
+        match self {
+            Self::Image(_) => IMAGE_MEDIA_TYPE,
+            Self::Index(_) => INDEX_MEDIA_TYPE,
+        }
+    }
+
+    /// Its digest, as a registry computes it: `sha256:` and the SHA-256 of the bytes.
+    pub fn digest(&self) -> String {
+        use sha2::Digest;
+        let hash = sha2::Sha256::digest(self.body().as_bytes());
+        let hex: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+        format!("sha256:{hex}")
+    }
+}
+
+/// `PutImage` of `manifest` ([`image_manifest`]`(n)` for a number, or an image index) into
+/// `repo`, with `tag` or, given `None`, by digest alone (untagged). The digest is sent with
+/// the manifest (moto otherwise makes one up), and returned. On failure, the service error
+/// code (`ImageAlreadyExistsException`, ...).
 pub async fn push_image<'a>(
     client: &aws_sdk_ecr::Client,
     repo: &str,
-    n: u32,
+    manifest: impl Into<TestManifest>,
     tag: impl Into<Option<&'a str>>,
-) -> Result<(), String> {
+) -> Result<String, String> {
     use aws_sdk_ecr::error::ProvideErrorMetadata;
+    let manifest = manifest.into();
+    let digest = manifest.digest();
     client
         .put_image()
         .repository_name(repo)
-        .image_manifest(image_manifest(n))
+        .image_manifest(manifest.body())
+        .image_manifest_media_type(manifest.media_type())
+        .image_digest(&digest)
         .set_image_tag(tag.into().map(str::to_owned))
         .send()
         .await
-        .map(|_| ())
+        .map(|_| digest)
         .map_err(|e| e.code().unwrap_or("no code").to_owned())
 }
 

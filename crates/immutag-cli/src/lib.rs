@@ -13,8 +13,9 @@ use clap::{Parser, Subcommand};
 
 pub mod cmd;
 pub mod exit;
-pub mod locate;
 pub mod output;
+pub mod params;
+pub mod read;
 
 /// immutag keeps Amazon ECR image tags immutable across an AWS organization.
 #[derive(Debug, Parser)]
@@ -42,6 +43,8 @@ pub enum Command {
     Remediate(cmd::remediate::Args),
     /// Restore what a remediation journal changed (dry run unless --apply).
     Rollback(cmd::rollback::Args),
+    /// Find the image references of a source tree, check they are pinned to digests, pin them.
+    Pins(cmd::pins::Args),
 }
 
 /// Parses the command line, runs the subcommand, and maps the outcome to an exit code.
@@ -66,10 +69,12 @@ pub fn main_entry() -> ExitCode {
         Command::Plan(args) => cmd::plan::run(args),
         Command::Remediate(args) => cmd::remediate::run(args),
         Command::Rollback(args) => cmd::rollback::run(args),
+        Command::Pins(args) => cmd::pins::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
+            // Errors quote input (keys, values, file names): never a raw control character.
             eprintln!(
                 "immutag: error: {}",
                 immutag_core::text::printable(&format!("{e:#}"))

@@ -351,3 +351,123 @@ fn a_reader_that_leaves_early_is_not_a_crash() {
         assert_ne!(out.status.code(), Some(101), "{args:?}: {stderr}");
     }
 }
+
+const TEMPLATE: &str = r#"{"Parameters":{"Mode":{"Type":"String","Default":"IMMUTABLE","AllowedValues":["IMMUTABLE","MUTABLE"]}},
+ "Resources":{"Repo":{"Type":"AWS::ECR::Repository","Properties":{"RepositoryName":"app","ImageTagMutability":{"Ref":"Mode"}}}}}"#;
+
+#[test]
+fn cfn_parameters_give_the_deployed_values_in_both_shapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let t = dir.path().join("t.json");
+    std::fs::write(&t, TEMPLATE).unwrap();
+    let t = t.to_str().unwrap();
+    // Without a deployed value: a deployer picks among the AllowedValues.
+    let out = run(&["evaluate", t, "-o", "json"], None);
+    assert_eq!(out.code, 1, "{out:?}");
+    let e = &json(&out)[0];
+    assert_eq!(e["reason"], "unresolved");
+    let note = e["annotation"].as_str().unwrap();
+    assert!(
+        note.contains("Default 'IMMUTABLE'")
+            && note.contains("'IMMUTABLE', 'MUTABLE'")
+            && note.contains("--cfn-parameters"),
+        "{note}"
+    );
+    for (name, text) in [
+        (
+            "cli.json",
+            r#"[{"ParameterKey":"Mode","ParameterValue":"IMMUTABLE"}]"#,
+        ),
+        ("pipeline.json", r#"{"Parameters":{"Mode":"IMMUTABLE"}}"#),
+    ] {
+        let p = dir.path().join(name);
+        std::fs::write(&p, text).unwrap();
+        let out = run(
+            &["evaluate", t, "--cfn-parameters", p.to_str().unwrap()],
+            None,
+        );
+        assert_eq!(out.code, 0, "{name}: {out:?}");
+        // --cfn-parameter wins over the file.
+        let out = run(
+            &[
+                "evaluate",
+                t,
+                "--cfn-parameters",
+                p.to_str().unwrap(),
+                "--cfn-parameter",
+                "Mode=MUTABLE",
+            ],
+            None,
+        );
+        assert_eq!(out.code, 1, "{name}: {out:?}");
+    }
+    // A value outside AllowedValues: exit 2 naming the parameter.
+    let out = run(&["evaluate", t, "--cfn-parameter", "Mode=SOMETIMES"], None);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        out.stderr.contains(t) && out.stderr.contains("parameter `Mode` is given `SOMETIMES`"),
+        "{}",
+        out.stderr
+    );
+    let out = run(&["evaluate", t, "--cfn-parameter", "Mode"], None);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(out.stderr.contains("KEY=VALUE"), "{}", out.stderr);
+}
+
+fn raw(s: &str) -> bool {
+    s.contains('\u{1b}') || s.contains('\u{7}')
+}
+
+/// Exit 2, and `shown` (escaped) in the error where the input had control characters.
+fn escaped_error(args: &[&str], shown: &str) {
+    let out = run(args, None);
+    assert_eq!(out.code, 2, "{out:?}");
+    assert!(
+        !raw(&out.stderr) && out.stderr.contains(shown),
+        "{}",
+        out.stderr
+    );
+}
+
+/// ESC sequences in the input never reach the terminal raw: not in stderr errors (file names,
+/// keys and values quoted by a message), not in the table.
+#[test]
+fn control_characters_from_input_are_escaped_on_every_text_path() {
+    let dir = tempfile::tempdir().unwrap();
+    // A value quoted by an error message.
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"{"messageType":"X\u001b[2J\u0007","configurationItem":{}}"#,
+    )
+    .unwrap();
+    escaped_error(&["evaluate", bad.to_str().unwrap()], "X\\u{1b}[2J\\u{7}");
+    // A file name with an ESC in it.
+    let odd = dir.path().join("odd\u{1b}[31m.json");
+    std::fs::write(&odd, "{").unwrap();
+    escaped_error(&["evaluate", odd.to_str().unwrap()], "odd\\u{1b}[31m.json");
+    // A rule parameter given on the command line, quoted back.
+    escaped_error(
+        &["evaluate", &fixture(DESCRIBE), "--param", "Bad\u{1b}[2J=1"],
+        "Bad\\u{1b}[2J",
+    );
+    // Names, values and filters in the table.
+    let repos = dir.path().join("repos.json");
+    std::fs::write(
+        &repos,
+        r#"{"repositories":[{"repositoryName":"a\u001b[2Jb","imageTagMutability":"IMMUTABLE_WITH_EXCLUSION\u001b[31m",
+           "imageTagMutabilityExclusionFilters":[{"filterType":"WILDCARD\u001b]0;x\u0007","filter":"l\u001b[1m"}]}]}"#,
+    )
+    .unwrap();
+    let out = run(
+        &["evaluate", repos.to_str().unwrap(), "--color", "never"],
+        None,
+    );
+    assert_eq!(out.code, 1, "{out:?}");
+    assert!(!raw(&out.stdout) && !raw(&out.stderr), "{out:?}");
+    assert!(out.stdout.contains("a\\u{1b}[2Jb"), "{}", out.stdout);
+    // JSON and CSV are data: their encoders escape (JSON) or quote them, but JSON never
+    // carries a raw control character.
+    let out = run(&["evaluate", repos.to_str().unwrap(), "-o", "json"], None);
+    assert!(!raw(&out.stdout), "{}", out.stdout);
+}

@@ -412,3 +412,57 @@ async fn mode_immutable_keeps_compliant_exclusions() {
         journal.contains("\"repository\":\"open\"") && journal.contains("\"repository\":\"late\"")
     );
 }
+
+/// Names from a plan file and from a journal reach the remediate and rollback text escaped.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn remediate_and_rollback_text_escape_control_characters() {
+    let moto = moto();
+    seed(&moto).await;
+    let acct = immutag_aws::testing::MOTO_DEFAULT_ACCOUNT;
+    let evil = "gone\u{1b}[2J\u{1b}]0;owned\u{7}";
+    let plan = serde_json::json!({
+        "schema_version": 1,
+        "repositories": [{
+            "account_id": acct, "region": "eu-west-1", "name": evil,
+            "current_mutability": "MUTABLE", "compliance": "NON_COMPLIANT", "reason": "mutable",
+            "recommendation": "REVIEW", "target_filters": [],
+            "evidence": {"images": 0, "tagged_images": 0, "untagged_images": 0, "referrers": 0,
+                "tags": 0, "floating_tags": [], "notes": ["moved by \u{1b}[31mci"]},
+        }],
+        "failures": [],
+    })
+    .to_string();
+    let raw = |s: &str| s.contains('\u{1b}') || s.contains('\u{7}');
+    let o = immutag(&moto, &["remediate", "--plan", "-"], Some(&plan));
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    );
+    assert!(!raw(&out) && !raw(&err), "{}", text(&o));
+    assert!(out.contains("gone\\u{1b}[2J"), "{}", text(&o));
+
+    let dir = tempfile::tempdir().unwrap();
+    let journal = dir.path().join("j.jsonl");
+    let line = |seq: u64, phase: &str| {
+        serde_json::json!({"run": "r1", "seq": seq, "time": "2026-11-26T15:22:48Z",
+            "operation": "remediate", "phase": phase, "account": acct, "region": "eu-west-1",
+            "repository": evil, "previous": {"mode": "MUTABLE"}, "new": {"mode": "IMMUTABLE"}})
+        .to_string()
+    };
+    std::fs::write(
+        &journal,
+        format!("{}\n{}\n", line(1, "intent"), line(2, "applied")),
+    )
+    .unwrap();
+    let o = immutag(&moto, &["rollback", journal.to_str().unwrap()], None);
+    let (out, err) = (
+        String::from_utf8_lossy(&o.stdout).into_owned(),
+        String::from_utf8_lossy(&o.stderr).into_owned(),
+    );
+    assert!(!raw(&out) && !raw(&err), "{}", text(&o));
+    assert!(
+        out.contains("gone\\u{1b}[2J") || err.contains("gone\\u{1b}[2J"),
+        "{}",
+        text(&o)
+    );
+}

@@ -161,7 +161,13 @@ pub struct Evaluation {
 /// assert!(e.annotation.contains("IMMUTABLE"));
 /// ```
 pub fn evaluate(repo: &Repository, params: &RuleParameters) -> Evaluation {
-    let (compliance, reason, annotation) = decide(repo, params);
+    let (compliance, reason, mut annotation) = decide(repo, params);
+    if repo.name.is_none()
+        && !params.exempt_repository_patterns.is_empty()
+        && compliance != Compliance::NotApplicable
+    {
+        annotation.insert_str(0, NO_STATIC_NAME);
+    }
     Evaluation {
         resource_type: repo.resource_type.clone(),
         resource_id: repo.resource_id.clone(),
@@ -177,6 +183,11 @@ pub fn evaluate(repo: &Repository, params: &RuleParameters) -> Evaluation {
         source: repo.source.clone(),
     }
 }
+
+/// The start of the annotation of a resource without a static name (a template whose
+/// `RepositoryName` is absent or set at deployment) when exemption patterns are configured.
+pub const NO_STATIC_NAME: &str =
+    "No static repository name: ExemptRepositoryPatterns match names only, not ids. ";
 
 /// Evaluates many repositories, in order.
 pub fn evaluate_all<'a>(
@@ -225,8 +236,13 @@ fn decide(repo: &Repository, params: &RuleParameters) -> (Compliance, Reason, St
         }
     }
 
-    let name = repo.name.as_deref().unwrap_or(&repo.resource_id);
-    if let Some(pattern) = params.exempt_pattern_for(name) {
+    // Names only: a template resource without a static name is never exempted by its
+    // logical id or address.
+    if let Some(pattern) = repo
+        .name
+        .as_deref()
+        .and_then(|name| params.exempt_pattern_for(name))
+    {
         return (
             NotApplicable,
             Reason::ExemptByName,
@@ -519,6 +535,33 @@ mod tests {
     }
 
     #[test]
+    fn exemption_patterns_match_names_only() {
+        let p = params(r#"{"ExemptRepositoryPatterns":"sandbox*,aws_ecr_repository.*"}"#);
+        for kind in [InputKind::Cloudformation, InputKind::Terraform] {
+            let mut r = Repository::new("sandbox1", kind).with_mutability(TagMutability::Mutable);
+            r.name = None;
+            r.source.logical_id = Some("sandbox1".into());
+            let e = evaluate(&r, &p);
+            check(&e, Compliance::NonCompliant, Reason::Mutable);
+            assert!(e.annotation.starts_with(NO_STATIC_NAME), "{}", e.annotation);
+            r.resource_id = "aws_ecr_repository.scratch".into();
+            check(&evaluate(&r, &p), Compliance::NonCompliant, Reason::Mutable);
+        }
+        // With a name, the name decides; without patterns, no note.
+        let r = Repository::new("sandbox-1", InputKind::Cloudformation)
+            .with_mutability(TagMutability::Mutable);
+        check(
+            &evaluate(&r, &p),
+            Compliance::NotApplicable,
+            Reason::ExemptByName,
+        );
+        let mut r = r;
+        r.name = None;
+        let e = evaluate(&r, &RuleParameters::default());
+        assert!(!e.annotation.contains("static"), "{}", e.annotation);
+    }
+
+    #[test]
     fn row_immutable() {
         check(
             &evaluate(&repo(TagMutability::Immutable), &RuleParameters::default()),
@@ -632,6 +675,17 @@ mod tests {
         let e = evaluate(&repo(TagMutability::parse("SOMETIMES")), &p);
         check(&e, Compliance::NonCompliant, Reason::UnknownMutability);
         assert!(e.annotation.contains("'SOMETIMES'"));
+        // Exact values: other spellings of IMMUTABLE are unknown, and quoted.
+        for v in ["immutable", "Immutable ", " IMMUTABLE", "IMMUTABLE\n"] {
+            let e = evaluate(&repo(TagMutability::parse(v)), &p);
+            check(&e, Compliance::NonCompliant, Reason::UnknownMutability);
+            assert!(
+                e.annotation
+                    .contains(&format!("'{}'", crate::text::printable(v))),
+                "{}",
+                e.annotation
+            );
+        }
 
         let mut r = Repository::new("x", InputKind::Cloudformation);
         r.source.logical_id = Some("AppRepo".into());

@@ -21,7 +21,9 @@ pub const ECR_REPOSITORY_TYPE: &str = "AWS::ECR::Repository";
 /// ```
 /// use immutag_core::TagMutability;
 /// assert_eq!(TagMutability::parse("IMMUTABLE"), TagMutability::Immutable);
-/// assert_eq!(TagMutability::parse("immutable"), TagMutability::Immutable);
+/// // Exact: CloudFormation, Terraform and the API refuse other spellings.
+/// assert_eq!(TagMutability::parse("immutable"), TagMutability::Unknown("immutable".into()));
+/// assert_eq!(TagMutability::parse("IMMUTABLE "), TagMutability::Unknown("IMMUTABLE ".into()));
 /// assert_eq!(TagMutability::parse("SOMETIMES"), TagMutability::Unknown("SOMETIMES".into()));
 /// assert_eq!(TagMutability::ImmutableWithExclusion.as_str(), "IMMUTABLE_WITH_EXCLUSION");
 /// ```
@@ -40,12 +42,12 @@ pub enum TagMutability {
 }
 
 impl TagMutability {
-    /// Parses an API / CloudFormation / Terraform value. Matching ignores ASCII case and
-    /// surrounding white space (Terraform and hand-written templates vary); anything else is
-    /// [`TagMutability::Unknown`] with the original text.
+    /// Parses an API / CloudFormation / Terraform value, exactly: `immutable` or
+    /// `IMMUTABLE ` is not `IMMUTABLE` (CloudFormation, Terraform and the API reject them),
+    /// so anything but the four API spellings is [`TagMutability::Unknown`] with the
+    /// original text, evaluated NON_COMPLIANT (fail closed).
     pub fn parse(value: &str) -> Self {
-        let trimmed = value.trim();
-        match trimmed.to_ascii_uppercase().as_str() {
+        match value {
             "MUTABLE" => Self::Mutable,
             "IMMUTABLE" => Self::Immutable,
             "IMMUTABLE_WITH_EXCLUSION" => Self::ImmutableWithExclusion,
@@ -143,9 +145,10 @@ pub enum FilterType {
 }
 
 impl FilterType {
-    /// Parses the API value, ignoring ASCII case.
+    /// Parses the API value, exactly (`wildcard` is an unknown type, which evaluation
+    /// refuses).
     pub fn parse(value: &str) -> Self {
-        if value.trim().eq_ignore_ascii_case("WILDCARD") {
+        if value == "WILDCARD" {
             Self::Wildcard
         } else {
             Self::Unknown(value.to_owned())

@@ -161,7 +161,10 @@ fn config_events_use_their_own_parameters() {
 fn templates_and_plans() {
     let (_, rows) = evaluate_file("cloudformation-repositories.yaml");
     let get = |id: &str| rows.iter().find(|r| r.0 == id).unwrap().clone();
-    assert_eq!(get("payments/api-prod").2, Reason::Immutable);
+    // Its name is a !Sub over a parameter set at deployment: no static name, the logical id.
+    assert_eq!(get("ApiRepository").2, Reason::Immutable);
+    // A parameter whose AllowedValues admit MUTABLE is not proof, whatever its Default.
+    assert_eq!(get("payments/reports").2, Reason::Unresolved);
     assert_eq!(get("payments/web").2, Reason::Unresolved);
     assert!(
         get("payments/web")

@@ -2,6 +2,7 @@
 
 pub mod evaluate;
 pub mod fleet;
+pub mod pins;
 pub mod plan;
 pub mod remediate;
 pub mod rollback;

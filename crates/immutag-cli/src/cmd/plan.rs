@@ -7,10 +7,10 @@
 
 use clap::ValueEnum;
 
-use crate::cmd::evaluate::command_line_params;
 use crate::cmd::fleet::{self, Bar, FleetArgs};
 use crate::exit;
 use crate::output;
+use crate::params::command_line_params;
 
 /// Output formats of `immutag plan`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]

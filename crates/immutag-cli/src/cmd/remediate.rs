@@ -4,7 +4,6 @@
 //! applies through the one apply path); the report is rendered by
 //! [`crate::output::changes`].
 
-use std::io;
 use std::path::PathBuf;
 
 use anyhow::{Context, bail};
@@ -12,10 +11,10 @@ use clap::ValueEnum;
 use immutag_aws::remediate::{Findings, RemediateError, RemediateOptions, Source};
 use immutag_core::remediation::{Mode, RemediationOptions};
 
-use crate::cmd::evaluate::command_line_params;
 use crate::cmd::fleet::{self, Bar, FleetArgs, RunArgs};
 use crate::exit;
 use crate::output::changes::{ReportFormat, write_remediation};
+use crate::params::command_line_params;
 
 /// Arguments of `immutag remediate`.
 #[derive(Debug, clap::Args)]
@@ -134,24 +133,20 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     Ok(exit::of_report(report.incomplete(), report.findings()))
 }
 
-/// Reads a file (or `-` for stdin), naming `what` in errors.
-fn read_text(file: &str, what: &str) -> anyhow::Result<String> {
-    if file == "-" {
-        io::read_to_string(io::stdin())
-            .with_context(|| format!("cannot read the {what} from stdin"))
-    } else {
-        std::fs::read_to_string(file).with_context(|| format!("cannot read the {what} {file}"))
-    }
-}
-
-/// Reads and checks a plan (a file, or `-` for stdin).
+/// Reads and checks a plan (a file, or `-` for stdin), bounded like every input
+/// ([`crate::read`]).
 fn read_plan(file: &str) -> anyhow::Result<immutag_core::plan::Plan> {
-    let text = read_text(file, "plan")?;
-    immutag_core::plan::parse_plan(&text).with_context(|| file.to_owned())
+    let shown = crate::read::shown(file);
+    let text = crate::read::read_text(file, immutag_core::input::MAX_INPUT_BYTES)
+        .with_context(|| format!("the plan {shown}"))?;
+    immutag_core::plan::parse_plan(&text).with_context(|| format!("the plan {shown}"))
 }
 
-/// Reads Security Hub findings (`aws securityhub get-findings` output; a file, or `-`).
+/// Reads Security Hub findings (`aws securityhub get-findings` output; a file, or `-`),
+/// bounded like every input ([`crate::read`]).
 fn read_findings(file: &str) -> anyhow::Result<Vec<immutag_core::finding::Finding>> {
-    let text = read_text(file, "findings")?;
-    immutag_core::finding::parse_findings(text.as_bytes()).with_context(|| file.to_owned())
+    let shown = crate::read::shown(file);
+    let bytes = crate::read::read_bytes(file, immutag_core::input::MAX_INPUT_BYTES)
+        .with_context(|| format!("the findings {shown}"))?;
+    immutag_core::finding::parse_findings(&bytes).with_context(|| format!("the findings {shown}"))
 }

@@ -47,6 +47,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             "the journal names the accounts and regions: --org, --accounts, --regions and --all-regions do not apply to rollback"
         );
     }
+    // The flow reads the journal again; this bounded read refuses first what no journal can
+    // be (a directory, a NUL byte, /dev/zero, over the size limit, not a record), naming it.
+    check_journal(&args.from)?;
     let opts = RollbackOptions {
         from: args.from.clone(),
         run: args.run.run_options(&args.fleet),
@@ -79,4 +82,16 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     }
     fleet::with_stdout(|out| write_rollback(&report, args.output, out))?;
     Ok(exit::of_report(report.incomplete(), report.findings()))
+}
+
+/// Reads the journal as every input is read ([`crate::read`]) and checks that it parses;
+/// errors name the file.
+fn check_journal(path: &std::path::Path) -> anyhow::Result<()> {
+    let file = path.to_string_lossy();
+    let shown = crate::read::shown(&file);
+    let text = crate::read::read_text(&file, immutag_core::input::MAX_INPUT_BYTES)
+        .map_err(|e| anyhow::anyhow!("the journal {shown}: {e}"))?;
+    immutag_core::journal::parse_journal(&text)
+        .map_err(|e| anyhow::anyhow!("the journal {shown}: {e}"))?;
+    Ok(())
 }

@@ -10,10 +10,10 @@ use immutag_aws::scan::{ScanOptions, ScanReport, ScanSource};
 use immutag_aws::targets::{AccountSelection, RegionSelection};
 use immutag_core::text::printable;
 
-use crate::cmd::evaluate::command_line_params;
 use crate::cmd::fleet::{self, Bar, FleetArgs};
 use crate::exit;
 use crate::output::{self, ColorChoice, Counts, Format, RenderOptions};
+use crate::params::command_line_params;
 
 /// Arguments of `immutag scan`.
 #[derive(Debug, clap::Args)]

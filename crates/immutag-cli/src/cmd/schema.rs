@@ -23,6 +23,8 @@ pub enum Which {
     Repository,
     /// The `immutag plan --output json` document (the input of `immutag remediate`).
     Plan,
+    /// One image reference and its status (an element of `immutag pins check --output json`).
+    Pin,
 }
 
 /// Prints the schema to stdout.
@@ -32,6 +34,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         Which::Evaluation => schemars::schema_for!(immutag_core::Evaluation),
         Which::Repository => schemars::schema_for!(immutag_core::Repository),
         Which::Plan => schemars::schema_for!(immutag_core::plan::Plan),
+        Which::Pin => schemars::schema_for!(immutag_pins::Pin),
     };
     let text = serde_json::to_string_pretty(&schema)?;
     let mut out = std::io::stdout().lock();

@@ -193,16 +193,13 @@ fn run_generate(args: GenerateArgs) -> anyhow::Result<u8> {
 }
 
 fn check_file(path: &Path, kind: PolicyKind) -> CheckedFile {
-    let text = if path == Path::new("-") {
-        let mut text = String::new();
-        std::io::Read::read_to_string(&mut std::io::stdin(), &mut text)
-            .map(|_| text)
-            .map_err(|e| format!("cannot read standard input: {e}"))
-    } else {
-        std::fs::read_to_string(path).map_err(|e| format!("cannot read: {e}"))
-    };
-    let (report, error) = match text.and_then(|t| check_policy(&t, kind).map_err(|e| e.to_string()))
-    {
+    let text = crate::read::read_text(&path.to_string_lossy(), crate::read::MAX_POLICY_BYTES)
+        .map_err(|e| e.to_string());
+    // The message quotes the document (an unknown Effect, a key): escape it.
+    let (report, error) = match text.and_then(|t| {
+        check_policy(&t, kind)
+            .map_err(|e| immutag_core::text::printable(&e.to_string()).into_owned())
+    }) {
         Ok(report) => (Some(report), None),
         Err(error) => (None, Some(error)),
     };

@@ -33,11 +33,31 @@ pub const COLUMNS: [&str; 15] = [
 
 /// Writes the header and one row per evaluation.
 pub fn write(evals: &[Evaluation], out: &mut dyn Write) -> io::Result<()> {
-    let mut w = ::csv::WriterBuilder::new()
-        .terminator(::csv::Terminator::Any(b'\n'))
-        .from_writer(out);
-    w.write_record(COLUMNS).map_err(io::Error::other)?;
+    let mut rows = Rows::new(out)?;
     for e in evals {
+        rows.push(e)?;
+    }
+    rows.finish()
+}
+
+/// CSV written one evaluation at a time: the header on creation, then a row per
+/// [`Rows::push`].
+pub struct Rows<W: Write> {
+    w: ::csv::Writer<W>,
+}
+
+impl<W: Write> Rows<W> {
+    /// Writes the header row.
+    pub fn new(out: W) -> io::Result<Self> {
+        let mut w = ::csv::WriterBuilder::new()
+            .terminator(::csv::Terminator::Any(b'\n'))
+            .from_writer(out);
+        w.write_record(COLUMNS).map_err(io::Error::other)?;
+        Ok(Self { w })
+    }
+
+    /// Writes one row.
+    pub fn push(&mut self, e: &Evaluation) -> io::Result<()> {
         let s = &e.source;
         let row: [String; 15] = [
             opt(&e.account_id),
@@ -56,10 +76,15 @@ pub fn write(evals: &[Evaluation], out: &mut dyn Write) -> io::Result<()> {
             opt(&s.logical_id),
             opt(&e.captured_at),
         ];
-        w.write_record(row.iter().map(|c| neutralize(c).into_owned()))
-            .map_err(io::Error::other)?;
+        self.w
+            .write_record(row.iter().map(|c| neutralize(c).into_owned()))
+            .map_err(io::Error::other)
     }
-    w.flush()
+
+    /// Flushes what is buffered.
+    pub fn finish(mut self) -> io::Result<()> {
+        self.w.flush()
+    }
 }
 
 fn opt(v: &Option<String>) -> String {
@@ -67,7 +92,7 @@ fn opt(v: &Option<String>) -> String {
 }
 
 /// Prefixes a cell that a spreadsheet would treat as a formula.
-fn neutralize(cell: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn neutralize(cell: &str) -> std::borrow::Cow<'_, str> {
     match cell.chars().next() {
         Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{cell}").into(),
         _ => cell.into(),

@@ -1,6 +1,6 @@
 //! Rendering: evaluations as a human table, JSON, CSV and SARIF 2.1.0 (this module); a plan
 //! ([`plan`]); remediation and rollback reports ([`changes`]); the `immutag scp` reports
-//! ([`scp`]).
+//! ([`scp`]); pins and the resolve diff ([`pins`]).
 //!
 //! Every renderer takes a slice of [`immutag_core::Evaluation`] and writes to any
 //! [`std::io::Write`], so `immutag evaluate` and `immutag scan` print the same formats.
@@ -26,6 +26,7 @@ use immutag_core::{Compliance, Evaluation, FilterSetting, MutabilitySetting, Sou
 pub mod changes;
 pub mod csv;
 pub mod json;
+pub mod pins;
 pub mod plan;
 pub mod sarif;
 pub mod scp;
@@ -116,6 +117,87 @@ pub fn print(evals: &[Evaluation], format: Format, color: ColorChoice) -> io::Re
     }
 }
 
+/// Prints evaluations as a command makes them. JSON and CSV go to stdout at once, one
+/// evaluation at a time, so memory does not grow with the input; the table and SARIF, which
+/// need every evaluation, are printed by [`Printer::finish`]. A reader that leaves early
+/// (`| head`) is not an error: printing stops, counting goes on.
+pub struct Printer {
+    format: Format,
+    color: ColorChoice,
+    counts: Counts,
+    held: Vec<Evaluation>,
+    stream: Stream,
+    error: Option<io::Error>,
+}
+
+enum Stream {
+    Held,
+    Json(json::Array<io::BufWriter<io::Stdout>>),
+    Csv(Box<csv::Rows<io::BufWriter<io::Stdout>>>),
+}
+
+impl Printer {
+    /// A printer of `format` to stdout (`color` for the table).
+    pub fn new(format: Format, color: ColorChoice) -> Self {
+        let out = || io::BufWriter::new(io::stdout());
+        let (stream, error) = match format {
+            Format::Json => (Stream::Json(json::Array::new(out())), None),
+            Format::Csv => match csv::Rows::new(out()) {
+                Ok(rows) => (Stream::Csv(Box::new(rows)), None),
+                Err(e) => (Stream::Held, Some(e)),
+            },
+            Format::Table | Format::Sarif => (Stream::Held, None),
+        };
+        Self {
+            format,
+            color,
+            counts: Counts::default(),
+            held: Vec::new(),
+            stream,
+            error,
+        }
+    }
+
+    /// Counts `e` and prints it (or keeps it for [`Printer::finish`]).
+    pub fn push(&mut self, e: Evaluation) {
+        self.counts.add(e.compliance);
+        let written = match &mut self.stream {
+            Stream::Held => {
+                self.held.push(e);
+                return;
+            }
+            _ if self.error.is_some() => return,
+            Stream::Json(array) => array.push(&e),
+            Stream::Csv(rows) => rows.push(&e),
+        };
+        if let Err(err) = written {
+            self.error = Some(err);
+        }
+    }
+
+    /// What was pushed so far, counted.
+    pub fn counts(&self) -> Counts {
+        self.counts
+    }
+
+    /// Prints what is held (the table only when `table` is true: with every input failed a
+    /// table would only say that nothing was evaluated) and flushes.
+    pub fn finish(self, table: bool) -> io::Result<Counts> {
+        let done = match (self.error, self.stream) {
+            (Some(e), _) => Err(e),
+            (None, Stream::Json(array)) => array.finish(),
+            (None, Stream::Csv(rows)) => (*rows).finish(),
+            (None, Stream::Held) if self.format == Format::Table && !table => Ok(()),
+            (None, Stream::Held) => print(&self.held, self.format, self.color),
+        };
+        match done {
+            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Ok(self.counts),
+            Err(e) => Err(e),
+            Ok(()) => Ok(self.counts),
+        }
+    }
+}
+
 /// Counts per compliance type, for summaries and exit codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Counts {
@@ -132,13 +214,18 @@ impl Counts {
     pub fn of(evals: &[Evaluation]) -> Self {
         let mut c = Self::default();
         for e in evals {
-            match e.compliance {
-                Compliance::Compliant => c.compliant += 1,
-                Compliance::NonCompliant => c.non_compliant += 1,
-                Compliance::NotApplicable => c.not_applicable += 1,
-            }
+            c.add(e.compliance);
         }
         c
+    }
+
+    /// Counts one more verdict.
+    pub fn add(&mut self, compliance: Compliance) {
+        match compliance {
+            Compliance::Compliant => self.compliant += 1,
+            Compliance::NonCompliant => self.non_compliant += 1,
+            Compliance::NotApplicable => self.not_applicable += 1,
+        }
     }
 
     /// All evaluations counted.

@@ -221,6 +221,22 @@ mod tests {
     }
 
     #[test]
+    fn table_escapes_control_characters_from_input() {
+        let mut plan = doc();
+        plan.repositories[0].name = "web\u{1b}[2J".into();
+        plan.failures[0].error = "denied \u{1b}[31m".into();
+        let mut out = Vec::new();
+        write_table(&plan, &mut out).unwrap();
+        let text = String::from_utf8(out).unwrap();
+        assert!(
+            !text.contains('\u{1b}') && !text.contains('\u{7}'),
+            "{text:?}"
+        );
+        assert!(text.contains("web\\u{1b}[2J"), "{text}");
+        assert!(text.contains("denied \\u{1b}[31m"), "{text}");
+    }
+
+    #[test]
     fn csv_has_one_row_per_repository() {
         let mut out = Vec::new();
         write_csv(&doc(), &mut out).unwrap();

@@ -44,25 +44,29 @@ pub const FINDING_REASONS: [Reason; 6] = [
     Reason::Unresolved,
 ];
 
-/// A SARIF log (`sarifLog`).
+/// A SARIF log (`sarifLog`), its results' properties of type `P`.
 #[derive(Debug, Serialize)]
-pub struct Log {
+pub struct Log<P = ResultProperties> {
     /// `$schema`.
     #[serde(rename = "$schema")]
     pub schema: &'static str,
     /// `2.1.0`.
     pub version: &'static str,
     /// One run.
-    pub runs: Vec<Run>,
+    pub runs: Vec<Run<P>>,
 }
 
 /// A run.
 #[derive(Debug, Serialize)]
-pub struct Run {
+#[serde(rename_all = "camelCase")]
+pub struct Run<P = ResultProperties> {
     /// The tool.
     pub tool: Tool,
+    /// How columns are counted, when results have columns (`unicodeCodePoints`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub column_kind: Option<&'static str>,
     /// The results.
-    pub results: Vec<SarifResult>,
+    pub results: Vec<SarifResult<P>>,
 }
 
 /// `tool`.
@@ -148,7 +152,7 @@ pub struct RuleProperties {
 /// A `result`.
 #[derive(Debug, Serialize)]
 #[serde(rename_all = "camelCase")]
-pub struct SarifResult {
+pub struct SarifResult<P = ResultProperties> {
     /// The rule id.
     pub rule_id: &'static str,
     /// The rule's index in `tool.driver.rules`.
@@ -163,8 +167,8 @@ pub struct SarifResult {
     pub locations: Vec<Location>,
     /// Stable identity of resource and rule.
     pub partial_fingerprints: BTreeMap<&'static str, String>,
-    /// The evaluation's fields.
-    pub properties: ResultProperties,
+    /// The finding's fields (an evaluation's, a pin's).
+    pub properties: P,
 }
 
 /// A `location`.
@@ -201,6 +205,9 @@ pub struct ArtifactLocation {
 pub struct Region {
     /// 1-based.
     pub start_line: u32,
+    /// 1-based, in [`Run::column_kind`] units, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub start_column: Option<u32>,
 }
 
 /// A `logicalLocation`.
@@ -256,6 +263,15 @@ pub fn log(evals: &[Evaluation]) -> Log {
         .filter(|e| e.compliance == Compliance::NonCompliant)
         .map(|e| result(e, cwd.as_deref()))
         .collect();
+    log_of(rules, results, None)
+}
+
+/// A log of one run of immutag with `rules` and `results`.
+pub fn log_of<P>(
+    rules: Vec<Rule>,
+    results: Vec<SarifResult<P>>,
+    column_kind: Option<&'static str>,
+) -> Log<P> {
     Log {
         schema: SCHEMA_URI,
         version: VERSION,
@@ -269,6 +285,7 @@ pub fn log(evals: &[Evaluation]) -> Log {
                     rules,
                 },
             },
+            column_kind,
             results,
         }],
     }
@@ -299,6 +316,7 @@ fn result(e: &Evaluation, cwd: Option<&std::path::Path>) -> SarifResult {
                 },
                 region: Region {
                     start_line: e.source.line.filter(|&l| l >= 1).unwrap_or(1),
+                    start_column: None,
                 },
             });
     let fq_name = e.arn.clone().unwrap_or_else(|| {
@@ -421,8 +439,7 @@ fn percent_encode_path(path: &str) -> String {
 /// FNV-1a 64 over the resource identity (type, account, region, id, and the file and
 /// logical id it was described at) and the rule, as 16 hex digits.
 fn fingerprint(e: &Evaluation) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let parts = [
+    fingerprint_of(&[
         e.resource_type.as_str(),
         e.account_id.as_deref().unwrap_or(""),
         e.region.as_deref().unwrap_or(""),
@@ -430,7 +447,13 @@ fn fingerprint(e: &Evaluation) -> String {
         e.reason.id(),
         e.source.file.as_deref().unwrap_or(""),
         e.source.logical_id.as_deref().unwrap_or(""),
-    ];
+    ])
+}
+
+/// FNV-1a 64 over `parts` (each ended by a NUL), as 16 hex digits: a stable
+/// `partialFingerprints` value.
+pub fn fingerprint_of(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for part in parts {
         for b in part.bytes().chain([0u8]) {
             h ^= u64::from(b);

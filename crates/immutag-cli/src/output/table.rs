@@ -120,7 +120,7 @@ fn resource_label(e: &Evaluation) -> String {
 /// A cell for input-derived text: control characters (an escape sequence in a resource name
 /// would otherwise drive the reader's terminal) are shown escaped
 /// ([`immutag_core::text::printable`]).
-fn text_cell(text: &str) -> Cell {
+pub(crate) fn text_cell(text: &str) -> Cell {
     Cell::new(immutag_core::text::printable(text))
 }
 

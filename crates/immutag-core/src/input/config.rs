@@ -63,6 +63,7 @@ pub struct ConfigInput {
 
 /// `configuration` of an `AWS::ECR::Repository` item, in either casing.
 #[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a repository configuration (a JSON object)")]
 struct RawConfiguration {
     #[serde(rename = "RepositoryName", alias = "repositoryName", default)]
     name: Option<String>,
@@ -85,7 +86,10 @@ struct RawConfiguration {
 /// The union of every top-level member of every Config shape. One pass reads whichever
 /// shape this is; [`interpret`] then decides.
 #[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(
+    rename_all = "camelCase",
+    expecting = "a Config rule event, invoking event or configuration item (a JSON object)"
+)]
 struct Top {
     // rule event
     #[serde(default)]
@@ -319,7 +323,18 @@ fn item_to_repository(
     };
     let resource_type =
         non_empty(item.resource_type).unwrap_or_else(|| ECR_REPOSITORY_TYPE.to_owned());
-    let configuration = item.configuration.and_then(|c| c.0).unwrap_or_default();
+    let configuration = match item.configuration.and_then(|c| c.0) {
+        Some(c) => c,
+        // An active repository item always carries its configuration: without it the
+        // setting is unknown, and an item that says nothing is no evidence.
+        None if status == ResourceStatus::Active && resource_type == ECR_REPOSITORY_TYPE => {
+            return Err(shape_error(
+                &format!("{pointer}/configuration"),
+                "an active AWS::ECR::Repository configuration item without `configuration`: its tag mutability is unknown",
+            ));
+        }
+        None => RawConfiguration::default(),
+    };
     let arn = non_empty(item.arn).or(non_empty(configuration.arn));
     let parts = arn.as_deref().and_then(split_arn);
     let name = non_empty(configuration.name)
@@ -487,9 +502,24 @@ mod tests {
             ("ResourceDeletedNotRecorded", ResourceStatus::Deleted),
             ("ResourceNotRecorded", ResourceStatus::NotRecorded),
         ] {
-            let c = parse(item(status, "null").as_bytes(), None).unwrap();
+            // An item out of scope may carry no configuration; an active one must.
+            let conf = if want == ResourceStatus::Active {
+                "{}"
+            } else {
+                "null"
+            };
+            let c = parse(item(status, conf).as_bytes(), None).unwrap();
             assert_eq!(c.repositories[0].status, want, "{status}");
             assert_eq!(c.repositories[0].tag_mutability, MutabilitySetting::Absent);
+        }
+        for status in ["OK", "ResourceDiscovered"] {
+            let err = parse(item(status, "null").as_bytes(), None)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                err.contains("without `configuration`") && err.contains("/configuration"),
+                "{err}"
+            );
         }
         let err = parse(item("Maybe", "{}").as_bytes(), None)
             .unwrap_err()
@@ -576,7 +606,7 @@ mod tests {
     #[test]
     fn capture_time_as_epoch_seconds() {
         // AWS CLI v1 prints API timestamps as epoch seconds.
-        let input = r#"{"resourceType":"AWS::ECR::Repository","resourceId":"x","configurationItemCaptureTime":1763633730.5}"#;
+        let input = r#"{"resourceType":"AWS::ECR::Repository","resourceId":"x","configurationItemCaptureTime":1763633730.5,"configuration":{}}"#;
         let c = parse(input.as_bytes(), None).unwrap();
         assert_eq!(
             c.repositories[0].captured_at.as_deref(),

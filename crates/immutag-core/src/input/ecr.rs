@@ -27,6 +27,7 @@ const SHAPE: &str = "ECR repositories";
 
 /// One repository as the ECR API returns it.
 #[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "a repository (a JSON object with repositoryName, imageTagMutability, ...)")]
 pub(crate) struct RawRepository {
     #[serde(rename = "repositoryArn", alias = "RepositoryArn", default)]
     arn: Option<String>,
@@ -48,6 +49,7 @@ pub(crate) struct RawRepository {
 
 /// The top level: any of the wrappers, or a bare repository (its members at the top).
 #[derive(Debug, Default, Deserialize)]
+#[serde(expecting = "ECR API output (a JSON object)")]
 struct Top {
     #[serde(default)]
     repositories: Option<Vec<RawRepository>>,
@@ -185,11 +187,12 @@ mod tests {
         assert_eq!(r.account_id.as_deref(), Some("111122223333"));
         assert_eq!(r.source.pointer.as_deref(), Some("/repository"));
 
+        // Values are exact: `immutable` is no API value (an unknown value, fail closed).
         let bare = r#"{"repositoryName":"x","imageTagMutability":"immutable"}"#;
         let r = &parse(bare.as_bytes(), None).unwrap()[0];
         assert_eq!(
             r.tag_mutability,
-            MutabilitySetting::set(TagMutability::Immutable)
+            MutabilitySetting::set(TagMutability::Unknown("immutable".into()))
         );
         assert_eq!(r.source.pointer, None);
 

@@ -6,8 +6,16 @@
 //! Resources are read from `resource_changes[].change.after` (with `after_unknown`, so that a
 //! value known only after apply is [`MutabilitySetting::Unresolved`]), then from
 //! `planned_values.root_module` (plans) or `values.root_module` (state), recursing into
-//! `child_modules`, for addresses not already read. A resource whose only planned action
-//! is `delete` is skipped: it will not exist after apply.
+//! `child_modules`, for addresses not already read.
+//!
+//! Planned actions: `create`, `update`, `no-op`, `read` and both orders of a replace
+//! (`["delete","create"]`, `["create","delete"]`) are evaluated from `after`, the object
+//! after apply. A resource whose only action is `delete` is skipped (it will not exist after
+//! apply), as is one to `forget` (a `removed` block: Terraform stops managing it and its live
+//! setting stays as it is; `after` is null) and a deposed object (the old object of a
+//! replace, `deposed` set, which is being destroyed). Data sources (`mode: data`) are not
+//! repositories Terraform manages and are skipped. Addresses with `for_each` keys or `count`
+//! indexes and nested child modules are read as they are.
 //!
 //! Attributes: `image_tag_mutability` (null or absent: [`MutabilitySetting::Absent`], which
 //! evaluates like the provider's and the API's default, MUTABLE),
@@ -70,6 +78,10 @@ pub fn parse(bytes: &[u8], file: Option<&str>) -> Result<Vec<Repository>, InputE
                 if !is_ecr_repository(rc) {
                     continue;
                 }
+                if rc.get("deposed").is_some_and(|d| !d.is_null()) {
+                    // The old object of a replace, being destroyed.
+                    continue;
+                }
                 let address = address_of(rc, &format!("resource_changes[{i}]"));
                 seen.insert(address.clone());
                 let change = rc.get("change");
@@ -78,7 +90,7 @@ pub fn parse(bytes: &[u8], file: Option<&str>) -> Result<Vec<Repository>, InputE
                     .and_then(Value::as_array)
                     .map(|a| a.iter().filter_map(Value::as_str).collect())
                     .unwrap_or_default();
-                if actions == ["delete"] {
+                if actions == ["delete"] || actions.contains(&"forget") {
                     continue;
                 }
                 let pointer = format!("/resource_changes/{i}/change/after");
@@ -134,6 +146,18 @@ fn shape(pointer: &str, problem: &str) -> InputError {
     }
 }
 
+/// `a number`, `a list`, ... for messages.
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
 fn is_ecr_repository(r: &Value) -> bool {
     r.get("type").and_then(Value::as_str) == Some(RESOURCE_TYPE)
         && r.get("mode").and_then(Value::as_str).unwrap_or("managed") == "managed"
@@ -184,9 +208,15 @@ fn repository(
         match values.get("image_tag_mutability") {
             None | Some(Value::Null) => MutabilitySetting::Absent,
             Some(Value::String(s)) => MutabilitySetting::set(TagMutability::parse(s)),
-            Some(other) => MutabilitySetting::Unresolved {
-                reason: format!("image_tag_mutability is not a string: {other}"),
-            },
+            Some(other) => {
+                return Err(shape(
+                    &format!("{pointer}/image_tag_mutability"),
+                    &format!(
+                        "image_tag_mutability is {}, expected a string",
+                        json_kind(other)
+                    ),
+                ));
+            }
         }
     };
     let filters_attr = "image_tag_mutability_exclusion_filter";
@@ -227,10 +257,27 @@ fn repository(
     };
     let mut tags = BTreeMap::new();
     for key in ["tags_all", "tags"] {
-        if let Some(map) = values.get(key).and_then(Value::as_object) {
-            for (k, v) in map {
-                tags.insert(k.clone(), value_text(v));
+        match values.get(key) {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(map)) => {
+                for (k, v) in map {
+                    tags.insert(k.clone(), value_text(v));
+                }
             }
+            Some(other) => {
+                return Err(shape(
+                    &format!("{pointer}/{key}"),
+                    &format!("{key} is {}, expected a map of strings", json_kind(other)),
+                ));
+            }
+        }
+    }
+    for key in ["name", "arn", "registry_id", "region"] {
+        if let Some(v) = values.get(key).filter(|v| !v.is_null() && !v.is_string()) {
+            return Err(shape(
+                &format!("{pointer}/{key}"),
+                &format!("{key} is {}, expected a string", json_kind(v)),
+            ));
         }
     }
     let arn = text("arn");
@@ -274,15 +321,18 @@ mod tests {
 
     const PLAN: &[u8] = include_bytes!("../../../../docs/examples/terraform-plan.json");
 
+    fn addresses(repos: &[Repository]) -> Vec<&str> {
+        repos
+            .iter()
+            .map(|r| r.source.logical_id.as_deref().unwrap())
+            .collect()
+    }
+
     #[test]
     fn example_plan() {
         let repos = parse(PLAN, Some("plan.json")).unwrap();
-        let ids: Vec<&str> = repos
-            .iter()
-            .map(|r| r.source.logical_id.as_deref().unwrap())
-            .collect();
         assert_eq!(
-            ids,
+            addresses(&repos),
             [
                 "aws_ecr_repository.api",
                 "aws_ecr_repository.legacy",
@@ -351,6 +401,54 @@ mod tests {
     }
 
     #[test]
+    fn every_planned_action_reads() {
+        let change = |address: &str, actions: &str, after: &str, extra: &str| {
+            format!(
+                r#"{{"address":"{address}","mode":"managed","type":"aws_ecr_repository"{extra},"change":{{"actions":{actions},"before":{{"name":"old","image_tag_mutability":"MUTABLE"}},"after":{after},"after_unknown":{{}}}}}}"#
+            )
+        };
+        let immutable = r#"{"name":"n","image_tag_mutability":"IMMUTABLE"}"#;
+        let changes = [
+            change("aws_ecr_repository.created", r#"["create"]"#, immutable, ""),
+            change("aws_ecr_repository.updated", r#"["update"]"#, immutable, ""),
+            change("aws_ecr_repository.same", r#"["no-op"]"#, immutable, ""),
+            change("aws_ecr_repository.read", r#"["read"]"#, immutable, ""),
+            change("aws_ecr_repository.replaced", r#"["delete","create"]"#, immutable, ""),
+            change("aws_ecr_repository.cbd", r#"["create","delete"]"#, immutable, ""),
+            change("aws_ecr_repository.cbd", r#"["delete"]"#, "null", r#","deposed":"a1b2c3d4""#),
+            change("aws_ecr_repository.gone", r#"["delete"]"#, "null", ""),
+            change("aws_ecr_repository.forgotten", r#"["forget"]"#, "null", ""),
+            change(r#"module.a.module.b.aws_ecr_repository.each[\"x\"]"#, r#"["create"]"#, immutable, ""),
+            change("aws_ecr_repository.counted[0]", r#"["create"]"#, immutable, ""),
+            r#"{"address":"data.aws_ecr_repository.d","mode":"data","type":"aws_ecr_repository","change":{"actions":["read"],"after":null}}"#.to_owned(),
+        ];
+        let plan = format!(
+            r#"{{"format_version":"1.2","resource_changes":[{}],"planned_values":{{"root_module":{{"resources":[{{"address":"aws_ecr_repository.forgotten","mode":"managed","type":"aws_ecr_repository","values":{{"name":"f"}}}}]}}}}}}"#,
+            changes.join(",")
+        );
+        let repos = parse(plan.as_bytes(), None).unwrap();
+        assert_eq!(
+            addresses(&repos),
+            [
+                "aws_ecr_repository.created",
+                "aws_ecr_repository.updated",
+                "aws_ecr_repository.same",
+                "aws_ecr_repository.read",
+                "aws_ecr_repository.replaced",
+                "aws_ecr_repository.cbd",
+                "module.a.module.b.aws_ecr_repository.each[\"x\"]",
+                "aws_ecr_repository.counted[0]",
+            ],
+            "deleted, forgotten, deposed and data resources are not evaluated"
+        );
+        assert!(
+            repos
+                .iter()
+                .all(|r| r.tag_mutability == MutabilitySetting::set(TagMutability::Immutable))
+        );
+    }
+
+    #[test]
     fn unknown_filters_and_errors() {
         let plan = r#"{"resource_changes":[{"address":"aws_ecr_repository.r","type":"aws_ecr_repository",
             "change":{"actions":["create"],"after":{"image_tag_mutability":"IMMUTABLE_WITH_EXCLUSION",
@@ -377,11 +475,24 @@ mod tests {
         ] {
             assert!(parse(bad.as_bytes(), None).is_err(), "{bad}");
         }
-        let r = &parse(br#"{"format_version":"1","resource_changes":[{"type":"aws_ecr_repository","change":{"after":{"image_tag_mutability":5}}}]}"#, None).unwrap()[0];
-        assert!(matches!(
-            r.tag_mutability,
-            MutabilitySetting::Unresolved { .. }
-        ));
+        // A wrong type is an input error naming the attribute (it was unresolved before).
+        for (after, needle) in [
+            (
+                r#"{"image_tag_mutability":5}"#,
+                "image_tag_mutability is a number",
+            ),
+            (r#"{"tags":"x"}"#, "tags is a string"),
+            (r#"{"name":["a"]}"#, "name is a list"),
+        ] {
+            let plan = format!(
+                r#"{{"format_version":"1","resource_changes":[{{"type":"aws_ecr_repository","change":{{"after":{after}}}}}]}}"#
+            );
+            let e = parse(plan.as_bytes(), None).unwrap_err().to_string();
+            assert!(
+                e.contains(needle) && e.contains("/resource_changes/0/change/after"),
+                "{e}"
+            );
+        }
         for cut in (0..PLAN.len()).step_by(97) {
             assert!(parse(&PLAN[..cut], None).is_err(), "cut at {cut}");
         }
