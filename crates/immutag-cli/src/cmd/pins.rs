@@ -13,10 +13,10 @@ use immutag_core::text::printable;
 use immutag_pins::files::{self, Scan};
 use immutag_pins::resolve::Outcome;
 
-use crate::params::command_line_params;
 use crate::cmd::fleet::{self, Bar, FleetArgs};
 use crate::exit;
 use crate::output::{self, ColorChoice, Format, RenderOptions, pins as render};
+use crate::params::command_line_params;
 
 /// Arguments of `immutag pins`.
 #[derive(Debug, clap::Args)]
