@@ -287,48 +287,40 @@ async fn select_all(
     expression: &str,
 ) -> Result<(Vec<String>, usize), AwsError> {
     let op = store.select_op();
-    let mut rows = Vec::new();
-    let mut token: Option<String> = None;
-    let mut pages = 0usize;
-    loop {
-        let (results, next) = match store {
+    crate::ecr::paginate(op, |token| async move {
+        match store {
             Store::Aggregator(name) => {
                 let resp = client
                     .select_aggregate_resource_config()
                     .configuration_aggregator_name(name)
                     .expression(expression)
                     .limit(PAGE_LIMIT)
-                    .set_next_token(token.clone())
+                    .set_next_token(token)
                     .send()
                     .await
                     .map_err(|e| AwsError::api(op, e))?;
-                (
+                Ok((
                     resp.results().to_vec(),
                     resp.next_token().map(str::to_owned),
-                )
+                ))
             }
             Store::Own => {
                 let resp = client
                     .select_resource_config()
                     .expression(expression)
                     .limit(PAGE_LIMIT)
-                    .set_next_token(token.clone())
+                    .set_next_token(token)
                     .send()
                     .await
                     .map_err(|e| AwsError::api(op, e))?;
-                (
+                Ok((
                     resp.results().to_vec(),
                     resp.next_token().map(str::to_owned),
-                )
+                ))
             }
-        };
-        pages += 1;
-        rows.extend(results);
-        token = crate::ecr::next_token(op, token.as_deref(), next.as_deref(), pages)?;
-        if token.is_none() {
-            return Ok((rows, pages));
         }
-    }
+    })
+    .await
 }
 
 /// A row read as a JSON object with its identity.
@@ -548,6 +540,22 @@ fn item_is(item: &BaseConfigurationItem, id: &Identity) -> bool {
         && (id.aws_region.is_none() || item.aws_region() == id.aws_region.as_deref())
 }
 
+/// Request members built (a builder fails only when a required member is unset).
+fn built<T>(
+    op: &'static str,
+    items: impl Iterator<Item = Result<T, aws_smithy_types::error::operation::BuildError>>,
+) -> Result<Vec<T>, AwsError> {
+    items
+        .map(|r| {
+            r.map_err(|e| AwsError::Api {
+                operation: op,
+                code: None,
+                message: e.to_string(),
+            })
+        })
+        .collect()
+}
+
 /// One batch read: the items returned, and the identifiers left unprocessed.
 async fn batch_call(
     client: &Client,
@@ -557,22 +565,17 @@ async fn batch_call(
     let op = store.batch_op();
     match store {
         Store::Aggregator(name) => {
-            let mut identifiers = Vec::with_capacity(ids.len());
-            for id in ids {
-                identifiers.push(
+            let identifiers = built(
+                op,
+                ids.iter().map(|id| {
                     AggregateResourceIdentifier::builder()
                         .source_account_id(id.account_id.clone().unwrap_or_default())
                         .source_region(id.aws_region.clone().unwrap_or_default())
                         .resource_id(&id.resource_id)
                         .resource_type(ResourceType::from(id.resource_type.as_str()))
                         .build()
-                        .map_err(|e| AwsError::Api {
-                            operation: op,
-                            code: None,
-                            message: e.to_string(),
-                        })?,
-                );
-            }
+                }),
+            )?;
             let resp = client
                 .batch_get_aggregate_resource_config()
                 .configuration_aggregator_name(name)
@@ -593,20 +596,15 @@ async fn batch_call(
             Ok((resp.base_configuration_items().to_vec(), unprocessed))
         }
         Store::Own => {
-            let mut keys = Vec::with_capacity(ids.len());
-            for id in ids {
-                keys.push(
+            let keys = built(
+                op,
+                ids.iter().map(|id| {
                     ResourceKey::builder()
                         .resource_id(&id.resource_id)
                         .resource_type(ResourceType::from(id.resource_type.as_str()))
                         .build()
-                        .map_err(|e| AwsError::Api {
-                            operation: op,
-                            code: None,
-                            message: e.to_string(),
-                        })?,
-                );
-            }
+                }),
+            )?;
             let resp = client
                 .batch_get_resource_config()
                 .set_resource_keys(Some(keys))
@@ -709,31 +707,27 @@ pub async fn groups_with_data(
     key: ResourceCountGroupKey,
 ) -> Result<(BTreeSet<String>, usize), AwsError> {
     const OP: &str = "config:GetAggregateDiscoveredResourceCounts";
-    let mut out = BTreeSet::new();
-    let mut token: Option<String> = None;
-    let mut pages = 0usize;
-    loop {
+    let key = &key;
+    let (groups, pages) = crate::ecr::paginate(OP, |token| async move {
         let resp = client
             .get_aggregate_discovered_resource_counts()
             .configuration_aggregator_name(name)
             .group_by_key(key.clone())
             .limit(COUNT_PAGE_LIMIT)
-            .set_next_token(token.clone())
+            .set_next_token(token)
             .send()
             .await
             .map_err(|e| AwsError::api(OP, e))?;
-        pages += 1;
-        out.extend(
-            resp.grouped_resource_counts()
-                .iter()
-                .filter(|g| g.resource_count() > 0)
-                .map(|g| g.group_name().to_owned()),
-        );
-        token = crate::ecr::next_token(OP, token.as_deref(), resp.next_token(), pages)?;
-        if token.is_none() {
-            return Ok((out, pages));
-        }
-    }
+        let with_data = resp
+            .grouped_resource_counts()
+            .iter()
+            .filter(|g| g.resource_count() > 0)
+            .map(|g| g.group_name().to_owned())
+            .collect();
+        Ok((with_data, resp.next_token().map(str::to_owned)))
+    })
+    .await?;
+    Ok((groups.into_iter().collect(), pages))
 }
 
 /// The accounts and regions the aggregator has no data for, among those expected: the

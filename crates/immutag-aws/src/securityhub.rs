@@ -51,33 +51,27 @@ pub async fn open_findings(client: &Client) -> Result<Vec<Finding>, AwsError> {
         .record_state(eq("ACTIVE"))
         .compliance_status(eq("FAILED"))
         .build();
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    let mut pages = 0usize;
-    loop {
+    let filters = &filters;
+    let (found, _) = crate::ecr::paginate(OP, |token| async move {
         let resp = client
             .get_findings()
             .filters(filters.clone())
             .max_results(PAGE_SIZE)
-            .set_next_token(token.clone())
+            .set_next_token(token)
             .send()
             .await
             .map_err(|e| AwsError::api(OP, e))?;
-        pages += 1;
+        let mut page = Vec::with_capacity(resp.findings().len());
         for f in resp.findings() {
-            let finding = finding_from_api(f).map_err(|field| AwsError::MissingField {
+            page.push(finding_from_api(f).map_err(|field| AwsError::MissingField {
                 operation: OP,
                 field,
-            })?;
-            if finding.is_open() {
-                out.push(finding);
-            }
+            })?);
         }
-        token = crate::ecr::next_token(OP, token.as_deref(), resp.next_token(), pages)?;
-        if token.is_none() {
-            break;
-        }
-    }
+        Ok((page, resp.next_token().map(str::to_owned)))
+    })
+    .await?;
+    let mut out: Vec<Finding> = found.into_iter().filter(Finding::is_open).collect();
     out.sort_by(|a, b| a.id.cmp(&b.id));
     out.dedup_by(|a, b| a.id == b.id);
     Ok(out)
@@ -406,74 +400,6 @@ pub fn unix_now() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use immutag_core::{ExclusionFilter, InputKind, Repository, TagMutability, evaluate};
-
-    fn finding(id: &str, repo: &str, workflow: &str) -> Finding {
-        FindingParts {
-            id: Some(id),
-            product_arn: Some("arn:aws:securityhub:eu-west-1::product/aws/securityhub"),
-            account_id: Some("111122223333"),
-            region: Some("eu-west-1"),
-            generator_id: Some("security-control/ECR.2"),
-            security_control_id: Some("ECR.2"),
-            compliance: Some("FAILED"),
-            record_state: Some("ACTIVE"),
-            workflow: Some(workflow),
-            resources: vec![(Some("AwsEcrRepository"), Some(repo))],
-        }
-        .finding()
-        .unwrap()
-    }
-
-    #[test]
-    fn suppresses_only_open_findings_of_allowed_exclusions() {
-        let params = RuleParameters {
-            allowed_exclusion_filters: vec!["latest".into(), "dev-*".into()],
-            ..RuleParameters::default()
-        };
-        let repo = |name: &str, m: TagMutability, f: &[&str]| {
-            let mut r = Repository::new(name, InputKind::ConfigAggregator)
-                .with_mutability(m)
-                .with_filters(f.iter().map(|x| ExclusionFilter::wildcard(*x)).collect());
-            r.account_id = Some("111122223333".into());
-            r.region = Some("eu-west-1".into());
-            evaluate(&r, &params)
-        };
-        let evals = vec![
-            repo(
-                "allowed",
-                TagMutability::ImmutableWithExclusion,
-                &["latest"],
-            ),
-            repo("wide", TagMutability::ImmutableWithExclusion, &["*"]),
-            repo("plain", TagMutability::Immutable, &[]),
-            repo("open", TagMutability::Mutable, &[]),
-        ];
-        let arn = |n: &str| format!("arn:aws:ecr:eu-west-1:111122223333:repository/{n}");
-        let findings = vec![
-            finding("f-allowed", &arn("allowed"), "NEW"),
-            finding("f-allowed-done", &arn("allowed"), "SUPPRESSED"),
-            finding("f-wide", &arn("wide"), "NEW"),
-            finding("f-plain", &arn("plain"), "NOTIFIED"),
-            finding("f-open", &arn("open"), "NEW"),
-            finding(
-                "f-elsewhere",
-                "arn:aws:ecr:us-east-1:111122223333:repository/allowed",
-                "NEW",
-            ),
-        ];
-        let got = plan_suppressions(&findings, &evals, &params, "2026-11-20T10:00:00Z");
-        assert_eq!(got.len(), 1, "{got:?}");
-        let s = &got[0].0;
-        assert_eq!(s.finding_id, "f-allowed");
-        assert!(
-            s.note.contains("AllowedExclusionFilters=latest,dev-*"),
-            "{}",
-            s.note
-        );
-        assert!(s.note.contains("allowed filters [latest]"), "{}", s.note);
-        assert!(s.note.chars().count() <= NOTE_MAX_CHARS);
-    }
 
     #[test]
     fn notes_fit_security_hub() {

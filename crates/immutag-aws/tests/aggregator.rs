@@ -5,18 +5,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use aws_sdk_config::Client;
-use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use aws_smithy_mocks::mock;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::http::StatusCode;
-use aws_smithy_types::body::SdkBody;
-use aws_types::sdk_config::SharedTimeSource;
 use immutag_aws::config_query::{
     self, MAX_EXPRESSION_CHARS, NoData, QueryFilter, SELECT_FIELDS, Store, select_expressions,
 };
-use immutag_aws::session::{DEFAULT_MAX_ATTEMPTS, retry_config};
 use immutag_core::{
     Compliance, InputKind, MutabilitySetting, Reason, ResourceStatus, RuleParameters,
     TagMutability, evaluate_all,
@@ -35,18 +30,19 @@ fn fixture(name: &str) -> String {
 }
 
 fn body(status: u16, text: String) -> HttpResponse {
-    HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::from(text))
+    immutag_aws::testing::http_response(status, text)
 }
 
-/// A mocked Config client with immutag's retry settings, fast backoff, on the system clock.
 macro_rules! client {
     ($rules:expr) => {
-        mock_client!(aws_sdk_config, RuleMode::MatchAny, $rules, |c| c
-            .retry_config(
-                retry_config(DEFAULT_MAX_ATTEMPTS).with_initial_backoff(Duration::from_millis(1))
-            )
-            .time_source(SharedTimeSource::default()))
+        immutag_aws::mocked_client!(aws_sdk_config, $rules)
     };
+}
+
+/// Everything the aggregator holds, one expression.
+async fn read_all(client: &Client) -> Result<config_query::Recorded, immutag_aws::AwsError> {
+    let all = select_expressions(&QueryFilter::default()).unwrap();
+    config_query::read(client, Store::Aggregator(AGGREGATOR), &all).await
 }
 
 type Log = Arc<Mutex<Vec<String>>>;
@@ -227,13 +223,7 @@ async fn unprocessed_identifiers_are_retried_then_named() {
         })
         .then_http_response(|| body(500, String::new()));
     let client = client!(&[&watch, &s, &batch]);
-    let got = config_query::read(
-        &client,
-        Store::Aggregator(AGGREGATOR),
-        &select_expressions(&QueryFilter::default()).unwrap(),
-    )
-    .await
-    .unwrap();
+    let got = read_all(&client).await.unwrap();
     assert!(got.failures.is_empty(), "{:?}", got.failures);
     assert_eq!(batch.num_calls(), 2);
     assert_eq!(got.calls.batch_reads, 2);
@@ -254,13 +244,7 @@ async fn unprocessed_identifiers_are_retried_then_named() {
             )
         });
     let client = client!(&[&s, &always]);
-    let got = config_query::read(
-        &client,
-        Store::Aggregator(AGGREGATOR),
-        &select_expressions(&QueryFilter::default()).unwrap(),
-    )
-    .await
-    .unwrap();
+    let got = read_all(&client).await.unwrap();
     assert_eq!(always.num_calls(), config_query::UNPROCESSED_ATTEMPTS);
     assert_eq!(got.failures.len(), 1, "{:?}", got.failures);
     let f = &got.failures[0];
@@ -288,13 +272,7 @@ async fn a_row_without_configuration_whose_item_has_none_either_is_a_named_failu
     let batch = mock!(Client::batch_get_aggregate_resource_config)
         .then_http_response(|| body(200, fixture("batch-get-no-configuration.json")));
     let client = client!(&[&s, &batch]);
-    let got = config_query::read(
-        &client,
-        Store::Aggregator(AGGREGATOR),
-        &select_expressions(&QueryFilter::default()).unwrap(),
-    )
-    .await
-    .unwrap();
+    let got = read_all(&client).await.unwrap();
     assert_eq!(got.failures.len(), 1, "{:?}", got.failures);
     let f = &got.failures[0];
     assert_eq!(f.repository.as_deref(), Some("legacy"));
@@ -317,13 +295,7 @@ async fn throttling_is_retried_by_the_sdk() {
         .http_response(|| body(200, fixture("batch-get-retry.json")))
         .build();
     let client = client!(&[&s, &batch]);
-    let got = config_query::read(
-        &client,
-        Store::Aggregator(AGGREGATOR),
-        &select_expressions(&QueryFilter::default()).unwrap(),
-    )
-    .await
-    .unwrap();
+    let got = read_all(&client).await.unwrap();
     assert_eq!((s.num_calls(), batch.num_calls()), (3, 2));
     assert!(got.failures.is_empty(), "{:?}", got.failures);
     assert_eq!(got.repositories.len(), 3);
@@ -350,7 +322,7 @@ async fn an_aggregator_that_does_not_exist_stops_the_scan_with_its_name() {
     let err = config_query::read(
         &client,
         Store::Aggregator("nope"),
-        &select_expressions(&QueryFilter::default()).unwrap(),
+        &[String::from("SELECT resourceId")],
     )
     .await
     .unwrap_err();

@@ -4,18 +4,12 @@
 //! --locked --test org_scale_calls -- --nocapture` to print the table.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::time::Duration;
-
 use aws_sdk_config::operation::batch_get_aggregate_resource_config::BatchGetAggregateResourceConfigOutput;
 use aws_sdk_config::operation::select_aggregate_resource_config::SelectAggregateResourceConfigOutput;
 use aws_sdk_config::types::{BaseConfigurationItem, ConfigurationItemStatus, ResourceType};
-use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use aws_smithy_mocks::mock;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::http::StatusCode;
-use aws_smithy_types::body::SdkBody;
-use aws_types::sdk_config::SharedTimeSource;
 use immutag_aws::config_query::{self, QueryFilter, Store, select_expressions};
-use immutag_aws::session::{DEFAULT_MAX_ATTEMPTS, retry_config};
 use immutag_aws::targets::{NoProgress, Target, run_targets};
 
 const ACCOUNTS: usize = 500;
@@ -60,11 +54,7 @@ fn row(n: usize) -> String {
 
 macro_rules! client {
     ($sdk:ident, $rules:expr) => {
-        mock_client!($sdk, RuleMode::MatchAny, $rules, |c| c
-            .retry_config(
-                retry_config(DEFAULT_MAX_ATTEMPTS).with_initial_backoff(Duration::from_millis(1))
-            )
-            .time_source(SharedTimeSource::default()))
+        immutag_aws::mocked_client!($sdk, $rules)
     };
 }
 
@@ -140,7 +130,7 @@ async fn aggregator_calls(filter: QueryFilter) -> (usize, usize, usize, usize) {
 }
 
 fn json(text: String) -> HttpResponse {
-    HttpResponse::new(StatusCode::try_from(200).unwrap(), SdkBody::from(text))
+    immutag_aws::testing::http_response(200, text)
 }
 
 /// The fan-out's reads counted on the mocks: ListAccounts pages and one DescribeRepositories

@@ -4,16 +4,11 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use aws_sdk_securityhub::Client;
-use aws_smithy_mocks::{RuleMode, mock, mock_client};
+use aws_smithy_mocks::mock;
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
-use aws_smithy_runtime_api::http::StatusCode;
-use aws_smithy_types::body::SdkBody;
-use aws_types::sdk_config::SharedTimeSource;
 use immutag_aws::securityhub::{self, FindingUpdate, UPDATE_BATCH};
-use immutag_aws::session::{DEFAULT_MAX_ATTEMPTS, retry_config};
 use immutag_core::finding::{Finding, FindingParts, WorkflowStatus};
 use immutag_core::{
     ExclusionFilter, InputKind, Repository, RuleParameters, TagMutability, evaluate,
@@ -28,16 +23,12 @@ fn fixture(name: &str) -> String {
 }
 
 fn body(status: u16, text: String) -> HttpResponse {
-    HttpResponse::new(StatusCode::try_from(status).unwrap(), SdkBody::from(text))
+    immutag_aws::testing::http_response(status, text)
 }
 
 macro_rules! client {
     ($rules:expr) => {
-        mock_client!(aws_sdk_securityhub, RuleMode::MatchAny, $rules, |c| c
-            .retry_config(
-                retry_config(DEFAULT_MAX_ATTEMPTS).with_initial_backoff(Duration::from_millis(1))
-            )
-            .time_source(SharedTimeSource::default()))
+        immutag_aws::mocked_client!(aws_sdk_securityhub, $rules)
     };
 }
 
@@ -101,8 +92,13 @@ fn finding(i: usize) -> Finding {
     let id =
         format!("arn:aws:securityhub:eu-west-1:111122223333:security-control/ECR.2/finding/{i:04}");
     let arn = format!("arn:aws:ecr:eu-west-1:111122223333:repository/repo-{i:04}");
+    with(&id, &arn, "NEW")
+}
+
+/// An open ECR.2 finding `id` of the repository `arn`, in workflow `workflow`.
+fn with(id: &str, arn: &str, workflow: &str) -> Finding {
     FindingParts {
-        id: Some(&id),
+        id: Some(id),
         product_arn: Some("arn:aws:securityhub:eu-west-1::product/aws/securityhub"),
         account_id: Some("111122223333"),
         region: Some("eu-west-1"),
@@ -110,8 +106,8 @@ fn finding(i: usize) -> Finding {
         security_control_id: Some("ECR.2"),
         compliance: Some("FAILED"),
         record_state: Some("ACTIVE"),
-        workflow: Some("NEW"),
-        resources: vec![(Some("AwsEcrRepository"), Some(&arn))],
+        workflow: Some(workflow),
+        resources: vec![(Some("AwsEcrRepository"), Some(arn))],
     }
     .finding()
     .unwrap()
@@ -305,4 +301,54 @@ async fn suppress_allowed_dry_run_changes_nothing_and_apply_suppresses_with_a_no
     assert_eq!(sent.len(), 1);
     assert!(sent[0].starts_with("Some(\"SUPPRESSED\") immutag: COMPLIANT under the Config rule parameter AllowedExclusionFilters=latest"), "{}", sent[0]);
     assert!(sent[0].contains("allowed filters [latest]"), "{}", sent[0]);
+}
+
+#[test]
+fn suppresses_only_open_findings_of_allowed_exclusions() {
+    let params = RuleParameters {
+        allowed_exclusion_filters: vec!["latest".into(), "dev-*".into()],
+        ..RuleParameters::default()
+    };
+    let repo = |name: &str, m: TagMutability, f: &[&str]| {
+        let mut r = Repository::new(name, InputKind::ConfigAggregator)
+            .with_mutability(m)
+            .with_filters(f.iter().map(|x| ExclusionFilter::wildcard(*x)).collect());
+        r.account_id = Some("111122223333".into());
+        r.region = Some("eu-west-1".into());
+        evaluate(&r, &params)
+    };
+    let evals = vec![
+        repo(
+            "allowed",
+            TagMutability::ImmutableWithExclusion,
+            &["latest"],
+        ),
+        repo("wide", TagMutability::ImmutableWithExclusion, &["*"]),
+        repo("plain", TagMutability::Immutable, &[]),
+        repo("open", TagMutability::Mutable, &[]),
+    ];
+    let arn = |n: &str| format!("arn:aws:ecr:eu-west-1:111122223333:repository/{n}");
+    let findings = vec![
+        with("f-allowed", &arn("allowed"), "NEW"),
+        with("f-allowed-done", &arn("allowed"), "SUPPRESSED"),
+        with("f-wide", &arn("wide"), "NEW"),
+        with("f-plain", &arn("plain"), "NOTIFIED"),
+        with("f-open", &arn("open"), "NEW"),
+        with(
+            "f-elsewhere",
+            "arn:aws:ecr:us-east-1:111122223333:repository/allowed",
+            "NEW",
+        ),
+    ];
+    let got = securityhub::plan_suppressions(&findings, &evals, &params, "2026-11-20T10:00:00Z");
+    assert_eq!(got.len(), 1, "{got:?}");
+    let s = &got[0].0;
+    assert_eq!(s.finding_id, "f-allowed");
+    assert!(
+        s.note.contains("AllowedExclusionFilters=latest,dev-*"),
+        "{}",
+        s.note
+    );
+    assert!(s.note.contains("allowed filters [latest]"), "{}", s.note);
+    assert!(s.note.chars().count() <= securityhub::NOTE_MAX_CHARS);
 }
