@@ -143,7 +143,9 @@ where
     let mut token: Option<String> = None;
     let mut pages = 0usize;
     loop {
-        let (items, next) = page(token.clone()).await?;
+        // Boxed: an SDK call's future is large (a Security Hub one overflowed a test thread's
+        // stack when nested in this loop).
+        let (items, next) = Box::pin(page(token.clone())).await?;
         pages += 1;
         out.extend(items);
         token = next_token(operation, token.as_deref(), next.as_deref(), pages)?;
