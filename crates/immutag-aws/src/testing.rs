@@ -39,6 +39,16 @@ pub fn http_response(
     )
 }
 
+/// The text of a response fixture of this crate's tests (`crates/immutag-aws/tests/fixtures/`,
+/// for example `config/select-page-1.json`); panics, naming the file, when it cannot be read.
+#[allow(clippy::panic)]
+pub fn fixture(relative: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(relative);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
 /// The retry configuration of [`mocked_client!`](crate::mocked_client): immutag's, with a 1 ms
 /// backoff.
 pub fn fast_retry() -> aws_smithy_types::retry::RetryConfig {

@@ -8,10 +8,10 @@ use std::sync::{Arc, Mutex};
 
 use aws_sdk_config::Client;
 use aws_smithy_mocks::mock;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use immutag_aws::config_query::{
     self, MAX_EXPRESSION_CHARS, NoData, QueryFilter, SELECT_FIELDS, Store, select_expressions,
 };
+use immutag_aws::testing::http_response as body;
 use immutag_core::{
     Compliance, InputKind, MutabilitySetting, Reason, ResourceStatus, RuleParameters,
     TagMutability, evaluate_all,
@@ -22,15 +22,7 @@ const THROTTLE: &str = r#"{"__type":"ThrottlingException","message":"Rate exceed
 const NO_SUCH: &str = r#"{"__type":"NoSuchConfigurationAggregatorException","message":"The configuration aggregator does not exist. Check the configuration aggregator name and try again."}"#;
 
 fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/config/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn body(status: u16, text: String) -> HttpResponse {
-    immutag_aws::testing::http_response(status, text)
+    immutag_aws::testing::fixture(&format!("config/{name}"))
 }
 
 macro_rules! client {
@@ -240,7 +232,7 @@ async fn unprocessed_identifiers_are_retried_then_named() {
         .then_http_response(|| {
             body(
                 200,
-                r#"{"BaseConfigurationItems":[],"UnprocessedResourceIdentifiers":[{"SourceAccountId":"444455556666","SourceRegion":"us-east-1","ResourceId":"legacy","ResourceType":"AWS::ECR::Repository"}]}"#.into(),
+                r#"{"BaseConfigurationItems":[],"UnprocessedResourceIdentifiers":[{"SourceAccountId":"444455556666","SourceRegion":"us-east-1","ResourceId":"legacy","ResourceType":"AWS::ECR::Repository"}]}"#,
             )
         });
     let client = client!(&[&s, &always]);
@@ -305,10 +297,10 @@ async fn throttling_is_retried_by_the_sdk() {
 
 #[tokio::test]
 async fn an_aggregator_that_does_not_exist_stops_the_scan_with_its_name() {
-    let d = mock!(Client::describe_configuration_aggregators)
-        .then_http_response(|| body(400, NO_SUCH.into()));
-    let s = mock!(Client::select_aggregate_resource_config)
-        .then_http_response(|| body(400, NO_SUCH.into()));
+    let d =
+        mock!(Client::describe_configuration_aggregators).then_http_response(|| body(400, NO_SUCH));
+    let s =
+        mock!(Client::select_aggregate_resource_config).then_http_response(|| body(400, NO_SUCH));
     let client = client!(&[&d, &s]);
     let err = config_query::describe_aggregator(&client, "nope")
         .await

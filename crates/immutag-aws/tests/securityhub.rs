@@ -7,23 +7,15 @@ use std::sync::{Arc, Mutex};
 
 use aws_sdk_securityhub::Client;
 use aws_smithy_mocks::mock;
-use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use immutag_aws::securityhub::{self, FindingUpdate, UPDATE_BATCH};
+use immutag_aws::testing::http_response as body;
 use immutag_core::finding::{Finding, FindingParts, WorkflowStatus};
 use immutag_core::{
     ExclusionFilter, InputKind, Repository, RuleParameters, TagMutability, evaluate,
 };
 
 fn fixture(name: &str) -> String {
-    let path = format!(
-        "{}/tests/fixtures/securityhub/{name}",
-        env!("CARGO_MANIFEST_DIR")
-    );
-    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-fn body(status: u16, text: String) -> HttpResponse {
-    immutag_aws::testing::http_response(status, text)
+    immutag_aws::testing::fixture(&format!("securityhub/{name}"))
 }
 
 macro_rules! client {
@@ -188,16 +180,12 @@ async fn updates_go_100_findings_a_call_and_a_failed_call_names_each_finding() {
             true
         })
         .sequence()
-        .http_response(|| {
-            body(
-                200,
-                r#"{"ProcessedFindings":[],"UnprocessedFindings":[]}"#.into(),
-            )
-        })
+        .http_response(|| body(200, r#"{"ProcessedFindings":[],"UnprocessedFindings":[]}"#))
         .http_status(
             400,
             Some(
-                r#"{"__type":"AccessDeniedException","Message":"not allowed to suppress"}"#.into(),
+                r#"{"__type":"AccessDeniedException","Message":"not allowed to suppress"}"#
+                    .to_owned(),
             ),
         )
         .build();
@@ -257,10 +245,7 @@ async fn suppress_allowed_dry_run_changes_nothing_and_apply_suppresses_with_a_no
     let (p, update) = (
         page(),
         mock!(Client::batch_update_findings).then_http_response(|| {
-            body(
-                200,
-                r#"{"ProcessedFindings":[],"UnprocessedFindings":[]}"#.into(),
-            )
+            body(200, r#"{"ProcessedFindings":[],"UnprocessedFindings":[]}"#)
         }),
     );
     let client = client!(&[&p, &update]);
