@@ -75,10 +75,15 @@ struct Invocation<'a> {
 }
 
 impl<'a> Invocation<'a> {
+    /// An invocation in the workspace root whose SARIF report (unless a test sets
+    /// `sarif-file`) goes to `runner_temp`, not into the checkout.
     fn new(runner_temp: &Path) -> Self {
         Invocation {
             action_dir: common::root(),
-            inputs: Vec::new(),
+            inputs: vec![(
+                "sarif-file",
+                runner_temp.join("immutag.sarif").display().to_string(),
+            )],
             action_ref: "main",
             runner_temp: runner_temp.to_path_buf(),
             env: Vec::new(),
@@ -737,4 +742,22 @@ fn versions_that_cannot_be_installed_fail_the_step() {
         assert_eq!(run.code, code, "{version}: {run:?}");
         assert!(run.stderr.contains(needle), "{version}: {}", run.stderr);
     }
+}
+
+#[test]
+fn the_sarif_report_defaults_to_immutag_sarif() {
+    let text = std::fs::read_to_string(common::root().join("action.yml")).unwrap();
+    let action: ActionFile = serde_saphyr::from_str(&text).unwrap();
+    assert_eq!(
+        action.inputs["sarif-file"].default.as_deref(),
+        Some("immutag.sarif")
+    );
+    assert_eq!(
+        action.inputs["command"].default.as_deref(),
+        Some("evaluate")
+    );
+    assert_eq!(
+        action.inputs["fail-on"].default.as_deref(),
+        Some("findings")
+    );
 }
