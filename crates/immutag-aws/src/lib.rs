@@ -34,10 +34,10 @@ pub mod clients;
 pub mod config;
 pub mod ecr;
 pub mod error;
-#[cfg(feature = "test-util")]
-pub mod faults;
 #[cfg(feature = "fleet")]
 pub mod evidence;
+#[cfg(feature = "test-util")]
+pub mod faults;
 #[cfg(feature = "fleet")]
 pub mod journal;
 #[cfg(feature = "fleet")]
