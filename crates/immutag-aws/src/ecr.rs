@@ -233,11 +233,17 @@ pub fn image_from_api(detail: &ImageDetail) -> ImageRecord {
             .or(detail.artifact_media_type())
             .map(str::to_owned),
         subject_digest: detail.subject_manifest_digest().map(str::to_owned),
+        artifact_type: detail.artifact_media_type().map(str::to_owned),
+        size_bytes: detail
+            .image_size_in_bytes()
+            .and_then(|b| u64::try_from(b).ok()),
     }
 }
 
 /// Every image of a repository (`ecr:DescribeImages`, `maxResults=1000`, following
-/// `nextToken`): tags, push time, last recorded pull.
+/// `nextToken`): tags, push time, last recorded pull, size, artifact type. One read serves the
+/// re-used tags and the untagged images (the ones with no tag: the same set as
+/// `filter.tagStatus=UNTAGGED`), so the plan lists each repository's images once.
 pub async fn images(
     client: &Client,
     registry_id: Option<&str>,

@@ -1,12 +1,17 @@
 //! The flow of `immutag plan`: the inventory of each (account, region) target, the
 //! evaluation of each repository, and the images of every non-compliant one
-//! (`ecr:DescribeImages`, paginated), turned into the *plan*. The recommendation itself is
-//! pure: [`immutag_core::plan::recommend`].
+//! (`ecr:DescribeImages`, paginated), turned into the *plan*, on *evidence* when it is given
+//! (the moves read by [`crate::evidence::read`]). The recommendation itself is pure:
+//! [`immutag_core::plan::recommend_on_evidence`], or [`immutag_core::plan::recommend`] (a
+//! guess from tag names) without evidence.
 
 use aws_types::SdkConfig;
 use futures::StreamExt;
 use immutag_core::change::RepoKey;
-use immutag_core::plan::{PLAN_SCHEMA_VERSION, Plan, Recommendation, recommend};
+use immutag_core::evidence::Evidence;
+use immutag_core::plan::{
+    DEFAULT_STORAGE_PRICE, ImageRecord, Plan, Recommendation, recommend, recommend_on_evidence,
+};
 use immutag_core::{Compliance, Repository, RuleParameters, evaluate};
 
 use crate::error::AwsError;
@@ -23,6 +28,42 @@ pub enum Planned {
     Dropped(RepoKey),
 }
 
+/// What a plan rests on besides the repositories: the rule parameters, the evidence (none: a
+/// guess from tag names) and the storage price of the untagged-image estimates.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanInputs<'a> {
+    /// The rule parameters: the verdicts and the exclusions the rule accepts.
+    pub params: &'a RuleParameters,
+    /// The tag moves read from CloudTrail; `None`: guess re-use from tag names.
+    pub evidence: Option<&'a Evidence>,
+    /// USD per GB-month.
+    pub storage_price: f64,
+}
+
+impl<'a> PlanInputs<'a> {
+    /// A guess from tag names, at the default storage price.
+    pub fn guess(params: &'a RuleParameters) -> Self {
+        Self {
+            params,
+            evidence: None,
+            storage_price: DEFAULT_STORAGE_PRICE,
+        }
+    }
+
+    /// The recommendation for `repo` with its `images`.
+    pub fn recommend(&self, repo: &Repository, images: &[ImageRecord]) -> Recommendation {
+        match self.evidence {
+            None => recommend(repo, images, self.params),
+            Some(evidence) => {
+                let name = repo.name.as_deref().unwrap_or(&repo.resource_id);
+                let seen =
+                    evidence.repository(repo.account_id.as_deref(), repo.region.as_deref(), name);
+                recommend_on_evidence(repo, images, &seen, self.params)
+            }
+        }
+    }
+}
+
 /// Plans the non-compliant repositories of one target: reads the inventory, evaluates it with
 /// `params`, and reads the images of each non-compliant repository, `concurrency`
 /// repositories at a time. A repository whose images cannot be read becomes a
@@ -30,20 +71,21 @@ pub enum Planned {
 pub async fn plan_target(
     config: &SdkConfig,
     target: &Target,
-    params: &RuleParameters,
+    inputs: &PlanInputs<'_>,
     concurrency: usize,
 ) -> Result<Vec<Planned>, AwsError> {
     let client = aws_sdk_ecr::Client::new(config);
-    plan_target_with(&client, target, params, concurrency).await
+    plan_target_with(&client, target, inputs, concurrency).await
 }
 
 /// [`plan_target`] with an ECR client of the target's account and region.
 pub async fn plan_target_with(
     client: &aws_sdk_ecr::Client,
     target: &Target,
-    params: &RuleParameters,
+    inputs: &PlanInputs<'_>,
     concurrency: usize,
 ) -> Result<Vec<Planned>, AwsError> {
+    let params = inputs.params;
     let client = client.clone();
     let mut repos = crate::ecr::inventory(&client, &target.account_id, &target.region).await?;
     let mut dropped = Vec::new();
@@ -63,7 +105,7 @@ pub async fn plan_target_with(
             .clone()
             .unwrap_or_else(|| repo.resource_id.clone());
         match crate::ecr::images(client, repo.account_id.as_deref(), &name).await {
-            Ok(images) => Planned::Recommendation(Box::new(recommend(&repo, &images, params))),
+            Ok(images) => Planned::Recommendation(Box::new(inputs.recommend(&repo, &images))),
             Err(err) if err.code() == Some("RepositoryNotFoundException") => Planned::Dropped(
                 RepoKey::new(repo.account_id.as_deref(), repo.region.as_deref(), &name),
             ),
@@ -94,19 +136,20 @@ pub async fn plan_target_with(
 pub async fn plan(
     base: &SdkConfig,
     opts: &TargetOptions,
-    params: &RuleParameters,
+    inputs: &PlanInputs<'_>,
     progress: &dyn Progress,
 ) -> Result<Plan, AwsError> {
     let concurrency = opts.concurrency;
     let out = sweep(base, opts, progress, |config, target| async move {
-        plan_target(&config, &target, params, concurrency).await
+        plan_target(&config, &target, inputs, concurrency).await
     })
     .await?;
-    Ok(assemble(out.items, out.failures))
+    Ok(assemble(out.items, out.failures, inputs.storage_price))
 }
 
-/// Assembles a sorted [`Plan`].
-pub fn assemble(items: Vec<Planned>, mut failures: Vec<Failure>) -> Plan {
+/// Assembles a sorted [`Plan`], its untagged images priced at `storage_price` USD per
+/// GB-month.
+pub fn assemble(items: Vec<Planned>, mut failures: Vec<Failure>, storage_price: f64) -> Plan {
     let mut repositories = Vec::new();
     for item in items {
         match item {
@@ -122,9 +165,5 @@ pub fn assemble(items: Vec<Planned>, mut failures: Vec<Failure>) -> Plan {
         (&a.account_id, &a.region, &a.name).cmp(&(&b.account_id, &b.region, &b.name))
     });
     failures.sort();
-    Plan {
-        schema_version: PLAN_SCHEMA_VERSION,
-        repositories,
-        failures,
-    }
+    Plan::new(repositories, failures, storage_price)
 }

@@ -237,7 +237,8 @@ async fn work_list(
         // does, so that a repository whose pipelines re-push `latest` is fenced with an
         // exclusion rather than switched to a plain IMMUTABLE that breaks them.
         (Source::Live(targets), Mode::Plan) => {
-            Some(crate::plan::plan(base, targets, params, progress).await?)
+            let inputs = crate::plan::PlanInputs::guess(params);
+            Some(crate::plan::plan(base, targets, &inputs, progress).await?)
         }
         (Source::Live(_), Mode::Immutable) => None,
     };

@@ -503,7 +503,7 @@ async fn describe_images_row(fault: Fault) {
     let items = immutag_aws::plan::plan_target_with(
         &client,
         &ecr_target("eu-west-1"),
-        &immutag_core::RuleParameters::default(),
+        &immutag_aws::plan::PlanInputs::guess(&immutag_core::RuleParameters::default()),
         2,
     )
     .await

@@ -1332,7 +1332,11 @@ mod tests {
         let v1 = include_str!("../../../../tests/fixtures/plans/plan.json");
         let plan = crate::plan::parse_plan(v1).unwrap();
         assert_eq!(plan.schema_version, 1);
-        assert!(plan.repositories.iter().all(|r| r.basis.grounds == Grounds::Guess));
+        assert!(
+            plan.repositories
+                .iter()
+                .all(|r| r.basis.grounds == Grounds::Guess)
+        );
         assert_eq!(plan.repositories[0].proposal.filters()[0].filter, "latest");
         assert_eq!(plan.repositories[0].basis.untagged_images, 2);
         assert_eq!(plan.storage_price_usd_per_gb_month, 0.10);

@@ -1,0 +1,265 @@
+//! `immutag plan --evidence` end to end: repositories on a moto server (127.0.0.1), CloudTrail
+//! `PutImage` logs of the last days on disk, the plan built on the moves (a moved tag re-used
+//! whatever its name, a floating name that never moved made IMMUTABLE, a moving production tag
+//! sent to review with the pipeline named, an uncovered region not called safe), the table's
+//! labels and totals, and the plan fed to `immutag remediate --plan`.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+
+use aws_sdk_ecr::types::ImageTagMutability;
+use immutag_aws::testing::{MOTO_DEFAULT_ACCOUNT, MotoServer, push_image};
+use immutag_core::plan::{Grounds, Plan};
+use immutag_core::time::{self, Timestamp};
+
+fn immutag(moto: &MotoServer, args: &[&str], stdin: Option<&str>) -> Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_immutag"));
+    cmd.args(args)
+        .envs(moto.env("eu-west-1"))
+        .env_remove("AWS_PROFILE")
+        .stdin(if stdin.is_some() {
+            Stdio::piped()
+        } else {
+            Stdio::null()
+        })
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut child = cmd.spawn().unwrap();
+    if let Some(text) = stdin {
+        child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(text.as_bytes())
+            .unwrap();
+    }
+    child.wait_with_output().unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "stdout:\n{}\nstderr:\n{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// One successful `PutImage` record, `hours_ago` before now, by an assumed role.
+fn push(
+    n: u32,
+    hours_ago: i64,
+    repo: &str,
+    tag: &str,
+    digest: &str,
+    role: &str,
+) -> serde_json::Value {
+    let at = Timestamp::from_second(Timestamp::now().as_second() - hours_ago * 3600).unwrap();
+    let acct = MOTO_DEFAULT_ACCOUNT;
+    serde_json::json!({
+        "eventVersion": "1.08",
+        "eventID": format!("evt-{n}"),
+        "eventTime": time::format(at),
+        "eventSource": "ecr.amazonaws.com",
+        "eventName": "PutImage",
+        "awsRegion": "eu-west-1",
+        "recipientAccountId": acct,
+        "userAgent": "docker/27.3",
+        "userIdentity": {
+            "type": "AssumedRole",
+            "arn": format!("arn:aws:sts::{acct}:assumed-role/{role}/build-{n}"),
+            "accountId": acct,
+            "sessionContext": {"sessionIssuer": {"type": "Role", "arn": format!("arn:aws:iam::{acct}:role/{role}"), "userName": role}}
+        },
+        "requestParameters": {"repositoryName": repo, "imageTag": tag, "registryId": acct},
+        "responseElements": {"image": {"registryId": acct, "repositoryName": repo,
+            "imageId": {"imageDigest": digest, "imageTag": tag}}}
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plan_on_evidence_feeds_remediate() {
+    let moto = MotoServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let acct = MOTO_DEFAULT_ACCOUNT;
+    let eu = aws_sdk_ecr::Client::new(&moto.sdk_config("eu-west-1").await);
+    let us = aws_sdk_ecr::Client::new(&moto.sdk_config("us-east-1").await);
+    for (client, name) in [(&eu, "web"), (&eu, "api"), (&eu, "svc"), (&us, "batch")] {
+        client
+            .create_repository()
+            .repository_name(name)
+            .image_tag_mutability(ImageTagMutability::Mutable)
+            .send()
+            .await
+            .unwrap();
+    }
+    // `web`: `build` moved (a name the guess calls fixed); `api`: `latest` never moved; `svc`:
+    // `stable` moved (production: never excluded); `batch` in us-east-1, which no log covers.
+    let web1 = push_image(&eu, "web", 1, "build").await.unwrap();
+    let web2 = push_image(&eu, "web", 2, "build").await.unwrap();
+    push_image(&eu, "web", 2, "v1.0.0").await.unwrap();
+    push_image(&eu, "web", 1, None).await.unwrap(); // what `build` left behind, untagged
+    let api = push_image(&eu, "api", 3, "latest").await.unwrap();
+    let svc1 = push_image(&eu, "svc", 4, "stable").await.unwrap();
+    let svc2 = push_image(&eu, "svc", 5, "stable").await.unwrap();
+    push_image(&us, "batch", 6, "v2.0.0").await.unwrap();
+
+    let records = vec![
+        push(1, 50, "web", "build", &web1, "ci"),
+        push(2, 30, "web", "build", &web2, "ci"),
+        push(3, 40, "api", "latest", &api, "ci"),
+        push(4, 20, "svc", "stable", &svc1, "deploy-prod"),
+        push(5, 10, "svc", "stable", &svc2, "deploy-prod"),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("trail.json");
+    std::fs::write(&log, serde_json::json!({"Records": records}).to_string()).unwrap();
+    let log = log.to_str().unwrap();
+
+    let o = immutag(
+        &moto,
+        &[
+            "plan",
+            "--evidence",
+            log,
+            "--regions",
+            "eu-west-1,us-east-1",
+            "-o",
+            "json",
+            "--no-progress",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let doc: Plan = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(doc.schema_version, 2);
+    let get = |name: &str| doc.repositories.iter().find(|r| r.name == name).unwrap();
+
+    let web = get("web");
+    assert_eq!(web.basis.grounds, Grounds::Evidence);
+    assert_eq!(web.proposal.as_str(), "IMMUTABLE_WITH_EXCLUSION");
+    assert_eq!(web.proposal.filters()[0].filter, "build");
+    let moved = web.basis.floating_tags[0].moved.as_ref().unwrap();
+    assert_eq!(moved.moves, 1);
+    assert_eq!(
+        moved.principals[0].principal_arn,
+        format!("arn:aws:iam::{acct}:role/ci")
+    );
+    assert_eq!(web.basis.untagged_images, 1);
+    assert!(web.basis.untagged_bytes > 0);
+
+    let api = get("api");
+    assert_eq!(
+        (api.basis.grounds, api.proposal.as_str()),
+        (Grounds::Evidence, "IMMUTABLE")
+    );
+
+    let svc = get("svc");
+    assert_eq!(svc.proposal.as_str(), "REVIEW");
+    assert!(
+        svc.basis
+            .notes
+            .iter()
+            .any(|n| n.contains("`stable`") && n.contains("role/deploy-prod (1 move(s))")),
+        "{:?}",
+        svc.basis.notes
+    );
+
+    let batch = get("batch");
+    assert_eq!(
+        (batch.basis.grounds, batch.proposal.as_str()),
+        (Grounds::NotCovered, "REVIEW")
+    );
+    assert!(batch.basis.notes[0].contains(&format!("does not cover {acct}/us-east-1")));
+
+    // The table labels the basis and totals the untagged images at the given price.
+    let o = immutag(
+        &moto,
+        &[
+            "plan",
+            "--evidence",
+            log,
+            "--regions",
+            "eu-west-1,us-east-1",
+            "--storage-price",
+            "0.5",
+            "--no-progress",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let table = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        table.contains("evidence") && table.contains("not covered"),
+        "{table}"
+    );
+    assert!(
+        table.contains("Untagged images: 1,") && table.contains("at $0.5 per GB-month"),
+        "{table}"
+    );
+    assert!(
+        table.contains("1 repositor(ies) in accounts or regions the evidence does not cover"),
+        "{table}"
+    );
+
+    // The plan is the input of remediate: exclusions and IMMUTABLE applied, reviews left.
+    let plan = String::from_utf8_lossy(&serde_json::to_vec(&doc).unwrap()).into_owned();
+    let j = dir.path().join("j.jsonl");
+    let o = immutag(
+        &moto,
+        &[
+            "remediate",
+            "--plan",
+            "-",
+            "--apply",
+            "--journal",
+            j.to_str().unwrap(),
+            "--no-progress",
+        ],
+        Some(&plan),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let mode = |client: aws_sdk_ecr::Client, name: &'static str| async move {
+        let r = client
+            .describe_repositories()
+            .repository_names(name)
+            .send()
+            .await
+            .unwrap();
+        r.repositories()[0]
+            .image_tag_mutability()
+            .unwrap()
+            .as_str()
+            .to_owned()
+    };
+    assert_eq!(mode(eu.clone(), "web").await, "IMMUTABLE_WITH_EXCLUSION");
+    assert_eq!(mode(eu.clone(), "api").await, "IMMUTABLE");
+    assert_eq!(mode(eu.clone(), "svc").await, "MUTABLE");
+    assert_eq!(mode(us.clone(), "batch").await, "MUTABLE");
+}
+
+#[test]
+fn evidence_flags_are_checked() {
+    let run = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_immutag"))
+            .args(args)
+            .env("AWS_REGION", "eu-west-1")
+            .output()
+            .unwrap()
+    };
+    let o = run(&["plan", "--since", "7d", "--regions", "eu-west-1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("give --evidence or --athena"));
+    let o = run(&["plan", "--storage-price=-1", "--regions", "eu-west-1"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("not a price"));
+    let o = run(&[
+        "plan",
+        "--evidence",
+        "x",
+        "--athena",
+        "db.t",
+        "--regions",
+        "eu-west-1",
+    ]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}
