@@ -391,7 +391,12 @@ pub async fn verify<R: Recorder>(
             .map(|(k, _)| k.clone())
             .collect()
     };
-    let settings = ecr::read_settings(clients, &keys_of(Attribute::TagMutability), opts.concurrency).await;
+    let settings = ecr::read_settings(
+        clients,
+        &keys_of(Attribute::TagMutability),
+        opts.concurrency,
+    )
+    .await;
     let policies = ecr::read_lifecycle_policies(
         clients,
         &keys_of(Attribute::LifecyclePolicy),
@@ -485,14 +490,21 @@ async fn put(clients: &EcrClients, change: &Change) -> ChangeResult {
         (State::Lifecycle(_), State::Lifecycle(to)) => put_lifecycle(client, change, to).await,
         _ => ChangeResult::Failed {
             code: "InvalidChange".into(),
-            message: format!("a change from {} to {} switches two attributes", change.from, change.to),
+            message: format!(
+                "a change from {} to {} switches two attributes",
+                change.from, change.to
+            ),
             outcome_known: true,
         },
     }
 }
 
 /// PutLifecyclePolicy, or DeleteLifecyclePolicy for none (a policy already gone is none).
-async fn put_lifecycle(client: &aws_sdk_ecr::Client, change: &Change, to: &LifecyclePolicy) -> ChangeResult {
+async fn put_lifecycle(
+    client: &aws_sdk_ecr::Client,
+    change: &Change,
+    to: &LifecyclePolicy,
+) -> ChangeResult {
     match &to.lifecycle_policy {
         Some(text) => {
             let call = client
@@ -533,10 +545,13 @@ async fn put_lifecycle(client: &aws_sdk_ecr::Client, change: &Change, to: &Lifec
     }
 }
 
-async fn put_mutability(client: &aws_sdk_ecr::Client, change: &Change, to: &Setting) -> ChangeResult {
+async fn put_mutability(
+    client: &aws_sdk_ecr::Client,
+    change: &Change,
+    to: &Setting,
+) -> ChangeResult {
     let filters: Vec<ImageTagMutabilityExclusionFilter> = if to.mode.takes_filters() {
-        to
-            .filters
+        to.filters
             .iter()
             .filter_map(|f| {
                 ImageTagMutabilityExclusionFilter::builder()

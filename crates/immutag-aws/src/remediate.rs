@@ -9,6 +9,12 @@
 //! again right before deciding ([`crate::change::decide_live`]), so a stale plan can neither
 //! overwrite a change made since nor journal a wrong previous setting, and only what is still
 //! non-compliant is changed.
+//!
+//! With [`RemediateOptions::lifecycle`] (`--lifecycle`), the lifecycle policy the plan
+//! suggests (expire untagged images) is applied too, through the same journaled apply path,
+//! where a repository has none (read live with GetLifecyclePolicy right before deciding:
+//! `LifecyclePolicyNotFoundException` means none); a repository with a lifecycle policy of its
+//! own is left alone and listed. A rollback deletes the policies the journal put.
 
 use std::path::PathBuf;
 
@@ -18,12 +24,13 @@ use immutag_core::change::RepoKey;
 use immutag_core::journal::Operation;
 use immutag_core::plan::Plan;
 use immutag_core::remediation::{
-    Action, Candidate, Decision, Mode, RemediationOptions, SkipReason, decide,
+    Action, Candidate, Decision, Mode, RemediationOptions, SkipReason, decide, decide_lifecycle,
 };
 use immutag_core::{InputKind, Repository};
 
 use crate::change::{self, ApplyError, ApplyOptions, ChangeReport};
-use crate::clients::{Scope, clients_for_scopes};
+use crate::clients::{EcrClients, Scope, clients_for_scopes};
+use crate::ecr::{self, PolicyRead};
 use crate::error::AwsError;
 use crate::journal::{self, Journal, JournalError, JournalMode};
 use crate::targets::{Failure, Progress, TargetOptions};
@@ -98,6 +105,10 @@ pub struct RemediateOptions {
     pub remediation: RemediationOptions,
     /// Apply or not, journal, concurrency, role.
     pub run: RunOptions,
+    /// Also apply the plan's suggested lifecycle policy (expire untagged images) where a
+    /// repository has none. The suggestion comes from a plan: a file, or the live plan of
+    /// [`Mode::Plan`].
+    pub lifecycle: bool,
 }
 
 /// What a remediation decided and did.
@@ -105,7 +116,8 @@ pub struct RemediateOptions {
 pub struct RemediateReport {
     /// Whether changes were made.
     pub applied: bool,
-    /// One decision per repository (unreadable targets and repositories included), in order.
+    /// One decision per repository (unreadable targets and repositories included), in order;
+    /// with `--lifecycle`, then one per suggested lifecycle policy.
     pub decisions: Vec<Decision>,
     /// One report per change attempted (empty in a dry run).
     pub reports: Vec<ChangeReport>,
@@ -158,7 +170,12 @@ pub async fn remediate(
     progress: &dyn Progress,
 ) -> Result<RemediateReport, RemediateError> {
     let concurrency = opts.run.concurrency.max(1);
-    let (candidates, scopes, failures) = work_list(base, opts, params, progress).await?;
+    let WorkList {
+        candidates,
+        scopes,
+        failures,
+        lifecycle,
+    } = work_list(base, opts, params, progress).await?;
     let clients = clients_for_scopes(base, scopes, &opts.run.role_name).await?;
 
     // Decide on what was read; re-read (live, right now) only what would change.
@@ -181,6 +198,17 @@ pub async fn remediate(
         .filter_map(|d| d.or_else(|| live.next()))
         .collect();
     decisions.extend(failures.iter().map(unreadable));
+    if opts.lifecycle {
+        decisions.extend(
+            decide_lifecycles(
+                &clients,
+                lifecycle,
+                &opts.remediation.repositories,
+                concurrency,
+            )
+            .await,
+        );
+    }
 
     if !opts.run.apply {
         return Ok(RemediateReport {
@@ -224,13 +252,62 @@ pub async fn remediate(
     })
 }
 
-/// The candidates, the scopes that serve them, and what could not be read.
+/// The lifecycle policies a plan suggests, read live and decided: applied where a repository
+/// has none, left alone where it has one.
+async fn decide_lifecycles(
+    clients: &EcrClients,
+    suggested: Vec<(RepoKey, serde_json::Value)>,
+    patterns: &[String],
+    concurrency: usize,
+) -> Vec<Decision> {
+    let keys: Vec<RepoKey> = suggested.iter().map(|(k, _)| k.clone()).collect();
+    let read = ecr::read_lifecycle_policies(clients, &keys, concurrency).await;
+    suggested
+        .into_iter()
+        .map(|(key, policy)| match read.get(&key) {
+            Some(PolicyRead::Found(current)) => decide_lifecycle(&key, &policy, current, patterns),
+            Some(PolicyRead::Missing) => Decision::skip(
+                key,
+                SkipReason::NotApplicable {
+                    detail: "the repository no longer exists".into(),
+                },
+            ),
+            Some(PolicyRead::Error(detail)) => Decision::skip(
+                key,
+                SkipReason::Unreadable {
+                    detail: detail.clone(),
+                },
+            ),
+            None => Decision::skip(
+                key,
+                SkipReason::Unreadable {
+                    detail: "its lifecycle policy was not read".into(),
+                },
+            ),
+        })
+        .collect()
+}
+
+/// What a remediation works on.
+struct WorkList {
+    /// The repositories whose tag mutability may change.
+    candidates: Vec<Candidate>,
+    /// The scopes that serve them.
+    scopes: Vec<Scope>,
+    /// What could not be read.
+    failures: Vec<Failure>,
+    /// The lifecycle policies the plan suggests, by repository.
+    lifecycle: Vec<(RepoKey, serde_json::Value)>,
+}
+
+/// The candidates, the scopes that serve them, what could not be read, and the suggested
+/// lifecycle policies.
 async fn work_list(
     base: &SdkConfig,
     opts: &RemediateOptions,
     params: &RuleParameters,
     progress: &dyn Progress,
-) -> Result<(Vec<Candidate>, Vec<Scope>, Vec<Failure>), AwsError> {
+) -> Result<WorkList, AwsError> {
     let plan = match (&opts.source, opts.remediation.mode) {
         (Source::Plan(plan), _) => Some((**plan).clone()),
         // A live scan in the default mode plans on the spot, exactly as `immutag plan`
@@ -260,10 +337,25 @@ async fn work_list(
                 Candidate::from_recommendation(r, repo)
             })
             .collect();
-        return Ok((candidates, scopes, plan.failures));
+        let lifecycle = plan
+            .repositories
+            .iter()
+            .filter_map(|r| r.lifecycle_policy.clone().map(|p| (r.key(), p)))
+            .collect();
+        return Ok(WorkList {
+            candidates,
+            scopes,
+            failures: plan.failures,
+            lifecycle,
+        });
     }
     let Source::Live(targets) = &opts.source else {
-        return Ok((Vec::new(), Vec::new(), Vec::new()));
+        return Ok(WorkList {
+            candidates: Vec::new(),
+            scopes: Vec::new(),
+            failures: Vec::new(),
+            lifecycle: Vec::new(),
+        });
     };
     let inv =
         crate::scan::inventory(base, targets, params.exemption_tag_key.is_some(), progress).await?;
@@ -276,7 +368,12 @@ async fn work_list(
         })
         .collect();
     let candidates = inv.items.into_iter().map(Candidate::immutable).collect();
-    Ok((candidates, scopes, inv.failures))
+    Ok(WorkList {
+        candidates,
+        scopes,
+        failures: inv.failures,
+        lifecycle: Vec::new(),
+    })
 }
 
 /// A read failure as an unreadable decision (nothing is decided for it; counted as a failure).

@@ -109,13 +109,11 @@ pub async fn rollback(
             .map(|e| e.key.clone())
             .collect()
     };
-    let settings = ecr::read_settings(&clients, &keys_of(Attribute::TagMutability), concurrency).await;
-    let policies = ecr::read_lifecycle_policies(
-        &clients,
-        &keys_of(Attribute::LifecyclePolicy),
-        concurrency,
-    )
-    .await;
+    let settings =
+        ecr::read_settings(&clients, &keys_of(Attribute::TagMutability), concurrency).await;
+    let policies =
+        ecr::read_lifecycle_policies(&clients, &keys_of(Attribute::LifecyclePolicy), concurrency)
+            .await;
     let mut unreadable = Vec::new();
     let mut current = BTreeMap::new();
     for (k, v) in &settings {

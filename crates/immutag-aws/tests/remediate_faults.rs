@@ -403,7 +403,11 @@ async fn a_run_stopped_mid_way_leaves_a_journal_that_says_what_was_done() {
         ]
     );
     // The journal keeps the previous setting with its filters, for rollback.
-    assert!(entries.iter().all(|e| e.previous == previous.clone().into()));
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.previous == previous.clone().into())
+    );
 }
 
 // The fault matrix (docs/reliability.md), PutImageTagMutability through change::apply:

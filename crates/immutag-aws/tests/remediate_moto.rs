@@ -238,7 +238,12 @@ async fn remediate_verify_refuse_rerun_and_roll_back_across_accounts_and_regions
     let now = world.state(&clients).await;
     let now = now
         .into_iter()
-        .map(|(k, s)| ((k, immutag_core::change::Attribute::TagMutability), s.into()))
+        .map(|(k, s)| {
+            (
+                (k, immutag_core::change::Attribute::TagMutability),
+                s.into(),
+            )
+        })
         .collect();
     let rb = plan_rollback(&entries, &now);
     let restores: Vec<Change> = rb

@@ -263,3 +263,185 @@ fn evidence_flags_are_checked() {
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", text(&o));
 }
+
+/// The lifecycle policy of `name`: its text, or `None` (LifecyclePolicyNotFoundException).
+async fn policy(client: &aws_sdk_ecr::Client, name: &str) -> Option<String> {
+    use aws_sdk_ecr::error::ProvideErrorMetadata;
+    match client
+        .get_lifecycle_policy()
+        .repository_name(name)
+        .send()
+        .await
+    {
+        Ok(o) => o.lifecycle_policy_text().map(str::to_owned),
+        Err(e) if e.code() == Some("LifecyclePolicyNotFoundException") => None,
+        Err(e) => panic!("{e:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn remediate_lifecycle_applies_where_none_is_journaled_and_rolls_back() {
+    let moto = MotoServer::start().unwrap_or_else(|e| panic!("{e}"));
+    let eu = aws_sdk_ecr::Client::new(&moto.sdk_config("eu-west-1").await);
+    for name in ["web", "own"] {
+        eu.create_repository()
+            .repository_name(name)
+            .image_tag_mutability(ImageTagMutability::Mutable)
+            .send()
+            .await
+            .unwrap();
+        // One versioned image and one untagged manifest: the plan suggests the policy.
+        push_image(&eu, name, 1, "v1.0.0").await.unwrap();
+        push_image(&eu, name, 2, None).await.unwrap();
+    }
+    let own = r#"{"rules":[{"rulePriority":1,"description":"team policy","selection":{"tagStatus":"any","countType":"imageCountMoreThan","countNumber":500},"action":{"type":"expire"}}]}"#;
+    eu.put_lifecycle_policy()
+        .repository_name("own")
+        .lifecycle_policy_text(own)
+        .send()
+        .await
+        .unwrap();
+
+    let o = immutag(
+        &moto,
+        &[
+            "plan",
+            "--regions",
+            "eu-west-1",
+            "-o",
+            "json",
+            "--no-progress",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let plan = String::from_utf8_lossy(&o.stdout).into_owned();
+    let doc: Plan = serde_json::from_str(&plan).unwrap();
+    assert!(
+        doc.repositories
+            .iter()
+            .all(|r| r.lifecycle_policy.is_some()),
+        "{plan}"
+    );
+
+    // Dry run: the policy would be put on `web`; `own` keeps its own, listed.
+    let o = immutag(
+        &moto,
+        &["remediate", "--plan", "-", "--lifecycle", "--no-progress"],
+        Some(&plan),
+    );
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(out.contains("CHANGE  123456789012/eu-west-1/web  no lifecycle policy -> lifecycle policy (1 rule(s))"), "{out}");
+    assert!(
+        out.contains("own  has a lifecycle policy of its own: left alone"),
+        "{out}"
+    );
+    assert_eq!(policy(&eu, "web").await, None, "a dry run changes nothing");
+
+    // Apply: journaled, verified.
+    let dir = tempfile::tempdir().unwrap();
+    let j = dir.path().join("j.jsonl");
+    let js = j.to_str().unwrap();
+    let o = immutag(
+        &moto,
+        &[
+            "remediate",
+            "--plan",
+            "-",
+            "--lifecycle",
+            "--apply",
+            "--journal",
+            js,
+            "--no-progress",
+        ],
+        Some(&plan),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let put = policy(&eu, "web").await.expect("the policy is put");
+    let put: serde_json::Value = serde_json::from_str(&put).unwrap();
+    assert_eq!(put, immutag_core::plan::untagged_lifecycle_policy());
+    assert_eq!(policy(&eu, "own").await.as_deref(), Some(own), "left alone");
+    let journal = std::fs::read_to_string(&j).unwrap();
+    assert!(
+        journal.contains(r#""previous":{"lifecycle_policy":null}"#),
+        "{journal}"
+    );
+    assert!(journal.contains(r#""phase":"verified""#), "{journal}");
+
+    // Rollback deletes the policy it put (and restores the mutability); `own` untouched.
+    let o = immutag(
+        &moto,
+        &[
+            "rollback",
+            js,
+            "--apply",
+            "--journal",
+            dir.path().join("rb.jsonl").to_str().unwrap(),
+            "--no-progress",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(policy(&eu, "web").await, None);
+    assert_eq!(policy(&eu, "own").await.as_deref(), Some(own));
+    let r = eu
+        .describe_repositories()
+        .repository_names("web")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.repositories()[0].image_tag_mutability().unwrap().as_str(),
+        "MUTABLE"
+    );
+
+    // A policy put since the journal is someone else's: the rollback leaves it.
+    let o = immutag(
+        &moto,
+        &[
+            "remediate",
+            "--plan",
+            "-",
+            "--lifecycle",
+            "--apply",
+            "--journal",
+            dir.path().join("j2.jsonl").to_str().unwrap(),
+            "--no-progress",
+        ],
+        Some(&plan),
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    eu.put_lifecycle_policy()
+        .repository_name("web")
+        .lifecycle_policy_text(own)
+        .send()
+        .await
+        .unwrap();
+    let o = immutag(
+        &moto,
+        &[
+            "rollback",
+            dir.path().join("j2.jsonl").to_str().unwrap(),
+            "--no-progress",
+        ],
+        None,
+    );
+    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert!(out.contains("changed since the journal"), "{}", text(&o));
+
+    // --lifecycle needs a plan.
+    let o = immutag(
+        &moto,
+        &[
+            "remediate",
+            "--mode",
+            "immutable",
+            "--lifecycle",
+            "--regions",
+            "eu-west-1",
+        ],
+        None,
+    );
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+}

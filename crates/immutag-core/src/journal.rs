@@ -294,8 +294,14 @@ pub(crate) mod tests {
         );
         assert_eq!(s[1].previous, State::Lifecycle(none));
         let line = serde_json::to_string(&records[1]).unwrap();
-        assert!(line.contains(r#""previous":{"lifecycle_policy":null}"#), "{line}");
-        assert_eq!(serde_json::from_str::<JournalRecord>(&line).unwrap(), records[1]);
+        assert!(
+            line.contains(r#""previous":{"lifecycle_policy":null}"#),
+            "{line}"
+        );
+        assert_eq!(
+            serde_json::from_str::<JournalRecord>(&line).unwrap(),
+            records[1]
+        );
         // A record of the previous version (mutability only) reads as before.
         let old = r#"{"run":"r","seq":1,"time":"2026-11-26T15:22:48Z","operation":"remediate","phase":"intent","repository":"web","previous":{"mode":"MUTABLE"},"new":{"mode":"IMMUTABLE"}}"#;
         let r: JournalRecord = serde_json::from_str(old).unwrap();

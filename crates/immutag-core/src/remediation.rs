@@ -139,9 +139,9 @@ impl fmt::Display for SkipReason {
             Self::NotApplicable { detail } => write!(f, "not applicable: {detail}"),
             Self::InvalidTarget { detail } => write!(f, "invalid target: {detail}"),
             Self::Unreadable { detail } => write!(f, "current setting unreadable: {detail}"),
-            Self::HasLifecyclePolicy => {
-                f.write_str("has a lifecycle policy of its own: left alone (the suggested one is not applied)")
-            }
+            Self::HasLifecyclePolicy => f.write_str(
+                "has a lifecycle policy of its own: left alone (the suggested one is not applied)",
+            ),
         }
     }
 }
@@ -548,8 +548,14 @@ mod tests {
             repositories: vec![],
         };
         let items = decide(&cands, &opts, &RuleParameters::default());
-        assert_eq!(items[0].change().map(|c| c.to), Some(Setting::immutable().into()));
-        assert_eq!(items[1].change().map(|c| c.to), Some(Setting::immutable().into()));
+        assert_eq!(
+            items[0].change().map(|c| c.to),
+            Some(Setting::immutable().into())
+        );
+        assert_eq!(
+            items[1].change().map(|c| c.to),
+            Some(Setting::immutable().into())
+        );
         assert!(matches!(
             items[2].action,
             Action::Skip {

@@ -93,9 +93,9 @@ pub fn plan_rollback(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::change::Setting;
     use crate::journal::tests::rec;
     use crate::journal::{Phase, summarize};
-    use crate::change::Setting;
     use crate::model::{ExclusionFilter, TagMutability};
 
     #[test]
@@ -104,7 +104,8 @@ mod tests {
         let mx: State = Setting::new(
             TagMutability::MutableWithExclusion,
             vec![ExclusionFilter::wildcard("v*")],
-        ).into();
+        )
+        .into();
         let i: State = Setting::immutable().into();
         let records = vec![
             rec(1, "applied", Phase::Intent, m.clone(), i.clone()),
@@ -119,12 +120,9 @@ mod tests {
         let entries = summarize(&records);
         let mut current = BTreeMap::new();
         let k = |n: &str| RepoKey::new(Some("111111111111"), Some("eu-west-1"), n);
-        current.insert(
-            (k("applied"), Attribute::TagMutability), i.clone());
-        current.insert(
-            (k("unknown-done"), Attribute::TagMutability), i.clone());
-        current.insert(
-            (k("unknown-not-done"), Attribute::TagMutability), m.clone());
+        current.insert((k("applied"), Attribute::TagMutability), i.clone());
+        current.insert((k("unknown-done"), Attribute::TagMutability), i.clone());
+        current.insert((k("unknown-not-done"), Attribute::TagMutability), m.clone());
         current.insert(
             (k("changed-since"), Attribute::TagMutability),
             State::from(Setting::new(
@@ -193,12 +191,9 @@ mod tests {
         let entries = summarize(&records);
         assert_eq!(entries.len(), 3);
         let mut current = BTreeMap::new();
-        current.insert(
-            (k("rolled-back"), Attribute::TagMutability), m.clone());
-        current.insert(
-            (k("rollback-failed"), Attribute::TagMutability), i.clone());
-        current.insert(
-            (k("rollback-cut"), Attribute::TagMutability), i.clone());
+        current.insert((k("rolled-back"), Attribute::TagMutability), m.clone());
+        current.insert((k("rollback-failed"), Attribute::TagMutability), i.clone());
+        current.insert((k("rollback-cut"), Attribute::TagMutability), i.clone());
         let items = plan_rollback(&entries, &current);
         let decision = |n: &str| {
             items

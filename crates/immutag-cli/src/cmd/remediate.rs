@@ -42,6 +42,13 @@ pub struct Args {
     #[arg(long = "repositories", value_name = "PATTERN", value_delimiter = ',')]
     pub repositories: Vec<String>,
 
+    /// Also apply the plan's suggested lifecycle policy (expire untagged images 14 days after
+    /// push) where a repository has none, journaled and rolled back like a mutability change;
+    /// a repository with a lifecycle policy of its own is left alone and listed. Needs a plan
+    /// (`--plan`, or a live scan in `--mode plan`).
+    #[arg(long)]
+    pub lifecycle: bool,
+
     /// `--apply`, `--journal`, `--append-journal`.
     #[command(flatten)]
     pub run: RunArgs,
@@ -86,6 +93,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             "--plan names the accounts and regions: --org, --accounts, --regions and --all-regions apply to a live scan only"
         );
     }
+    if args.lifecycle && args.plan.is_none() && args.mode == ModeArg::Immutable {
+        bail!(
+            "--lifecycle applies the lifecycle policy a plan suggests: give --plan, or use --mode plan"
+        );
+    }
     let source = match &args.plan {
         Some(file) => Source::Plan(Box::new(read_plan(file)?)),
         None => Source::Live(args.fleet.target_options()),
@@ -100,6 +112,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             repositories: args.repositories.clone(),
         },
         run: args.run.run_options(&args.fleet),
+        lifecycle: args.lifecycle,
     };
     let session = args.fleet.session_options();
     let bar = Bar::new(args.fleet.no_progress, "reading");
