@@ -174,6 +174,18 @@ export class ImmutagConfigRule extends Construct {
           resources: [repositories],
         }),
       );
+      if (props.frequency !== undefined) {
+        // The periodic sweep also evaluates the account's repository creation templates live
+        // (Config's recording of AWS::ECR::RepositoryCreationTemplate is unconfirmed). The
+        // template actions have no resource type (Service Authorization Reference): Resource *.
+        statements.push(
+          new iam.PolicyStatement({
+            sid: 'ReadCreationTemplates',
+            actions: ['ecr:DescribeRepositoryCreationTemplates'],
+            resources: ['*'],
+          }),
+        );
+      }
       if (this.inputParameters.ExemptionTagKey) {
         // DescribeRepositories returns no tags: with ExemptionTagKey the Lambda reads them
         // (periodic sweeps) with ListTagsForResource.
@@ -280,7 +292,7 @@ export class ImmutagConfigRule extends Construct {
       {
         id: 'AwsSolutions-IAM5',
         reason:
-          'config:PutEvaluations and config:GetResourceConfigHistory support no resource-level permissions (Service Authorization Reference), so their Resource is *.',
+          'config:PutEvaluations, config:GetResourceConfigHistory and ecr:DescribeRepositoryCreationTemplates support no resource-level permissions (Service Authorization Reference), so their Resource is *.',
         appliesTo: ['Resource::*'],
       },
       {

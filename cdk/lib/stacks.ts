@@ -164,6 +164,9 @@ export class ImmutagExecutionRoleStack extends Stack {
       }),
       new iam.PolicyStatement({ sid: 'ReadPreviousEvaluations', actions: ['config:GetComplianceDetailsByConfigRule'], resources: [rules] }),
       new iam.PolicyStatement({ sid: 'ReadRepositories', actions: ['ecr:DescribeRepositories'], resources: [repositories] }),
+      // A periodic organization rule's sweep also evaluates creation templates live; the
+      // template actions have no resource type (Service Authorization Reference): Resource *.
+      new iam.PolicyStatement({ sid: 'ReadCreationTemplates', actions: ['ecr:DescribeRepositoryCreationTemplates'], resources: ['*'] }),
     ];
     if (props.readTags) {
       statements.push(new iam.PolicyStatement({ sid: 'ReadRepositoryTags', actions: ['ecr:ListTagsForResource'], resources: [repositories] }));
@@ -178,7 +181,7 @@ export class ImmutagExecutionRoleStack extends Stack {
       inlinePolicies: { ImmutagRule: new iam.PolicyDocument({ statements }) },
     });
     const acks: [string, string][] = [
-      ['Resource::*', 'config:PutEvaluations and config:GetResourceConfigHistory support no resource-level permissions, so their Resource is *.'],
+      ['Resource::*', 'config:PutEvaluations, config:GetResourceConfigHistory and ecr:DescribeRepositoryCreationTemplates support no resource-level permissions, so their Resource is *.'],
       [
         'Resource::arn:<AWS::Partition>:ecr:*:<AWS::AccountId>:repository/*',
         'The rule evaluates every ECR repository of this account in every region where the organization rule runs; names are not known at deploy time.',

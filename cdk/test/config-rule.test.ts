@@ -60,6 +60,18 @@ describe('IAM role: only what the rule uses', () => {
     expect(flatten(st?.Resource)).toBe('arn:${AWS::Partition}:iam::*:role/ImmutagExecution');
   });
 
+  test('a periodic sweep adds ecr:DescribeRepositoryCreationTemplates (templates are read live), on Resource *', () => {
+    const { template } = synth({ frequency: config.MaximumExecutionFrequency.TWENTY_FOUR_HOURS });
+    expect(grantedActions(template)).toEqual([...BASE_ACTIONS, 'ecr:DescribeRepositoryCreationTemplates'].sort());
+    const st = roleStatements(template).find((s) => s.Action.includes('ecr:DescribeRepositoryCreationTemplates'));
+    expect(st?.Action).toEqual(['ecr:DescribeRepositoryCreationTemplates']);
+    expect(flatten(st?.Resource)).toBe('*');
+    // The rule's scope stays the repository type: template change events are not accepted.
+    template.hasResourceProperties('AWS::Config::ConfigRule', {
+      Scope: { ComplianceResourceTypes: ['AWS::ECR::Repository'] },
+    });
+  });
+
   test('ExemptionTagKey adds ecr:ListTagsForResource (DescribeRepositories returns no tags)', () => {
     const { template } = synth({ parameters: { exemptionTagKey: 'immutag:exempt' } });
     expect(grantedActions(template)).toEqual([...BASE_ACTIONS, 'ecr:ListTagsForResource'].sort());

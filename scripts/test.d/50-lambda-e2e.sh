@@ -109,8 +109,12 @@ run_case change-ok-immutable-with-exclusion.json \
 for f in change-deleted.json change-deleted-not-recorded.json change-not-recorded.json change-left-scope.json; do
   run_case "$f" 'len(s["evaluations"])==1 and s["evaluations"][0]["compliance"]=="NOT_APPLICABLE"' "change: $f is NOT_APPLICABLE"
 done
-periodic='s["putEvaluationsCalls"]==1 and len(ev)==4 and ev["payments-api"]["compliance"]=="NON_COMPLIANT" and ev["web"]["compliance"]=="COMPLIANT" and ev["builds"]["compliance"]=="COMPLIANT" and ev["sandbox-x"]["compliance"]=="NOT_APPLICABLE"'
+# moto implements no creation template operation: the sweep says so and reports the
+# repositories as usual.
+periodic='s["putEvaluationsCalls"]==1 and len(ev)==4 and ev["payments-api"]["compliance"]=="NON_COMPLIANT" and ev["web"]["compliance"]=="COMPLIANT" and ev["builds"]["compliance"]=="COMPLIANT" and ev["sandbox-x"]["compliance"]=="NOT_APPLICABLE" and "not implemented" in s.get("templatesNotRead","")'
 run_case scheduled.json "$periodic" "scheduled: every repository on moto evaluated"
+run_case change-creation-template.json 's["putEvaluationsCalls"]==0 and len(s["evaluations"])==0' \
+  "change: a creation template item is not evaluated (the sweep reads templates live)"
 run_case snapshot-delivery-completed.json "$periodic" "snapshot delivery: every repository evaluated"
 
 # The item says IMMUTABLE_WITH_EXCLUSION but lists no filters: the function reads them live

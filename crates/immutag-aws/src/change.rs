@@ -5,12 +5,20 @@
 //!   names per call) right before deciding, and its tags when `ExemptionTagKey` is set, so
 //!   nothing is decided on a stale plan or configuration item: only what is still
 //!   non-compliant live is changed.
-//! * [`apply`] makes the changes: PutImageTagMutability per repository (for a lifecycle-policy
-//!   change, PutLifecyclePolicy, or DeleteLifecyclePolicy to restore none) with bounded
-//!   concurrency, each change recorded before and after (the CLI's journal on disk, the
-//!   Lambda's log lines), then reads every changed repository back (verification:
-//!   DescribeRepositories, GetLifecyclePolicy). A change whose turn comes after the deadline is
-//!   not sent and is reported as such.
+//! * [`apply`] makes the changes: PutImageTagMutability per repository
+//!   (UpdateRepositoryCreationTemplate per creation template; for a lifecycle-policy change,
+//!   PutLifecyclePolicy, or DeleteLifecyclePolicy to restore none) with bounded concurrency,
+//!   each change recorded before and after (the CLI's journal on disk, the Lambda's log
+//!   lines), then reads every changed repository and template back (verification:
+//!   DescribeRepositories, DescribeRepositoryCreationTemplates, GetLifecyclePolicy). A change
+//!   whose turn comes after the deadline is not sent and is reported as such.
+//!
+//! A template is updated from what is read of it right before the call: UpdateRepository-
+//! CreationTemplate may reset what it is not given (the API reference says an omitted
+//! `imageTagMutability` becomes MUTABLE), so every other member read (description,
+//! encryption, resource tags, policies, `appliedFor`, `customRoleArn`) is sent back unchanged,
+//! and the call is not sent when the template no longer has the setting the change was
+//! decided on. Sending `customRoleArn` back needs `iam:PassRole` on that role.
 //!
 //! Failures are per repository: a RepositoryNotFoundException, AccessDeniedException or
 //! InvalidParameterException on one repository is recorded and reported, and the others
@@ -23,14 +31,15 @@ use std::future::Future;
 use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ecr::operation::put_image_tag_mutability::PutImageTagMutabilityError;
 use aws_sdk_ecr::operation::put_lifecycle_policy::PutLifecyclePolicyError;
+use aws_sdk_ecr::operation::update_repository_creation_template::UpdateRepositoryCreationTemplateError;
 use aws_sdk_ecr::types::{ImageTagMutability, ImageTagMutabilityExclusionFilter};
 use futures::stream::{self, StreamExt};
-use immutag_core::RuleParameters;
 use immutag_core::change::{Attribute, Change, LifecyclePolicy, RepoKey, Setting, State};
 use immutag_core::journal::{JournalRecord, Operation, Phase};
 use immutag_core::remediation::{
     Candidate, Decision, RemediationOptions, SkipReason, decide, key_of,
 };
+use immutag_core::{ResourceKind, RuleParameters};
 use serde::Serialize;
 use tokio::time::Instant;
 
@@ -550,20 +559,10 @@ async fn put_mutability(
     change: &Change,
     to: &Setting,
 ) -> ChangeResult {
-    let filters: Vec<ImageTagMutabilityExclusionFilter> = if to.mode.takes_filters() {
-        to.filters
-            .iter()
-            .filter_map(|f| {
-                ImageTagMutabilityExclusionFilter::builder()
-                    .filter_type(f.filter_type.as_str().into())
-                    .filter(&f.filter)
-                    .build()
-                    .ok()
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    if change.key.kind == ResourceKind::CreationTemplate {
+        return put_template(client, change, to).await;
+    }
+    let filters = api_filters(to);
     let call = client
         .put_image_tag_mutability()
         .set_registry_id(change.key.account.clone())
@@ -581,6 +580,96 @@ async fn put_mutability(
                     Some("RepositoryNotFoundException")
                 }
                 PutImageTagMutabilityError::ServerException(_) => Some("ServerException"),
+                _ => None,
+            });
+            classify(e, modeled)
+        }
+    }
+}
+
+/// The API filters of a target setting (none for the modes that take none).
+fn api_filters(to: &Setting) -> Vec<ImageTagMutabilityExclusionFilter> {
+    if !to.mode.takes_filters() {
+        return Vec::new();
+    }
+    to.filters
+        .iter()
+        .filter_map(|f| {
+            ImageTagMutabilityExclusionFilter::builder()
+                .filter_type(f.filter_type.as_str().into())
+                .filter(&f.filter)
+                .build()
+                .ok()
+        })
+        .collect()
+}
+
+/// Switches a creation template: read it, check it still has the setting the change was
+/// decided on, send UpdateRepositoryCreationTemplate with everything else as read (see the
+/// module documentation).
+async fn put_template(client: &aws_sdk_ecr::Client, change: &Change, to: &Setting) -> ChangeResult {
+    let prefix = &change.key.repository;
+    let refused = |code: &str, message: String| ChangeResult::Failed {
+        code: code.to_owned(),
+        message,
+        outcome_known: true,
+    };
+    let live = match ecr::describe_templates(client, std::slice::from_ref(prefix)).await {
+        Ok(found) => found
+            .into_iter()
+            .find(|t| t.prefix() == Some(prefix.as_str())),
+        Err(e) => {
+            return refused(
+                "ReadFailed",
+                format!("not sent: the template could not be read first: {e}"),
+            );
+        }
+    };
+    let Some(live) = live else {
+        return refused(
+            "TemplateNotFoundException",
+            format!("not sent: no creation template with prefix {prefix}"),
+        );
+    };
+    let now = ecr::template_setting_of(&live);
+    if !State::from(now.clone()).same_as(&change.from) {
+        return refused(
+            "ChangedSinceDecided",
+            format!(
+                "not sent: the template is now {now}, not {} as decided",
+                change.from
+            ),
+        );
+    }
+    let filters = api_filters(to);
+    let call = client
+        .update_repository_creation_template()
+        .prefix(prefix)
+        .set_description(live.description().map(str::to_owned))
+        .set_encryption_configuration(live.encryption_configuration().cloned())
+        .set_resource_tags(Some(live.resource_tags().to_vec()))
+        .set_repository_policy(live.repository_policy().map(str::to_owned))
+        .set_lifecycle_policy(live.lifecycle_policy().map(str::to_owned))
+        .set_applied_for(Some(live.applied_for().to_vec()))
+        .set_custom_role_arn(live.custom_role_arn().map(str::to_owned))
+        .image_tag_mutability(ImageTagMutability::from(to.mode.as_str()))
+        .set_image_tag_mutability_exclusion_filters((!filters.is_empty()).then_some(filters));
+    match call.send().await {
+        Ok(_) => ChangeResult::Applied,
+        Err(e) => {
+            let modeled = e.as_service_error().and_then(|se| match se {
+                UpdateRepositoryCreationTemplateError::InvalidParameterException(_) => {
+                    Some("InvalidParameterException")
+                }
+                UpdateRepositoryCreationTemplateError::TemplateNotFoundException(_) => {
+                    Some("TemplateNotFoundException")
+                }
+                UpdateRepositoryCreationTemplateError::ValidationException(_) => {
+                    Some("ValidationException")
+                }
+                UpdateRepositoryCreationTemplateError::ServerException(_) => {
+                    Some("ServerException")
+                }
                 _ => None,
             });
             classify(e, modeled)

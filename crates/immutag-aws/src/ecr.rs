@@ -1,23 +1,32 @@
 //! Amazon ECR reads: the repository inventory of one account and region, repository tags,
-//! and the images of one repository.
+//! the images of one repository, the repository creation templates and the registry's rules
+//! (pull-through cache, replication) that make ECR create repositories by itself.
 //!
 //! The inventory makes the fewest calls the API allows: `DescribeRepositories` with
 //! `maxResults=1000`, following `nextToken`, so `ceil(N / 1000)` calls (at least one) per
-//! account and region, and nothing per repository.
+//! account and region, and nothing per repository; the templates likewise
+//! (`DescribeRepositoryCreationTemplates`, `maxResults=1000`).
 
 use aws_sdk_ecr::Client;
-use aws_sdk_ecr::types::{ImageDetail, Repository as ApiRepository};
+use aws_sdk_ecr::types::{
+    ImageDetail, ImageTagMutabilityExclusionFilter, Repository as ApiRepository,
+    RepositoryCreationTemplate, RepositoryFilterType,
+};
 use std::collections::BTreeMap;
 
 use aws_sdk_ecr::error::ProvideErrorMetadata;
 use futures::stream;
 use futures::{StreamExt, TryStreamExt};
 use immutag_core::change::{LifecyclePolicy, RepoKey, Setting, State};
+use immutag_core::coverage::ReplicationRule;
 use immutag_core::plan::ImageRecord;
-use immutag_core::{ExclusionFilter, FilterType, InputKind, Repository, TagMutability};
+use immutag_core::{
+    AppliedFor, ExclusionFilter, FilterType, InputKind, Repository, ResourceKind, TagMutability,
+    TemplatePrefix,
+};
 
 use crate::clients::{EcrClients, Scope};
-use crate::error::error_chain;
+use crate::error::{UnimplementedClassifier, error_chain};
 
 use crate::error::AwsError;
 
@@ -68,6 +77,169 @@ fn filters_of(api: &ApiRepository) -> Vec<ExclusionFilter> {
             filter: f.filter().to_owned(),
         })
         .collect()
+}
+
+/// Maps one DescribeRepositoryCreationTemplates item to the normalized model
+/// ([`InputKind::Live`]): a creation template whose resource id is its prefix, labelled with
+/// `account_id` and `region`.
+pub fn template_from_api(
+    api: &RepositoryCreationTemplate,
+    account_id: &str,
+    region: &str,
+) -> Repository {
+    let prefix = TemplatePrefix::parse(api.prefix().unwrap_or_default());
+    let applied_for = api
+        .applied_for()
+        .iter()
+        .map(|a| AppliedFor::parse(a.as_str()))
+        .collect();
+    let mut t = Repository::creation_template(prefix, applied_for, InputKind::Live);
+    t.account_id = Some(account_id.to_owned());
+    t.region = Some(region.to_owned());
+    if let Some(m) = api.image_tag_mutability() {
+        t = t.with_mutability(TagMutability::parse(m.as_str()));
+    }
+    t.with_filters(api_filters(api.image_tag_mutability_exclusion_filters()))
+}
+
+/// The setting of an API creation template: an absent mode is the API default MUTABLE.
+pub fn template_setting_of(api: &RepositoryCreationTemplate) -> Setting {
+    Setting::new(
+        api.image_tag_mutability()
+            .map(|m| TagMutability::parse(m.as_str()))
+            .unwrap_or(TagMutability::Mutable),
+        api_filters(api.image_tag_mutability_exclusion_filters()),
+    )
+}
+
+fn api_filters(filters: &[ImageTagMutabilityExclusionFilter]) -> Vec<ExclusionFilter> {
+    filters
+        .iter()
+        .map(|f| ExclusionFilter {
+            filter_type: FilterType::parse(f.filter_type().as_str()),
+            filter: f.filter().to_owned(),
+        })
+        .collect()
+}
+
+/// The SDK configuration of the calls an endpoint may not implement (the template and
+/// registry reads): moto's answer to them is not retried (see
+/// [`UnimplementedClassifier`]).
+fn probing() -> aws_sdk_ecr::config::Builder {
+    aws_sdk_ecr::config::Builder::default().retry_classifier(UnimplementedClassifier)
+}
+
+/// Every repository creation template of the account and region `client` is configured for
+/// (`ecr:DescribeRepositoryCreationTemplates`, `maxResults=1000`, following `nextToken`).
+/// An endpoint that does not implement the operation gives [`AwsError::Unsupported`].
+pub async fn creation_templates(
+    client: &Client,
+    account_id: &str,
+    region: &str,
+) -> Result<Vec<Repository>, AwsError> {
+    const OP: &str = "ecr:DescribeRepositoryCreationTemplates";
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0usize;
+    loop {
+        let resp = client
+            .describe_repository_creation_templates()
+            .max_results(PAGE_SIZE)
+            .set_next_token(token.clone())
+            .customize()
+            .config_override(probing())
+            .send()
+            .await
+            .map_err(|e| AwsError::api_probe(OP, e))?;
+        pages += 1;
+        out.extend(
+            resp.repository_creation_templates()
+                .iter()
+                .map(|t| template_from_api(t, account_id, region)),
+        );
+        token = next_token(OP, token.as_deref(), resp.next_token(), pages)?;
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// The rules of a registry that make ECR create repositories by itself.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RegistryRules {
+    /// The `ecrRepositoryPrefix` of each pull-through cache rule.
+    pub pull_through_cache: Vec<String>,
+    /// The replication rules.
+    pub replication: Vec<ReplicationRule>,
+}
+
+/// The replication rules (`ecr:DescribeRegistry`) and pull-through cache rules
+/// (`ecr:DescribePullThroughCacheRules`, `maxResults=1000`, following `nextToken`) of the
+/// registry `client` is configured for. A repository filter of a type other than
+/// `PREFIX_MATCH` is read as selecting every repository (fail closed).
+pub async fn registry_rules(client: &Client) -> Result<RegistryRules, AwsError> {
+    const REGISTRY: &str = "ecr:DescribeRegistry";
+    const CACHE: &str = "ecr:DescribePullThroughCacheRules";
+    let registry = client
+        .describe_registry()
+        .customize()
+        .config_override(probing())
+        .send()
+        .await
+        .map_err(|e| AwsError::api_probe(REGISTRY, e))?;
+    let replication = registry
+        .replication_configuration()
+        .map(|c| c.rules())
+        .unwrap_or_default()
+        .iter()
+        .map(|rule| {
+            let filters = rule.repository_filters();
+            let exact = filters
+                .iter()
+                .all(|f| *f.filter_type() == RepositoryFilterType::PrefixMatch);
+            ReplicationRule {
+                destinations: rule
+                    .destinations()
+                    .iter()
+                    .map(|d| (d.registry_id().to_owned(), d.region().to_owned()))
+                    .collect(),
+                prefixes: if exact {
+                    filters.iter().map(|f| f.filter().to_owned()).collect()
+                } else {
+                    Vec::new()
+                },
+            }
+        })
+        .collect();
+    let mut pull_through_cache = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0usize;
+    loop {
+        let resp = client
+            .describe_pull_through_cache_rules()
+            .max_results(PAGE_SIZE)
+            .set_next_token(token.clone())
+            .customize()
+            .config_override(probing())
+            .send()
+            .await
+            .map_err(|e| AwsError::api_probe(CACHE, e))?;
+        pages += 1;
+        pull_through_cache.extend(
+            resp.pull_through_cache_rules()
+                .iter()
+                .filter_map(|r| r.ecr_repository_prefix().map(str::to_owned)),
+        );
+        token = next_token(CACHE, token.as_deref(), resp.next_token(), pages)?;
+        if token.is_none() {
+            break;
+        }
+    }
+    Ok(RegistryRules {
+        pull_through_cache,
+        replication,
+    })
 }
 
 /// Every repository of the account and region `client` is configured for.
@@ -308,27 +480,109 @@ pub async fn read_settings(
     keys: &[RepoKey],
     concurrency: usize,
 ) -> BTreeMap<RepoKey, ReadState> {
-    let mut by_scope: BTreeMap<Scope, Vec<String>> = BTreeMap::new();
+    let mut by_scope: BTreeMap<(Scope, ResourceKind), Vec<String>> = BTreeMap::new();
     for k in keys {
         by_scope
-            .entry(Scope::of(k))
+            .entry((Scope::of(k), k.kind))
             .or_default()
             .push(k.repository.clone());
     }
-    let mut batches: Vec<(Scope, Vec<String>)> = Vec::new();
-    for (scope, mut names) in by_scope {
+    let mut batches: Vec<(Scope, ResourceKind, Vec<String>)> = Vec::new();
+    for ((scope, kind), mut names) in by_scope {
         names.sort();
         names.dedup();
-        for chunk in names.chunks(DESCRIBE_BATCH) {
-            batches.push((scope.clone(), chunk.to_vec()));
+        let size = match kind {
+            ResourceKind::Repository => DESCRIBE_BATCH,
+            ResourceKind::CreationTemplate => TEMPLATE_BATCH,
+        };
+        for chunk in names.chunks(size) {
+            batches.push((scope.clone(), kind, chunk.to_vec()));
         }
     }
     let results: Vec<Vec<(RepoKey, ReadState)>> = stream::iter(batches)
-        .map(|(scope, names)| async move { read_batch(clients, scope, names).await })
+        .map(|(scope, kind, names)| async move {
+            match kind {
+                ResourceKind::Repository => read_batch(clients, scope, names).await,
+                ResourceKind::CreationTemplate => read_template_batch(clients, scope, names).await,
+            }
+        })
         .buffer_unordered(concurrency.max(1))
         .collect()
         .await;
     results.into_iter().flatten().collect()
+}
+
+/// Prefixes named per DescribeRepositoryCreationTemplates call when reading templates back
+/// (the API documents no limit; a registry holds few templates).
+pub const TEMPLATE_BATCH: usize = 25;
+
+/// Reads named templates (DescribeRepositoryCreationTemplates with `prefixes`): a prefix the
+/// answer does not list does not exist.
+async fn read_template_batch(
+    clients: &EcrClients,
+    scope: Scope,
+    prefixes: Vec<String>,
+) -> Vec<(RepoKey, ReadState)> {
+    let key = |p: &str| {
+        RepoKey::template(
+            scope.account.as_deref(),
+            scope.region.as_deref(),
+            &TemplatePrefix::parse(p),
+        )
+    };
+    let found = match clients.get(&scope) {
+        None => Err(format!("no credentials for {scope}")),
+        Some(client) => describe_templates(client, &prefixes).await,
+    };
+    match found {
+        Ok(templates) => prefixes
+            .iter()
+            .map(|p| {
+                let state = match templates.iter().find(|t| t.prefix() == Some(p.as_str())) {
+                    Some(t) => ReadState::Found(Box::new(template_from_api(
+                        t,
+                        scope.account.as_deref().unwrap_or_default(),
+                        scope.region.as_deref().unwrap_or_default(),
+                    ))),
+                    None => ReadState::Missing,
+                };
+                (key(p), state)
+            })
+            .collect(),
+        Err(msg) => prefixes
+            .iter()
+            .map(|p| (key(p), ReadState::Error(msg.clone())))
+            .collect(),
+    }
+}
+
+/// The templates of `prefixes` as the API returns them (every page), or the error as text.
+pub async fn describe_templates(
+    client: &Client,
+    prefixes: &[String],
+) -> Result<Vec<RepositoryCreationTemplate>, String> {
+    const OP: &str = "ecr:DescribeRepositoryCreationTemplates";
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0usize;
+    loop {
+        let resp = client
+            .describe_repository_creation_templates()
+            .set_prefixes(Some(prefixes.to_vec()))
+            .set_next_token(token.clone())
+            .customize()
+            .config_override(probing())
+            .send()
+            .await
+            .map_err(|e| AwsError::api_probe(OP, e).to_string())?;
+        pages += 1;
+        out.extend(resp.repository_creation_templates().iter().cloned());
+        token = next_token(OP, token.as_deref(), resp.next_token(), pages)
+            .map_err(|e| e.to_string())?;
+        if token.is_none() {
+            return Ok(out);
+        }
+    }
 }
 
 async fn read_batch(

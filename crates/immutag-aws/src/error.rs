@@ -48,6 +48,15 @@ pub enum AwsError {
     /// Athena table name, a window the source cannot serve, a query Athena refused).
     #[error("{0}")]
     Evidence(String),
+    /// The endpoint does not implement the operation (an emulator, or an endpoint that
+    /// predates it): see [`unimplemented_evidence`] for how that is recognised.
+    #[error("{operation} is not implemented by this endpoint ({evidence})")]
+    Unsupported {
+        /// The operation.
+        operation: &'static str,
+        /// What the answer was.
+        evidence: String,
+    },
     /// A paginated call returned the same token twice, or too many pages.
     #[error(
         "{operation}: pagination did not end after {pages} pages (the service repeats nextToken)"
@@ -70,6 +79,7 @@ impl AwsError {
             SdkError::ServiceError(ctx) => ctx.err().code().map(str::to_owned),
             _ => None,
         };
+
         let message = match &err {
             SdkError::ServiceError(ctx) => match ctx.err().message() {
                 Some(m) => m.to_owned(),
@@ -90,12 +100,102 @@ impl AwsError {
         }
     }
 
+    /// [`AwsError::api`] for a call the endpoint may not implement (the creation template and
+    /// registry reads): an answer that says so ([`unimplemented_evidence`]) is
+    /// [`AwsError::Unsupported`]. Only these calls read moto's generic error page that way:
+    /// moto answers the same page to every call in a region it does not know, so a caller
+    /// counts the answer only where the repositories of the same account and region were read.
+    pub fn api_probe<E>(operation: &'static str, err: SdkError<E, HttpResponse>) -> Self
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    {
+        if let SdkError::ServiceError(ctx) = &err
+            && let Some(evidence) = unimplemented_evidence(ctx.raw(), ctx.err().code())
+        {
+            return Self::Unsupported {
+                operation,
+                evidence,
+            };
+        }
+        Self::api(operation, err)
+    }
+
     /// The service error code, if the error came from the service.
     pub fn code(&self) -> Option<&str> {
         match self {
             Self::Api { code, .. } => code.as_deref(),
             _ => None,
         }
+    }
+}
+
+/// The AWS error code a JSON-protocol service answers for an operation it does not know.
+pub const UNKNOWN_OPERATION: &str = "UnknownOperationException";
+
+/// Why an answer says that the endpoint does not implement the operation, or `None` when it
+/// does not say so. Three answers do, and nothing else (an unknown error stays an error):
+///
+/// * the AWS error code `UnknownOperationException` (what an AWS JSON endpoint answers for an
+///   operation it does not know);
+/// * HTTP 501 Not Implemented (LocalStack and other emulators);
+/// * HTTP 500 from a Werkzeug server with no AWS error code: moto's answer. Moto raises
+///   `NotImplementedError("The <action> action has not been implemented")`, which Flask turns
+///   into its generic HTML "500 Internal Server Error" page (`Server: Werkzeug/...`,
+///   `Content-Type: text/html`). ECR's own server errors carry a code (`ServerException`) and
+///   no Werkzeug header, so they stay errors.
+pub fn unimplemented_evidence(response: &HttpResponse, code: Option<&str>) -> Option<String> {
+    let status = response.status().as_u16();
+    if code == Some(UNKNOWN_OPERATION) {
+        return Some(format!("{UNKNOWN_OPERATION}, HTTP {status}"));
+    }
+    if status == 501 {
+        return Some("HTTP 501 Not Implemented".to_owned());
+    }
+    if status == 500 && code.is_none() && is_werkzeug(response) {
+        return Some(
+            "HTTP 500 from a Werkzeug server with no AWS error code: moto's answer to an operation it does not implement".to_owned(),
+        );
+    }
+    None
+}
+
+fn is_werkzeug(response: &HttpResponse) -> bool {
+    let header = |name: &str| response.headers().get(name).unwrap_or_default();
+    header("server").starts_with("Werkzeug/")
+        && header("x-amzn-errortype").is_empty()
+        && header("content-type").starts_with("text/html")
+}
+
+/// A retry classifier that forbids retrying moto's answer to an operation it does not
+/// implement (see [`unimplemented_evidence`]): the SDK would otherwise retry an HTTP 500 with
+/// backoff, seconds per call, for an answer that cannot change. Runs after the SDK's own
+/// classifiers and overrides them only for that answer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct UnimplementedClassifier;
+
+impl aws_smithy_runtime_api::client::retries::classifiers::ClassifyRetry
+    for UnimplementedClassifier
+{
+    fn classify_retry(
+        &self,
+        ctx: &aws_smithy_runtime_api::client::interceptors::context::InterceptorContext,
+    ) -> aws_smithy_runtime_api::client::retries::classifiers::RetryAction {
+        use aws_smithy_runtime_api::client::retries::classifiers::RetryAction;
+        match ctx.response() {
+            Some(r) if r.status().as_u16() == 500 && is_werkzeug(r) => RetryAction::RetryForbidden,
+            _ => RetryAction::NoActionIndicated,
+        }
+    }
+
+    fn name(&self) -> &'static str {
+        "immutag: operation not implemented by the endpoint"
+    }
+
+    fn priority(
+        &self,
+    ) -> aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority {
+        use aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority;
+        RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
     }
 }
 

@@ -1,9 +1,10 @@
-//! The flow of `immutag plan`: the inventory of each (account, region) target, the
-//! evaluation of each repository, and the images of every non-compliant one
-//! (`ecr:DescribeImages`, paginated), turned into the *plan*, on *evidence* when it is given
-//! (the moves read by [`crate::evidence::read`]). The recommendation itself is pure:
+//! The flow of `immutag plan`: the inventory of each (account, region) target (repositories
+//! and creation templates), the evaluation of each, and the images of every non-compliant
+//! repository (`ecr:DescribeImages`, paginated), turned into the *plan*, on *evidence* when it
+//! is given (the moves read by [`crate::evidence::read`]). The recommendation itself is pure:
 //! [`immutag_core::plan::recommend_on_evidence`], or [`immutag_core::plan::recommend`] (a
-//! guess from tag names) without evidence.
+//! guess from tag names) without evidence. Templates are planned without images; an endpoint
+//! that does not implement the template reads gives a warning in the plan.
 
 use aws_types::SdkConfig;
 use futures::StreamExt;
@@ -15,17 +16,19 @@ use immutag_core::plan::{
 use immutag_core::{Compliance, Repository, RuleParameters, evaluate};
 
 use crate::error::AwsError;
-use crate::targets::{Failure, Progress, Target, TargetOptions, sweep};
+use crate::targets::{Failure, Progress, Target, TargetOptions, Warning, sweep, target_failure};
 
-/// The result for one repository.
+/// The result for one repository (or creation template, or a target's templates).
 #[derive(Debug, Clone, PartialEq)]
 pub enum Planned {
     /// Its recommendation.
     Recommendation(Box<Recommendation>),
-    /// Its images could not be read.
+    /// Its images (or the target's templates) could not be read.
     Failed(Failure),
     /// It was deleted while being read (listed, then not found): left out of the plan.
     Dropped(RepoKey),
+    /// The endpoint does not implement the template reads: templates not planned.
+    Warning(Warning),
 }
 
 /// What a plan rests on besides the repositories: the rule parameters, the evidence (none: a
@@ -94,6 +97,25 @@ pub async fn plan_target_with(
         repos = tagged.repositories;
         dropped = tagged.dropped;
     }
+    let mut planned = Vec::new();
+    match crate::ecr::creation_templates(&client, &target.account_id, &target.region).await {
+        Ok(templates) => planned.extend(
+            templates
+                .iter()
+                .filter(|t| evaluate(t, params).compliance == Compliance::NonCompliant)
+                .map(|t| Planned::Recommendation(Box::new(recommend(t, &[], params)))),
+        ),
+        Err(e @ AwsError::Unsupported { .. }) => planned.push(Planned::Warning(Warning {
+            account_id: target.account_id.clone(),
+            region: target.region.clone(),
+            message: format!("{e}: creation templates not planned"),
+        })),
+        Err(e) => {
+            let mut f = target_failure(target, &e);
+            f.error = format!("{}: creation templates not planned", f.error);
+            planned.push(Planned::Failed(f));
+        }
+    }
     let open: Vec<Repository> = repos
         .into_iter()
         .filter(|r| evaluate(r, params).compliance == Compliance::NonCompliant)
@@ -121,15 +143,15 @@ pub async fn plan_target_with(
     .buffer_unordered(concurrency.max(1))
     .collect::<Vec<_>>()
     .await;
-    let mut items = items;
-    items.extend(dropped.into_iter().map(|name| {
+    planned.extend(items);
+    planned.extend(dropped.into_iter().map(|name| {
         Planned::Dropped(RepoKey::new(
             Some(&target.account_id),
             Some(&target.region),
             &name,
         ))
     }));
-    Ok(items)
+    Ok(planned)
 }
 
 /// Plans every target of `opts`: the plan `immutag plan --output json` prints.
@@ -151,6 +173,7 @@ pub async fn plan(
 /// GB-month.
 pub fn assemble(items: Vec<Planned>, mut failures: Vec<Failure>, storage_price: f64) -> Plan {
     let mut repositories = Vec::new();
+    let mut warnings = Vec::new();
     for item in items {
         match item {
             Planned::Recommendation(p) => repositories.push(*p),
@@ -159,11 +182,20 @@ pub fn assemble(items: Vec<Planned>, mut failures: Vec<Failure>, storage_price: 
                 repository = %key.repository,
                 "deleted while the plan read it; left out"
             ),
+            Planned::Warning(w) => warnings.push(w),
         }
     }
     repositories.sort_by(|a, b| {
-        (&a.account_id, &a.region, &a.name).cmp(&(&b.account_id, &b.region, &b.name))
+        (&a.account_id, &a.region, a.resource_kind, &a.name).cmp(&(
+            &b.account_id,
+            &b.region,
+            b.resource_kind,
+            &b.name,
+        ))
     });
     failures.sort();
-    Plan::new(repositories, failures, storage_price)
+    warnings.sort();
+    let mut plan = Plan::new(repositories, failures, storage_price);
+    plan.warnings = warnings;
+    plan
 }

@@ -22,18 +22,19 @@ use aws_types::SdkConfig;
 use immutag_core::RuleParameters;
 use immutag_core::change::RepoKey;
 use immutag_core::journal::Operation;
-use immutag_core::plan::Plan;
+use immutag_core::plan::{Plan, recommend};
 use immutag_core::remediation::{
     Action, Candidate, Decision, Mode, RemediationOptions, SkipReason, decide, decide_lifecycle,
+    key_of,
 };
-use immutag_core::{InputKind, Repository};
+use immutag_core::{InputKind, Repository, ResourceKind, TemplatePrefix};
 
 use crate::change::{self, ApplyError, ApplyOptions, ChangeReport};
 use crate::clients::{EcrClients, Scope, clients_for_scopes};
 use crate::ecr::{self, PolicyRead};
 use crate::error::AwsError;
 use crate::journal::{self, Journal, JournalError, JournalMode};
-use crate::targets::{Failure, Progress, TargetOptions};
+use crate::targets::{Failure, Progress, TargetOptions, Warning};
 
 /// Where the work list comes from.
 #[derive(Debug, Clone)]
@@ -125,6 +126,13 @@ pub struct RemediateReport {
     pub journal: Option<PathBuf>,
     /// What could not be read (also listed among the decisions as unreadable).
     pub failures: Vec<Failure>,
+    /// What the endpoints do not implement (creation templates on an emulator): not read,
+    /// not a failure.
+    pub warnings: Vec<Warning>,
+    /// Notes on the creation templates to change (the plan's: a template decides only the
+    /// repositories ECR creates from now on; for a pull-through cache template, what
+    /// IMMUTABLE does to cached upstream tags), in decision order.
+    pub notes: Vec<(RepoKey, String)>,
 }
 
 impl RemediateReport {
@@ -175,6 +183,8 @@ pub async fn remediate(
         scopes,
         failures,
         lifecycle,
+        warnings,
+        notes,
     } = work_list(base, opts, params, progress).await?;
     let clients = clients_for_scopes(base, scopes, &opts.run.role_name).await?;
 
@@ -198,16 +208,14 @@ pub async fn remediate(
         .filter_map(|d| d.or_else(|| live.next()))
         .collect();
     decisions.extend(failures.iter().map(unreadable));
+    let notes: Vec<(RepoKey, String)> = decisions
+        .iter()
+        .filter(|d| d.change().is_some())
+        .flat_map(|d| notes.iter().filter(move |(k, _)| *k == d.key).cloned())
+        .collect();
     if opts.lifecycle {
-        decisions.extend(
-            decide_lifecycles(
-                &clients,
-                lifecycle,
-                &opts.remediation.repositories,
-                concurrency,
-            )
-            .await,
-        );
+        decisions
+            .extend(decide_lifecycles(&clients, lifecycle, &opts.remediation, concurrency).await);
     }
 
     if !opts.run.apply {
@@ -217,6 +225,8 @@ pub async fn remediate(
             reports: Vec::new(),
             journal: None,
             failures,
+            warnings,
+            notes,
         });
     }
     let changes: Vec<_> = decisions.iter().filter_map(Decision::change).collect();
@@ -227,6 +237,8 @@ pub async fn remediate(
             reports: Vec::new(),
             journal: None,
             failures,
+            warnings,
+            notes,
         });
     }
     let journal = opts.run.journal.open(Operation::Remediate)?;
@@ -249,6 +261,8 @@ pub async fn remediate(
         reports: reports?,
         journal: Some(journal.path().to_owned()),
         failures,
+        warnings,
+        notes,
     })
 }
 
@@ -257,7 +271,7 @@ pub async fn remediate(
 async fn decide_lifecycles(
     clients: &EcrClients,
     suggested: Vec<(RepoKey, serde_json::Value)>,
-    patterns: &[String],
+    opts: &RemediationOptions,
     concurrency: usize,
 ) -> Vec<Decision> {
     let keys: Vec<RepoKey> = suggested.iter().map(|(k, _)| k.clone()).collect();
@@ -265,7 +279,7 @@ async fn decide_lifecycles(
     suggested
         .into_iter()
         .map(|(key, policy)| match read.get(&key) {
-            Some(PolicyRead::Found(current)) => decide_lifecycle(&key, &policy, current, patterns),
+            Some(PolicyRead::Found(current)) => decide_lifecycle(&key, &policy, current, opts),
             Some(PolicyRead::Missing) => Decision::skip(
                 key,
                 SkipReason::NotApplicable {
@@ -290,12 +304,16 @@ async fn decide_lifecycles(
 
 /// What a remediation works on.
 struct WorkList {
-    /// The repositories whose tag mutability may change.
+    /// The repositories and templates whose tag mutability may change.
     candidates: Vec<Candidate>,
     /// The scopes that serve them.
     scopes: Vec<Scope>,
     /// What could not be read.
     failures: Vec<Failure>,
+    /// What was not checked (an endpoint without the template reads).
+    warnings: Vec<Warning>,
+    /// The notes of the creation templates among the candidates.
+    notes: Vec<(RepoKey, String)>,
     /// The lifecycle policies the plan suggests, by repository.
     lifecycle: Vec<(RepoKey, serde_json::Value)>,
 }
@@ -330,7 +348,14 @@ async fn work_list(
             .iter()
             .map(|r| {
                 // The state comes from the live read; the plan says only where and what.
-                let mut repo = Repository::new(&r.name, InputKind::Live);
+                let mut repo = match r.resource_kind {
+                    ResourceKind::Repository => Repository::new(&r.name, InputKind::Live),
+                    ResourceKind::CreationTemplate => Repository::creation_template(
+                        TemplatePrefix::parse(&r.name),
+                        Vec::new(),
+                        InputKind::Live,
+                    ),
+                };
                 repo.account_id = r.account_id.clone();
                 repo.region = r.region.clone();
                 repo.arn = r.arn.clone();
@@ -342,11 +367,19 @@ async fn work_list(
             .iter()
             .filter_map(|r| r.lifecycle_policy.clone().map(|p| (r.key(), p)))
             .collect();
+        let notes = plan
+            .repositories
+            .iter()
+            .filter(|r| r.resource_kind == ResourceKind::CreationTemplate)
+            .flat_map(|r| r.basis.notes.iter().map(|n| (r.key(), n.clone())))
+            .collect();
         return Ok(WorkList {
             candidates,
             scopes,
             failures: plan.failures,
             lifecycle,
+            warnings: plan.warnings,
+            notes,
         });
     }
     let Source::Live(targets) = &opts.source else {
@@ -355,10 +388,15 @@ async fn work_list(
             scopes: Vec::new(),
             failures: Vec::new(),
             lifecycle: Vec::new(),
+            warnings: Vec::new(),
+            notes: Vec::new(),
         });
     };
-    let inv =
-        crate::scan::inventory(base, targets, params.exemption_tag_key.is_some(), progress).await?;
+    let reads = crate::scan::Reads {
+        tags: params.exemption_tag_key.is_some(),
+        coverage: false,
+    };
+    let inv = crate::scan::inventory(base, targets, reads, progress).await?;
     let scopes = inv
         .targets
         .iter()
@@ -367,12 +405,31 @@ async fn work_list(
             region: Some(t.region.clone()),
         })
         .collect();
-    let candidates = inv.items.into_iter().map(Candidate::immutable).collect();
+    let notes = inv
+        .resources
+        .iter()
+        .filter(|r| r.kind() == Some(ResourceKind::CreationTemplate))
+        .flat_map(|t| {
+            let key = key_of(t);
+            recommend(t, &[], params)
+                .basis
+                .notes
+                .into_iter()
+                .map(move |n| (key.clone(), n))
+        })
+        .collect();
+    let candidates = inv
+        .resources
+        .into_iter()
+        .map(Candidate::immutable)
+        .collect();
     Ok(WorkList {
         candidates,
         scopes,
         failures: inv.failures,
         lifecycle: Vec::new(),
+        warnings: inv.warnings,
+        notes,
     })
 }
 

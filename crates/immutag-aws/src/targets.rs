@@ -82,6 +82,9 @@ pub struct Target {
 /// output and in the exit status.
 pub use immutag_core::plan::ReadFailure as Failure;
 
+/// Something an endpoint does not implement, so it was not checked (reported; not a failure).
+pub use immutag_core::plan::ReadWarning as Warning;
+
 /// The failure of `target` with `err`.
 pub fn target_failure(target: &Target, err: &AwsError) -> Failure {
     Failure {

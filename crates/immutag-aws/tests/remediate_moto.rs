@@ -95,11 +95,15 @@ impl World {
     }
 
     async fn candidates(&self, _params: &RuleParameters) -> Vec<Candidate> {
-        let inv = immutag_aws::scan::inventory(&self.base, &self.opts, false, &NoProgress)
-            .await
-            .unwrap();
+        let inv =
+            immutag_aws::scan::inventory(&self.base, &self.opts, Default::default(), &NoProgress)
+                .await
+                .unwrap();
         assert!(inv.failures.is_empty(), "{:?}", inv.failures);
-        inv.items.into_iter().map(Candidate::immutable).collect()
+        inv.resources
+            .into_iter()
+            .map(Candidate::immutable)
+            .collect()
     }
 
     async fn clients(&self) -> EcrClients {
@@ -223,7 +227,7 @@ async fn remediate_verify_refuse_rerun_and_roll_back_across_accounts_and_regions
             &world.candidates(&params).await,
             &RemediationOptions {
                 mode,
-                repositories: vec![],
+                ..RemediationOptions::default()
             },
             &params,
         );

@@ -145,10 +145,26 @@ async fn scan_reads_accounts_and_regions_and_evaluates_like_evaluate() {
             ),
         ]
     );
+    let err = stderr(&out);
     assert!(
-        stderr(&out).contains("scanned 4 account/region(s), 4 repositories"),
-        "{}",
-        stderr(&out)
+        err.contains("scanned 4 account/region(s), 4 repositories, 0 creation template(s)"),
+        "{err}"
+    );
+    // moto implements none of the creation template operations: one warning per account and
+    // region, recognised from its answer; the verdicts and the exit code (1) are unchanged.
+    let warnings: Vec<&str> = err
+        .lines()
+        .filter(|l| {
+            l.contains("warning:")
+                && l.contains("ecr:DescribeRepositoryCreationTemplates is not implemented")
+        })
+        .collect();
+    assert_eq!(warnings.len(), 4, "{err}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.contains(&format!("{OTHER}/us-east-1"))),
+        "{err}"
     );
 
     // Same table and CSV renderers as `evaluate`; rows carry account and region.
@@ -186,7 +202,9 @@ async fn scan_reads_accounts_and_regions_and_evaluates_like_evaluate() {
             "json",
         ],
     );
+    // The warning about the templates does not change the exit code either.
     assert_eq!(out.status.code(), Some(0), "{}", stderr(&out));
+    assert!(stderr(&out).contains("warning:"), "{}", stderr(&out));
     let evals: Vec<Evaluation> = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(evals.len(), 2);
     assert!(

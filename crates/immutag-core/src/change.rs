@@ -1,12 +1,13 @@
-//! A *change*: one switch of one repository, from a [`State`] to another, keyed by
-//! [`RepoKey`]: its tag mutability (a [`Setting`]) or its lifecycle policy (a
+//! A *change*: one switch of one repository (or one repository creation template), from a
+//! [`State`] to another, keyed by [`RepoKey`] (account, region, kind, name or prefix): its tag
+//! mutability (a [`Setting`]) or, for a repository, its lifecycle policy (a
 //! [`LifecyclePolicy`], the untagged-image expiry of `immutag remediate --lifecycle`).
 //! Remediation decides changes, the AWS edge applies them (journaled, verified), rollback
 //! reverses them.
 //!
 //! ```
 //! use immutag_core::change::{Change, RepoKey, Setting};
-//! use immutag_core::{ExclusionFilter, TagMutability};
+//! use immutag_core::{ExclusionFilter, TagMutability, TemplatePrefix};
 //!
 //! let change = Change::mutability(
 //!     RepoKey::new(Some("111122223333"), Some("eu-west-1"), "web"),
@@ -16,6 +17,12 @@
 //! assert!(change.to.validate_target().is_ok());
 //! assert_eq!(change.to.to_string(), "IMMUTABLE_WITH_EXCLUSION [latest]");
 //! assert_eq!(change.key.to_string(), "111122223333/eu-west-1/web");
+//!
+//! let root = RepoKey::template(Some("111122223333"), Some("eu-west-1"), &TemplatePrefix::Root);
+//! assert_eq!(root.to_string(), "111122223333/eu-west-1/template:ROOT");
+//! // Repository keys serialize as they always did; a template key says what it is.
+//! assert!(!serde_json::to_string(&change.key).unwrap().contains("resource_kind"));
+//! assert!(serde_json::to_string(&root).unwrap().contains(r#""resource_kind":"creation_template""#));
 //! ```
 
 use std::fmt;
@@ -23,7 +30,10 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::model::{ExclusionFilter, FilterSetting, MutabilitySetting, Repository, TagMutability};
+use crate::model::{
+    ExclusionFilter, FilterSetting, MutabilitySetting, Repository, ResourceKind, TagMutability,
+    TemplatePrefix,
+};
 use crate::wildcard;
 
 /// The most exclusion filters the ECR API accepts on one repository.
@@ -296,7 +306,12 @@ impl fmt::Display for State {
     }
 }
 
-/// Where a repository lives and what it is called: the key of a change.
+/// Where a repository (or a repository creation template) lives and what it is called: the
+/// key of a change.
+///
+/// In JSON (journal lines, reports) a repository key is `account`, `region`, `repository`, as
+/// it always was (journals written before templates read as repository keys); a template key
+/// adds `"resource_kind": "creation_template"` and holds the prefix in `repository`.
 #[derive(
     Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
@@ -307,26 +322,53 @@ pub struct RepoKey {
     /// The region; `None`: the region configured for the credentials in use.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
-    /// The repository name.
+    /// What the key names: a repository (the default, left out of the JSON) or a creation
+    /// template.
+    #[serde(
+        rename = "resource_kind",
+        default,
+        skip_serializing_if = "ResourceKind::is_repository"
+    )]
+    pub kind: ResourceKind,
+    /// The repository name; for a creation template, its prefix (`ROOT` or a namespace).
     pub repository: String,
 }
 
 impl RepoKey {
-    /// A key.
+    /// The key of a repository.
     pub fn new(account: Option<&str>, region: Option<&str>, repository: &str) -> Self {
         Self {
             account: account.map(str::to_owned),
             region: region.map(str::to_owned),
+            kind: ResourceKind::Repository,
             repository: repository.to_owned(),
         }
+    }
+
+    /// The key of a repository creation template.
+    pub fn template(account: Option<&str>, region: Option<&str>, prefix: &TemplatePrefix) -> Self {
+        Self {
+            kind: ResourceKind::CreationTemplate,
+            ..Self::new(account, region, prefix.as_str())
+        }
+    }
+
+    /// The template prefix, for a creation template's key.
+    pub fn template_prefix(&self) -> Option<TemplatePrefix> {
+        (self.kind == ResourceKind::CreationTemplate)
+            .then(|| TemplatePrefix::parse(&self.repository))
     }
 }
 
 impl fmt::Display for RepoKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let what = match self.kind {
+            ResourceKind::Repository => "",
+            ResourceKind::CreationTemplate => "template:",
+        };
         write!(
             f,
-            "{}/{}/{}",
+            "{}/{}/{what}{}",
             self.account.as_deref().unwrap_or("-"),
             self.region.as_deref().unwrap_or("-"),
             self.repository
@@ -334,8 +376,9 @@ impl fmt::Display for RepoKey {
     }
 }
 
-/// One change to make: which repository, its state now, the state to make (both of the same
-/// [`Attribute`]: build changes with [`Change::mutability`] and [`Change::lifecycle`]).
+/// One change to make: which repository (or creation template), its state now, the state to
+/// make (both of the same [`Attribute`]: build changes with [`Change::mutability`] and
+/// [`Change::lifecycle`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Change {
     /// Which repository.

@@ -7,8 +7,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{
-    ECR_REPOSITORY_TYPE, FilterSetting, FilterType, InputKind, MutabilitySetting, Repository,
-    ResourceStatus, Source, TagMutability,
+    ECR_CREATION_TEMPLATE_TYPE, ECR_REPOSITORY_TYPE, FilterSetting, FilterType, InputKind,
+    MutabilitySetting, Repository, ResourceStatus, ResourceType, Source, TagMutability,
+    TemplatePrefix, TemplateScope,
 };
 use crate::params::RuleParameters;
 use crate::text::printable;
@@ -51,7 +52,8 @@ impl std::fmt::Display for Compliance {
 )]
 #[serde(rename_all = "kebab-case")]
 pub enum Reason {
-    /// The resource is not an `AWS::ECR::Repository`.
+    /// The resource is neither an `AWS::ECR::Repository` nor an
+    /// `AWS::ECR::RepositoryCreationTemplate`.
     NotARepository,
     /// Config recorded the resource as deleted.
     Deleted,
@@ -80,6 +82,9 @@ pub enum Reason {
     UnknownMutability,
     /// A template value that cannot be resolved statically.
     Unresolved,
+    /// The registry has pull-through cache or replication rules that no creation template
+    /// covers: ECR creates those repositories with the defaults (MUTABLE).
+    UncoveredCreation,
 }
 
 impl Reason {
@@ -100,6 +105,7 @@ impl Reason {
             Self::DefaultMutable => "default-mutable",
             Self::UnknownMutability => "unknown-mutability",
             Self::Unresolved => "unresolved",
+            Self::UncoveredCreation => "uncovered-creation",
         }
     }
 }
@@ -110,8 +116,10 @@ pub const MAX_ANNOTATION_CHARS: usize = 256;
 /// The result of evaluating one resource.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Evaluation {
-    /// The resource type (as reported to Config).
-    pub resource_type: String,
+    /// The resource type (its spelling is what is reported to Config; a creation template
+    /// carries its prefix and `appliedFor`).
+    #[serde(flatten)]
+    pub resource_type: ResourceType,
     /// The resource id (as reported to Config).
     pub resource_id: String,
     /// The account, when known.
@@ -163,6 +171,7 @@ pub struct Evaluation {
 pub fn evaluate(repo: &Repository, params: &RuleParameters) -> Evaluation {
     let (compliance, reason, mut annotation) = decide(repo, params);
     if repo.name.is_none()
+        && repo.resource_type == ResourceType::Repository
         && !params.exempt_repository_patterns.is_empty()
         && compliance != Compliance::NotApplicable
     {
@@ -200,40 +209,57 @@ pub fn evaluate_all<'a>(
 fn decide(repo: &Repository, params: &RuleParameters) -> (Compliance, Reason, String) {
     use Compliance::*;
 
-    if repo.resource_type != ECR_REPOSITORY_TYPE {
-        return (
-            NotApplicable,
-            Reason::NotARepository,
-            format!(
-                "{} is not {ECR_REPOSITORY_TYPE}; this rule evaluates ECR repositories only. Scope the rule to {ECR_REPOSITORY_TYPE}.",
-                printable(&repo.resource_type)
-            ),
-        );
-    }
+    let template = match &repo.resource_type {
+        ResourceType::Repository => None,
+        ResourceType::CreationTemplate(scope) => Some(scope),
+        other => {
+            return (
+                NotApplicable,
+                Reason::NotARepository,
+                format!(
+                    "{} is not {ECR_REPOSITORY_TYPE} or {ECR_CREATION_TEMPLATE_TYPE}; this rule evaluates those only. Scope the rule to {ECR_REPOSITORY_TYPE}.",
+                    printable(other.as_str())
+                ),
+            );
+        }
+    };
+    let noun = if template.is_some() {
+        "creation template"
+    } else {
+        "repository"
+    };
     match repo.status {
         ResourceStatus::Active => {}
         ResourceStatus::Deleted => {
             return (
                 NotApplicable,
                 Reason::Deleted,
-                "Config recorded this repository as deleted; nothing to evaluate.".into(),
+                format!("Config recorded this {noun} as deleted; nothing to evaluate."),
             );
         }
         ResourceStatus::NotRecorded => {
             return (
                 NotApplicable,
                 Reason::NotRecorded,
-                "Config does not record this repository; turn on recording of AWS::ECR::Repository to evaluate it.".into(),
+                format!(
+                    "Config does not record this {noun}; turn on recording of {} to evaluate it.",
+                    repo.resource_type
+                ),
             );
         }
         ResourceStatus::LeftScope => {
             return (
                 NotApplicable,
                 Reason::LeftScope,
-                "The repository left the rule's scope (eventLeftScope); it is no longer evaluated."
-                    .into(),
+                format!(
+                    "The {noun} left the rule's scope (eventLeftScope); it is no longer evaluated."
+                ),
             );
         }
+    }
+
+    if let Some(scope) = template {
+        return decide_template(repo, scope, params);
     }
 
     // Names only: a template resource without a static name is never exempted by its
@@ -263,8 +289,48 @@ fn decide(repo: &Repository, params: &RuleParameters) -> (Compliance, Reason, St
             ),
         );
     }
+    decide_setting(repo, params, &fix_hint(repo))
+}
 
-    let fix = fix_hint(repo);
+/// A creation template: exempt only when an `ExemptRepositoryPatterns` entry matches every
+/// repository name it can create (the tag exemption does not apply: `resourceTags` are tags
+/// the template gives repositories, not tags of the template); otherwise the same rows as a
+/// repository, the annotation saying which repositories inherit the setting.
+fn decide_template(
+    repo: &Repository,
+    scope: &TemplateScope,
+    params: &RuleParameters,
+) -> (Compliance, Reason, String) {
+    let label = printable(&repo.resource_id);
+    if let Some(pattern) = scope
+        .prefix
+        .as_ref()
+        .and_then(|p| params.exempt_pattern_for_prefix(p))
+    {
+        return (
+            Compliance::NotApplicable,
+            Reason::ExemptByName,
+            format!(
+                "Exempt: ExemptRepositoryPatterns entry '{pattern}' matches every repository template {label} can create. Remove the entry to evaluate it."
+            ),
+        );
+    }
+    let (compliance, reason, text) = decide_setting(repo, params, &fix_hint(repo));
+    let which = match scope.prefix {
+        Some(TemplatePrefix::Root) => "Default template",
+        _ => "Template",
+    };
+    let subject = format!("{which} {label} decides {}", scope.describe());
+    (compliance, reason, format!("{subject}. {text}"))
+}
+
+/// The rows on the setting itself, shared by repositories and creation templates.
+fn decide_setting(
+    repo: &Repository,
+    params: &RuleParameters,
+    fix: &str,
+) -> (Compliance, Reason, String) {
+    use Compliance::*;
     let value = match &repo.tag_mutability {
         MutabilitySetting::Set { value } => value,
         MutabilitySetting::Absent => {
@@ -294,7 +360,7 @@ fn decide(repo: &Repository, params: &RuleParameters) -> (Compliance, Reason, St
             Reason::Immutable,
             "Tag mutability is IMMUTABLE: no tag can be overwritten.".into(),
         ),
-        TagMutability::ImmutableWithExclusion => immutable_with_exclusion(repo, params, &fix),
+        TagMutability::ImmutableWithExclusion => immutable_with_exclusion(repo, params, fix),
         TagMutability::MutableWithExclusion => {
             let listed = list_filters(
                 repo.exclusion_filters
@@ -403,6 +469,22 @@ fn immutable_with_exclusion(
 /// What to change, phrased for where the resource is defined.
 fn fix_hint(repo: &Repository) -> String {
     let name = printable(repo.name.as_deref().unwrap_or(&repo.resource_id));
+    if let ResourceType::CreationTemplate(scope) = &repo.resource_type
+        && matches!(
+            repo.source.kind,
+            InputKind::Config | InputKind::Ecr | InputKind::Live
+        )
+    {
+        let prefix = scope
+            .prefix
+            .as_ref()
+            .map(TemplatePrefix::as_str)
+            .unwrap_or(&repo.resource_id);
+        return format!(
+            "Fix: aws ecr update-repository-creation-template --prefix {} --image-tag-mutability IMMUTABLE.",
+            printable(prefix)
+        );
+    }
     match repo.source.kind {
         InputKind::Cloudformation => {
             let at = repo
@@ -483,7 +565,7 @@ mod tests {
     #[test]
     fn row_not_a_repository() {
         let mut r = repo(TagMutability::Mutable);
-        r.resource_type = "AWS::S3::Bucket".into();
+        r.resource_type = ResourceType::Other("AWS::S3::Bucket".into());
         check(
             &evaluate(&r, &RuleParameters::default()),
             Compliance::NotApplicable,
@@ -691,6 +773,164 @@ mod tests {
         let e = evaluate(&r, &p);
         check(&e, Compliance::NonCompliant, Reason::Unresolved);
         assert!(e.annotation.contains("!GetAtt Foo.Bar") && e.annotation.contains("AppRepo"));
+    }
+
+    fn template(prefix: &str, applied: &[&str], m: TagMutability) -> Repository {
+        Repository::creation_template(
+            TemplatePrefix::parse(prefix),
+            applied
+                .iter()
+                .map(|a| crate::model::AppliedFor::parse(a))
+                .collect(),
+            InputKind::Ecr,
+        )
+        .with_mutability(m)
+    }
+
+    #[test]
+    fn templates_follow_the_repository_rows_and_say_who_inherits() {
+        let p = params(r#"{"AllowedExclusionFilters":"latest"}"#);
+        let e = evaluate(
+            &template(
+                "ROOT",
+                &["PULL_THROUGH_CACHE", "REPLICATION"],
+                TagMutability::Mutable,
+            ),
+            &p,
+        );
+        check(&e, Compliance::NonCompliant, Reason::Mutable);
+        assert_eq!(e.resource_type.as_str(), ECR_CREATION_TEMPLATE_TYPE);
+        assert_eq!(e.resource_id, "ROOT");
+        for part in [
+            "Default template ROOT decides",
+            "pull-through cache and replication repositories.",
+            "--prefix ROOT",
+        ] {
+            assert!(e.annotation.contains(part), "{part}: {}", e.annotation);
+        }
+
+        let e = evaluate(
+            &template("prod", &["CREATE_ON_PUSH"], TagMutability::Immutable),
+            &p,
+        );
+        check(&e, Compliance::Compliant, Reason::Immutable);
+        assert!(
+            e.annotation
+                .starts_with("Template prod decides create-on-push repositories."),
+            "{}",
+            e.annotation
+        );
+
+        let fenced = template(
+            "prod",
+            &["PULL_THROUGH_CACHE"],
+            TagMutability::ImmutableWithExclusion,
+        )
+        .with_filters(vec![ExclusionFilter::wildcard("latest")]);
+        check(
+            &evaluate(&fenced, &p),
+            Compliance::Compliant,
+            Reason::ImmutableWithAllowedExclusions,
+        );
+        check(
+            &evaluate(&fenced, &RuleParameters::default()),
+            Compliance::NonCompliant,
+            Reason::ImmutableWithDisallowedExclusions,
+        );
+
+        let absent = Repository::creation_template(
+            TemplatePrefix::Root,
+            vec![crate::model::AppliedFor::Replication],
+            InputKind::Live,
+        );
+        check(
+            &evaluate(&absent, &p),
+            Compliance::NonCompliant,
+            Reason::DefaultMutable,
+        );
+        let unknown = template("x", &["SOMETIMES"], TagMutability::parse("NEVER"));
+        let e = evaluate(&unknown, &p);
+        check(&e, Compliance::NonCompliant, Reason::UnknownMutability);
+        assert!(
+            e.annotation.contains("SOMETIMES repositories"),
+            "{}",
+            e.annotation
+        );
+    }
+
+    #[test]
+    fn template_exemption_needs_a_pattern_matching_every_name_it_creates() {
+        let p = params(
+            r#"{"ExemptRepositoryPatterns":"sandbox/*,team-a/api-*,cache*","ExemptionTagKey":"immutag:exempt"}"#,
+        );
+        let exempt = |prefix: &str| {
+            let e = evaluate(
+                &template(prefix, &["PULL_THROUGH_CACHE"], TagMutability::Mutable),
+                &p,
+            );
+            e.reason == Reason::ExemptByName
+        };
+        assert!(exempt("sandbox"));
+        assert!(exempt("sandbox/deep"));
+        assert!(exempt("cache"));
+        assert!(exempt("cache-hub/x"));
+        assert!(
+            !exempt("team-a"),
+            "team-a/web is not matched by team-a/api-*"
+        );
+        assert!(!exempt("ROOT"), "ROOT creates any name");
+        assert!(!exempt("sandboxes"));
+        // `*` alone exempts everything, ROOT included.
+        let all = params(r#"{"ExemptRepositoryPatterns":"*"}"#);
+        let e = evaluate(
+            &template("ROOT", &["REPLICATION"], TagMutability::Mutable),
+            &all,
+        );
+        check(&e, Compliance::NotApplicable, Reason::ExemptByName);
+        // The exemption tag is for repositories: resourceTags do not exempt a template.
+        let tagged = template("prod", &["REPLICATION"], TagMutability::Mutable)
+            .with_tag("immutag:exempt", "yes");
+        check(
+            &evaluate(&tagged, &p),
+            Compliance::NonCompliant,
+            Reason::Mutable,
+        );
+        // A prefix set at deployment is never exempt.
+        let mut unresolved = template("sandbox", &["REPLICATION"], TagMutability::Mutable);
+        if let ResourceType::CreationTemplate(scope) = &mut unresolved.resource_type {
+            scope.prefix = None;
+        }
+        let e = evaluate(&unresolved, &p);
+        check(&e, Compliance::NonCompliant, Reason::Mutable);
+        assert!(
+            e.annotation.contains("prefix set at deployment"),
+            "{}",
+            e.annotation
+        );
+    }
+
+    #[test]
+    fn template_annotations_fit_with_every_applied_for() {
+        let all = ["PULL_THROUGH_CACHE", "REPLICATION", "CREATE_ON_PUSH"];
+        let long_prefix = "a".repeat(200);
+        for m in [
+            TagMutability::Mutable,
+            TagMutability::MutableWithExclusion,
+            TagMutability::Unknown("x".repeat(300)),
+        ] {
+            for prefix in ["ROOT", "prod/team-a", long_prefix.as_str()] {
+                let e = evaluate(
+                    &template(prefix, &all, m.clone()),
+                    &RuleParameters::default(),
+                );
+                check(&e, Compliance::NonCompliant, e.reason);
+                assert!(e.annotation.contains("emplate "), "{}", e.annotation);
+                // The common case is said in full, fix included.
+                if m == TagMutability::Mutable && prefix.len() < 20 {
+                    assert!(!e.annotation.ends_with("..."), "{}", e.annotation);
+                }
+            }
+        }
     }
 
     #[test]

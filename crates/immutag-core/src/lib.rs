@@ -18,6 +18,7 @@
 #![forbid(unsafe_code)]
 
 pub mod change;
+pub mod coverage;
 pub mod error;
 pub mod evaluate;
 pub mod evidence;
@@ -35,7 +36,9 @@ pub mod wildcard;
 pub use error::{InputError, ParamError};
 pub use evaluate::{Compliance, Evaluation, Reason, evaluate, evaluate_all};
 pub use model::{
-    ECR_REPOSITORY_TYPE, ExclusionFilter, FilterSetting, FilterType, InputKind, MutabilitySetting,
-    Repository, ResourceStatus, Source, TagMutability,
+    AppliedFor, ECR_CREATION_TEMPLATE_TYPE, ECR_REGISTRY_TYPE, ECR_REPOSITORY_TYPE,
+    ExclusionFilter, FilterSetting, FilterType, InputKind, MutabilitySetting, Repository,
+    ResourceKind, ResourceStatus, ResourceType, Source, TagMutability, TemplatePrefix,
+    TemplateScope,
 };
 pub use params::{RemediationMode, RuleParameters};

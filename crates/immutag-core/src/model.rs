@@ -13,6 +13,14 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 /// The CloudFormation / AWS Config resource type of an ECR private repository.
 pub const ECR_REPOSITORY_TYPE: &str = "AWS::ECR::Repository";
 
+/// The CloudFormation / AWS Config resource type of an ECR repository creation template.
+pub const ECR_CREATION_TEMPLATE_TYPE: &str = "AWS::ECR::RepositoryCreationTemplate";
+
+/// The resource type of a registry-wide finding (no creation template covers what ECR creates
+/// for the registry's pull-through cache or replication rules). Not a CloudFormation type: it
+/// names the registry, whose id is the account.
+pub const ECR_REGISTRY_TYPE: &str = "AWS::ECR::Registry";
+
 /// The `imageTagMutability` of a repository, as the ECR API names it.
 ///
 /// Values this project does not know are kept verbatim in [`TagMutability::Unknown`]
@@ -271,6 +279,396 @@ impl FilterSetting {
     }
 }
 
+/// `appliedFor` of a repository creation template: the ways ECR creates repositories with it.
+///
+/// ```
+/// use immutag_core::AppliedFor;
+/// assert_eq!(AppliedFor::parse("PULL_THROUGH_CACHE"), AppliedFor::PullThroughCache);
+/// assert_eq!(AppliedFor::parse("replication"), AppliedFor::Unknown("replication".into()));
+/// assert_eq!(AppliedFor::CreateOnPush.as_str(), "CREATE_ON_PUSH");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum AppliedFor {
+    /// `PULL_THROUGH_CACHE`: repositories a pull-through cache rule creates on first pull.
+    PullThroughCache,
+    /// `REPLICATION`: repositories replication creates in this (destination) registry.
+    Replication,
+    /// `CREATE_ON_PUSH`: repositories created by the first push to a name that does not exist.
+    CreateOnPush,
+    /// A value this project does not know (or a template expression), kept verbatim.
+    Unknown(String),
+}
+
+impl AppliedFor {
+    /// Parses an API / CloudFormation / Terraform value, exactly (the API refuses other
+    /// spellings).
+    pub fn parse(value: &str) -> Self {
+        match value {
+            "PULL_THROUGH_CACHE" => Self::PullThroughCache,
+            "REPLICATION" => Self::Replication,
+            "CREATE_ON_PUSH" => Self::CreateOnPush,
+            _ => Self::Unknown(value.to_owned()),
+        }
+    }
+
+    /// The API spelling (the original text for [`AppliedFor::Unknown`]).
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::PullThroughCache => "PULL_THROUGH_CACHE",
+            Self::Replication => "REPLICATION",
+            Self::CreateOnPush => "CREATE_ON_PUSH",
+            Self::Unknown(s) => s,
+        }
+    }
+
+    /// What ECR creates with it, in words (for annotations).
+    pub fn describe(&self) -> &str {
+        match self {
+            Self::PullThroughCache => "pull-through cache",
+            Self::Replication => "replication",
+            Self::CreateOnPush => "create-on-push",
+            Self::Unknown(s) => s,
+        }
+    }
+}
+
+impl fmt::Display for AppliedFor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for AppliedFor {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for AppliedFor {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(Self::parse(&s))
+    }
+}
+
+impl JsonSchema for AppliedFor {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "AppliedFor".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "appliedFor of a repository creation template as the ECR API spells it; other strings are kept verbatim.",
+            "examples": ["PULL_THROUGH_CACHE", "REPLICATION", "CREATE_ON_PUSH"]
+        })
+    }
+}
+
+/// The prefix of a repository creation template.
+///
+/// A prefix `prod` applies to the repositories whose names begin with `prod/`; `ROOT` applies to
+/// every repository that no other template's prefix matches.
+///
+/// ```
+/// use immutag_core::TemplatePrefix;
+/// let prod = TemplatePrefix::parse("prod");
+/// assert!(prod.contains("prod/api"));
+/// assert!(!prod.contains("production/api"));
+/// assert!(prod.covers_namespace("prod/team-a"));
+/// assert!(TemplatePrefix::parse("ROOT").covers_namespace("docker-hub"));
+/// assert_eq!(TemplatePrefix::Root.as_str(), "ROOT");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum TemplatePrefix {
+    /// `ROOT`: the default template, for every repository no other prefix matches.
+    Root,
+    /// A namespace: the repositories whose names begin with `NAMESPACE/`.
+    Namespace(String),
+}
+
+impl TemplatePrefix {
+    /// The spelling of the default template's prefix.
+    pub const ROOT: &'static str = "ROOT";
+
+    /// Parses a prefix: exactly `ROOT` is the default template, anything else a namespace.
+    pub fn parse(value: &str) -> Self {
+        if value == Self::ROOT {
+            Self::Root
+        } else {
+            Self::Namespace(value.to_owned())
+        }
+    }
+
+    /// The API spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Root => Self::ROOT,
+            Self::Namespace(p) => p,
+        }
+    }
+
+    /// True when a repository named `name` is under this prefix (`ROOT`: any name).
+    pub fn contains(&self, name: &str) -> bool {
+        match self {
+            Self::Root => true,
+            Self::Namespace(p) => name
+                .strip_prefix(p.as_str())
+                .is_some_and(|rest| rest.starts_with('/')),
+        }
+    }
+
+    /// True when every repository under the namespace `namespace` (names beginning with
+    /// `namespace/`) is under this prefix: `ROOT`, the namespace itself, or an enclosing one.
+    pub fn covers_namespace(&self, namespace: &str) -> bool {
+        match self {
+            Self::Root => true,
+            Self::Namespace(p) => namespace == p || self.contains(namespace),
+        }
+    }
+}
+
+impl fmt::Display for TemplatePrefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl Serialize for TemplatePrefix {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.as_str())
+    }
+}
+
+impl<'de> Deserialize<'de> for TemplatePrefix {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = String::deserialize(d)?;
+        Ok(Self::parse(&s))
+    }
+}
+
+impl JsonSchema for TemplatePrefix {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "TemplatePrefix".into()
+    }
+
+    fn json_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        schemars::json_schema!({
+            "type": "string",
+            "description": "The prefix of a repository creation template: ROOT (every repository no other prefix matches) or a namespace (repositories named NAMESPACE/...).",
+            "examples": ["ROOT", "docker-hub", "prod/team-a"]
+        })
+    }
+}
+
+/// Which repositories a creation template decides: its prefix and its `appliedFor`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub struct TemplateScope {
+    /// The prefix; `None` when the input does not state it statically (a template expression).
+    pub prefix: Option<TemplatePrefix>,
+    /// `appliedFor`, in input order (a value that is not literal is kept as
+    /// [`AppliedFor::Unknown`] with its expression).
+    pub applied_for: Vec<AppliedFor>,
+}
+
+impl TemplateScope {
+    /// True when the template applies to repositories ECR creates for `what`.
+    pub fn applies_for(&self, what: &AppliedFor) -> bool {
+        self.applied_for.contains(what)
+    }
+
+    /// The repositories that inherit the template, in words: `pull-through cache and
+    /// replication repositories` (under its prefix, which the caller names; `... under a
+    /// prefix set at deployment` when the prefix is not known).
+    pub fn describe(&self) -> String {
+        let what = if self.applied_for.is_empty() {
+            "no repositories (appliedFor is empty)".to_owned()
+        } else {
+            let words: Vec<&str> = self.applied_for.iter().map(AppliedFor::describe).collect();
+            format!("{} repositories", join_words(&words))
+        };
+        match &self.prefix {
+            Some(_) => what,
+            None => format!("{what} under a prefix set at deployment"),
+        }
+    }
+}
+
+fn join_words(words: &[&str]) -> String {
+    match words {
+        [] => String::new(),
+        [one] => (*one).to_owned(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
+/// The two resource types immutag evaluates and changes, without their details: what a
+/// change key ([`crate::change::RepoKey`]) and a journal record name.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Default,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ResourceKind {
+    /// An ECR repository (PutImageTagMutability).
+    #[default]
+    Repository,
+    /// A repository creation template (UpdateRepositoryCreationTemplate), keyed by its prefix.
+    CreationTemplate,
+}
+
+impl ResourceKind {
+    /// True for [`ResourceKind::Repository`] (the default, left out of journal lines).
+    pub fn is_repository(&self) -> bool {
+        *self == Self::Repository
+    }
+
+    /// The resource type, as CloudFormation and AWS Config spell it.
+    pub fn type_name(self) -> &'static str {
+        match self {
+            Self::Repository => ECR_REPOSITORY_TYPE,
+            Self::CreationTemplate => ECR_CREATION_TEMPLATE_TYPE,
+        }
+    }
+}
+
+/// The resource type of a description: the two types the rule evaluates (a creation template
+/// with the repositories it decides), the registry (of a coverage finding), or any other type
+/// (a Config item of another type: NOT_APPLICABLE).
+///
+/// In JSON it is flattened into its owner: `resource_type` (the CloudFormation / Config
+/// spelling) and, for a template, `prefix` and `applied_for`.
+///
+/// ```
+/// use immutag_core::{ResourceKind, ResourceType};
+/// assert_eq!(ResourceType::parse("AWS::ECR::Repository"), ResourceType::Repository);
+/// let t = ResourceType::parse("AWS::ECR::RepositoryCreationTemplate");
+/// assert_eq!(t.kind(), Some(ResourceKind::CreationTemplate));
+/// assert_eq!(ResourceType::parse("AWS::S3::Bucket").as_str(), "AWS::S3::Bucket");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
+pub enum ResourceType {
+    /// `AWS::ECR::Repository`.
+    #[default]
+    Repository,
+    /// `AWS::ECR::RepositoryCreationTemplate`, with its prefix and `appliedFor`.
+    CreationTemplate(TemplateScope),
+    /// A registry (`AWS::ECR::Registry`, immutag's name): the subject of a coverage finding.
+    Registry,
+    /// Any other resource type, kept verbatim.
+    Other(String),
+}
+
+impl ResourceType {
+    /// Parses a CloudFormation / Config resource type, exactly. A creation template parsed
+    /// from its type alone has no prefix and no `appliedFor`.
+    pub fn parse(value: &str) -> Self {
+        match value {
+            ECR_REPOSITORY_TYPE => Self::Repository,
+            ECR_CREATION_TEMPLATE_TYPE => Self::CreationTemplate(TemplateScope::default()),
+            ECR_REGISTRY_TYPE => Self::Registry,
+            other => Self::Other(other.to_owned()),
+        }
+    }
+
+    /// The CloudFormation / Config spelling.
+    pub fn as_str(&self) -> &str {
+        match self {
+            Self::Repository => ECR_REPOSITORY_TYPE,
+            Self::CreationTemplate(_) => ECR_CREATION_TEMPLATE_TYPE,
+            Self::Registry => ECR_REGISTRY_TYPE,
+            Self::Other(s) => s,
+        }
+    }
+
+    /// The kind, for the two types immutag changes.
+    pub fn kind(&self) -> Option<ResourceKind> {
+        match self {
+            Self::Repository => Some(ResourceKind::Repository),
+            Self::CreationTemplate(_) => Some(ResourceKind::CreationTemplate),
+            Self::Registry | Self::Other(_) => None,
+        }
+    }
+
+    /// The template's scope, for a creation template.
+    pub fn template(&self) -> Option<&TemplateScope> {
+        match self {
+            Self::CreationTemplate(scope) => Some(scope),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ResourceType {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// The JSON form of a [`ResourceType`], flattened into its owner.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[schemars(title = "ResourceType")]
+struct ResourceTypeWire {
+    /// The resource type: `AWS::ECR::Repository`, `AWS::ECR::RepositoryCreationTemplate`,
+    /// `AWS::ECR::Registry` (a coverage finding) or another type (NOT_APPLICABLE).
+    resource_type: String,
+    /// For a creation template: its prefix (`ROOT` or a namespace), when stated statically.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    prefix: Option<TemplatePrefix>,
+    /// For a creation template: `appliedFor`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    applied_for: Vec<AppliedFor>,
+}
+
+impl Serialize for ResourceType {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let scope = self.template();
+        ResourceTypeWire {
+            resource_type: self.as_str().to_owned(),
+            prefix: scope.and_then(|t| t.prefix.clone()),
+            applied_for: scope.map(|t| t.applied_for.clone()).unwrap_or_default(),
+        }
+        .serialize(s)
+    }
+}
+
+impl<'de> Deserialize<'de> for ResourceType {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let w = ResourceTypeWire::deserialize(d)?;
+        Ok(match ResourceType::parse(&w.resource_type) {
+            Self::CreationTemplate(_) => Self::CreationTemplate(TemplateScope {
+                prefix: w.prefix,
+                applied_for: w.applied_for,
+            }),
+            other => other,
+        })
+    }
+}
+
+impl JsonSchema for ResourceType {
+    fn schema_name() -> std::borrow::Cow<'static, str> {
+        "ResourceType".into()
+    }
+
+    fn inline_schema() -> bool {
+        true
+    }
+
+    fn json_schema(generator: &mut schemars::SchemaGenerator) -> schemars::Schema {
+        ResourceTypeWire::json_schema(generator)
+    }
+}
+
 /// Whether the recorded resource is still in scope for evaluation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
@@ -348,23 +746,28 @@ impl Source {
     }
 }
 
-/// A repository (or another recorded resource) normalized from any input shape.
+/// A repository (or a repository creation template, or another recorded resource)
+/// normalized from any input shape.
 ///
 /// ```
-/// use immutag_core::{Repository, TagMutability, MutabilitySetting, InputKind};
+/// use immutag_core::{InputKind, MutabilitySetting, Repository, ResourceType, TagMutability};
 /// let repo = Repository::new("payments-api", InputKind::Ecr)
 ///     .with_mutability(TagMutability::Immutable);
 /// assert_eq!(repo.tag_mutability, MutabilitySetting::set(TagMutability::Immutable));
-/// assert_eq!(repo.resource_type, "AWS::ECR::Repository");
+/// assert_eq!(repo.resource_type, ResourceType::Repository);
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Repository {
-    /// The resource type; anything but [`ECR_REPOSITORY_TYPE`] is NOT_APPLICABLE.
-    pub resource_type: String,
+    /// The resource type: a repository, a creation template (with its prefix and
+    /// `appliedFor`), or another type (NOT_APPLICABLE).
+    #[serde(flatten)]
+    pub resource_type: ResourceType,
     /// The identifier reported to Config: the repository name for recorded / API inputs,
-    /// the name or else the logical id / address for templates and plans.
+    /// the name or else the logical id / address for templates and plans; a creation
+    /// template's prefix (else its logical id / address).
     pub resource_id: String,
-    /// The repository name, when known (templates may leave it to CloudFormation).
+    /// The repository name, when known (templates may leave it to CloudFormation; a creation
+    /// template has none).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
     /// The 12-digit account id, when known.
@@ -400,7 +803,7 @@ impl Repository {
     pub fn new(name: impl Into<String>, kind: InputKind) -> Self {
         let name = name.into();
         Self {
-            resource_type: ECR_REPOSITORY_TYPE.to_owned(),
+            resource_type: ResourceType::Repository,
             resource_id: name.clone(),
             name: Some(name),
             account_id: None,
@@ -413,6 +816,35 @@ impl Repository {
             captured_at: None,
             source: Source::new(kind),
         }
+    }
+
+    /// An active repository creation template for `prefix`, applied for `applied_for`, with
+    /// the setting absent and no filters. Its resource id is the prefix; it has no repository
+    /// name.
+    ///
+    /// ```
+    /// use immutag_core::{AppliedFor, InputKind, Repository, TemplatePrefix};
+    /// let t = Repository::creation_template(TemplatePrefix::Root, vec![AppliedFor::PullThroughCache], InputKind::Ecr);
+    /// assert_eq!(t.resource_id, "ROOT");
+    /// assert_eq!(t.name, None);
+    /// ```
+    pub fn creation_template(
+        prefix: TemplatePrefix,
+        applied_for: Vec<AppliedFor>,
+        kind: InputKind,
+    ) -> Self {
+        let mut t = Self::new(prefix.as_str(), kind);
+        t.name = None;
+        t.resource_type = ResourceType::CreationTemplate(TemplateScope {
+            prefix: Some(prefix),
+            applied_for,
+        });
+        t
+    }
+
+    /// The kind, for the two resource types immutag changes.
+    pub fn kind(&self) -> Option<ResourceKind> {
+        self.resource_type.kind()
     }
 
     /// Sets the mutability.

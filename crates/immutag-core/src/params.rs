@@ -20,6 +20,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::error::ParamError;
+use crate::model::TemplatePrefix;
 use crate::wildcard;
 
 /// Parameter key: exclusion filters a repository may use and still be COMPLIANT.
@@ -280,6 +281,32 @@ impl RuleParameters {
             .find(|p| wildcard::matches(p, name))
             .map(String::as_str)
     }
+
+    /// The first exempt pattern that matches the name of **every** repository a creation
+    /// template with `prefix` can create, if any (fail closed: a pattern that matches only
+    /// some of them does not exempt the template). Patterns still match repository names
+    /// only: `sandbox/*` or `sandbox*` exempt the template `sandbox` (every name it creates
+    /// begins with `sandbox/`), `sandbox/api-*` does not, and only a pattern of `*` alone
+    /// exempts `ROOT` (it can create any name).
+    ///
+    /// ```
+    /// use immutag_core::{RuleParameters, TemplatePrefix};
+    /// let p = RuleParameters::from_json(r#"{"ExemptRepositoryPatterns":"sandbox/*,team-a/api-*"}"#).unwrap();
+    /// assert_eq!(p.exempt_pattern_for_prefix(&TemplatePrefix::parse("sandbox")), Some("sandbox/*"));
+    /// assert_eq!(p.exempt_pattern_for_prefix(&TemplatePrefix::parse("sandbox/x")), Some("sandbox/*"));
+    /// assert_eq!(p.exempt_pattern_for_prefix(&TemplatePrefix::parse("team-a")), None);
+    /// assert_eq!(p.exempt_pattern_for_prefix(&TemplatePrefix::Root), None);
+    /// ```
+    pub fn exempt_pattern_for_prefix(&self, prefix: &TemplatePrefix) -> Option<&str> {
+        let under = match prefix {
+            TemplatePrefix::Root => String::new(),
+            TemplatePrefix::Namespace(p) => format!("{p}/"),
+        };
+        self.exempt_repository_patterns
+            .iter()
+            .find(|p| matches_every_name_under(p, &under))
+            .map(String::as_str)
+    }
 }
 
 impl<'de> Deserialize<'de> for RuleParameters {
@@ -287,6 +314,21 @@ impl<'de> Deserialize<'de> for RuleParameters {
         let value = serde_json::Value::deserialize(d)?;
         Self::from_value(&value).map_err(serde::de::Error::custom)
     }
+}
+
+/// True when `pattern` matches every name that begins with `under`: it must end with `*`,
+/// and what comes before that `*` must match some beginning of `under` (the `*` then takes
+/// the rest, whatever it is). The condition is exact: a pattern ending in a literal misses
+/// the names that end otherwise, and one whose head needs characters past `under` misses the
+/// names that do not have them.
+fn matches_every_name_under(pattern: &str, under: &str) -> bool {
+    let Some(head) = pattern.strip_suffix('*') else {
+        return false;
+    };
+    let head = head.trim_end_matches('*');
+    (0..=under.len())
+        .filter(|&i| under.is_char_boundary(i))
+        .any(|i| wildcard::matches(head, &under[..i]))
 }
 
 fn check_known(key: &str) -> Result<(), ParamError> {

@@ -32,7 +32,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::change::{Change, LifecyclePolicy, RepoKey, Setting, State};
 use crate::evaluate::{Compliance, Reason, evaluate};
-use crate::model::{ECR_REPOSITORY_TYPE, Repository, ResourceStatus};
+use crate::model::{Repository, ResourceKind, ResourceStatus, ResourceType};
 use crate::params::RuleParameters;
 use crate::plan::{Proposal, Recommendation};
 use crate::wildcard;
@@ -84,8 +84,30 @@ impl Candidate {
 pub struct RemediationOptions {
     /// How targets are chosen.
     pub mode: Mode,
-    /// Repository name patterns (`*` wildcard, whole name); empty means all.
+    /// Repository name patterns (`*` wildcard, whole name). When neither these nor
+    /// `templates` are given, every repository and template is selected; otherwise only what
+    /// they match.
     pub repositories: Vec<String>,
+    /// Creation template prefix patterns (`*` wildcard, whole prefix; `ROOT` is the default
+    /// template). See `repositories`.
+    pub templates: Vec<String>,
+}
+
+impl RemediationOptions {
+    /// True when the resource of `key` is selected by the patterns (see
+    /// [`RemediationOptions::repositories`]).
+    pub fn selects(&self, key: &RepoKey) -> bool {
+        if self.repositories.is_empty() && self.templates.is_empty() {
+            return true;
+        }
+        let patterns = match key.kind {
+            ResourceKind::Repository => &self.repositories,
+            ResourceKind::CreationTemplate => &self.templates,
+        };
+        patterns
+            .iter()
+            .any(|p| wildcard::matches(p, &key.repository))
+    }
 }
 
 /// Why a repository is left alone.
@@ -106,9 +128,10 @@ pub enum SkipReason {
     AlreadyAtTarget,
     /// Compliant under the rule parameters (as read now): kept.
     Compliant,
-    /// The name matches none of the `--repositories` patterns.
+    /// Not selected by the `--repositories` / `--templates` patterns.
     FilteredOut,
-    /// Not an active ECR repository with a known name and setting.
+    /// Not an active ECR repository (or creation template) with a known name (prefix) and
+    /// setting.
     NotApplicable {
         /// Why.
         detail: String,
@@ -135,7 +158,7 @@ impl fmt::Display for SkipReason {
             Self::Exempt { detail } => write!(f, "exempt: {detail}"),
             Self::AlreadyAtTarget => f.write_str("already at the target"),
             Self::Compliant => f.write_str("compliant: kept"),
-            Self::FilteredOut => f.write_str("not selected by --repositories"),
+            Self::FilteredOut => f.write_str("not selected by --repositories / --templates"),
             Self::NotApplicable { detail } => write!(f, "not applicable: {detail}"),
             Self::InvalidTarget { detail } => write!(f, "invalid target: {detail}"),
             Self::Unreadable { detail } => write!(f, "current setting unreadable: {detail}"),
@@ -167,7 +190,8 @@ impl SkipReason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum Action {
-    /// Call PutImageTagMutability (or, for a lifecycle policy, PutLifecyclePolicy).
+    /// Call PutImageTagMutability (UpdateRepositoryCreationTemplate for a template; for a
+    /// lifecycle policy, PutLifecyclePolicy).
     Change {
         /// The current state.
         from: State,
@@ -225,15 +249,23 @@ impl Decision {
     }
 }
 
-/// True when `name` is selected by the `--repositories` patterns (empty selects all).
-pub fn selected(name: &str, patterns: &[String]) -> bool {
-    patterns.is_empty() || patterns.iter().any(|p| wildcard::matches(p, name))
-}
-
-/// The key of a repository: account, region, name (or resource id).
+/// The key of a repository: account, region, name (or resource id); of a creation template:
+/// account, region, prefix (or resource id when the prefix is not known).
 pub fn key_of(repo: &Repository) -> RepoKey {
-    let name = repo.name.as_deref().unwrap_or(&repo.resource_id);
-    RepoKey::new(repo.account_id.as_deref(), repo.region.as_deref(), name)
+    let (account, region) = (repo.account_id.as_deref(), repo.region.as_deref());
+    match &repo.resource_type {
+        ResourceType::CreationTemplate(scope) => match &scope.prefix {
+            Some(prefix) => RepoKey::template(account, region, prefix),
+            None => RepoKey {
+                kind: ResourceKind::CreationTemplate,
+                ..RepoKey::new(account, region, &repo.resource_id)
+            },
+        },
+        _ => {
+            let name = repo.name.as_deref().unwrap_or(&repo.resource_id);
+            RepoKey::new(account, region, name)
+        }
+    }
 }
 
 /// Decides every candidate, in order. See the module documentation.
@@ -246,7 +278,7 @@ pub fn decide(
         .iter()
         .map(|c| {
             let key = key_of(&c.repository);
-            let action = decide_one(c, &key.repository, opts, params);
+            let action = decide_one(c, &key, opts, params);
             Decision { key, action }
         })
         .collect()
@@ -254,31 +286,42 @@ pub fn decide(
 
 fn decide_one(
     c: &Candidate,
-    name: &str,
+    key: &RepoKey,
     opts: &RemediationOptions,
     params: &RuleParameters,
 ) -> Action {
     let skip = |reason| Action::Skip { reason };
     let repo = &c.repository;
-    if repo.resource_type != ECR_REPOSITORY_TYPE {
+    let Some(kind) = repo.kind() else {
         return skip(SkipReason::NotApplicable {
             detail: format!(
-                "{} is not {ECR_REPOSITORY_TYPE}",
-                crate::text::printable(&repo.resource_type)
+                "{} is not an ECR repository or creation template",
+                crate::text::printable(repo.resource_type.as_str())
             ),
         });
-    }
+    };
     if repo.status != ResourceStatus::Active {
         return skip(SkipReason::NotApplicable {
             detail: "the resource is deleted or out of scope".to_owned(),
         });
     }
-    if repo.name.is_none() {
+    let known = match kind {
+        ResourceKind::Repository => repo.name.is_some(),
+        ResourceKind::CreationTemplate => repo
+            .resource_type
+            .template()
+            .is_some_and(|t| t.prefix.is_some()),
+    };
+    if !known {
         return skip(SkipReason::NotApplicable {
-            detail: "the repository name is not known".to_owned(),
+            detail: match kind {
+                ResourceKind::Repository => "the repository name is not known",
+                ResourceKind::CreationTemplate => "the template prefix is not known",
+            }
+            .to_owned(),
         });
     }
-    if !selected(name, &opts.repositories) {
+    if !opts.selects(key) {
         return skip(SkipReason::FilteredOut);
     }
     let eval = evaluate(repo, params);
@@ -321,25 +364,26 @@ fn decide_one(
 /// Decides the suggested lifecycle policy (`suggested`, the plan's `lifecycle_policy`) of the
 /// repository `key` with its lifecycle policy read live (`current`): applied where it has
 /// none, left alone (listed) where it has one of its own, not selected outside the
-/// `--repositories` patterns.
+/// patterns of `opts`.
 ///
 /// ```
 /// use immutag_core::change::{LifecyclePolicy, RepoKey};
 /// use immutag_core::plan::untagged_lifecycle_policy;
-/// use immutag_core::remediation::{decide_lifecycle, Action, SkipReason};
+/// use immutag_core::remediation::{decide_lifecycle, Action, RemediationOptions, SkipReason};
 /// let key = RepoKey::new(Some("111122223333"), Some("eu-west-1"), "web");
 /// let policy = untagged_lifecycle_policy();
-/// assert!(decide_lifecycle(&key, &policy, &LifecyclePolicy::none(), &[]).change().is_some());
+/// let all = RemediationOptions::default();
+/// assert!(decide_lifecycle(&key, &policy, &LifecyclePolicy::none(), &all).change().is_some());
 /// let own = LifecyclePolicy::text(r#"{"rules":[]}"#);
-/// assert_eq!(decide_lifecycle(&key, &policy, &own, &[]).action, Action::Skip { reason: SkipReason::HasLifecyclePolicy });
+/// assert_eq!(decide_lifecycle(&key, &policy, &own, &all).action, Action::Skip { reason: SkipReason::HasLifecyclePolicy });
 /// ```
 pub fn decide_lifecycle(
     key: &RepoKey,
     suggested: &serde_json::Value,
     current: &LifecyclePolicy,
-    patterns: &[String],
+    opts: &RemediationOptions,
 ) -> Decision {
-    if !selected(&key.repository, patterns) {
+    if !opts.selects(key) {
         return Decision::skip(key.clone(), SkipReason::FilteredOut);
     }
     if current.lifecycle_policy.is_some() {
@@ -495,6 +539,7 @@ mod tests {
                 "sandbox-*".into(),
                 "tagged".into(),
             ],
+            templates: vec![],
         };
         let items = decide(&cands, &opts, &params);
         let ids: Vec<&str> = items
@@ -545,7 +590,7 @@ mod tests {
         ];
         let opts = RemediationOptions {
             mode: Mode::Immutable,
-            repositories: vec![],
+            ..RemediationOptions::default()
         };
         let items = decide(&cands, &opts, &RuleParameters::default());
         assert_eq!(
@@ -619,7 +664,7 @@ mod tests {
         for mode in [Mode::Plan, Mode::Immutable] {
             let opts = RemediationOptions {
                 mode,
-                repositories: vec![],
+                ..RemediationOptions::default()
             };
             let items = decide(&[Candidate::immutable(fenced.clone())], &opts, &params);
             assert_eq!(

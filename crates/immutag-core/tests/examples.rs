@@ -104,6 +104,141 @@ fn describe_repositories_example() {
 }
 
 #[test]
+fn describe_repository_creation_templates_example() {
+    let (kind, rows) = evaluate_file("describe-repository-creation-templates.json");
+    assert_eq!(kind, InputKind::Ecr);
+    let verdicts: Vec<(&str, Compliance, Reason)> =
+        rows.iter().map(|r| (r.0.as_str(), r.1, r.2)).collect();
+    assert_eq!(
+        verdicts,
+        [
+            ("ROOT", Compliance::NonCompliant, Reason::Mutable),
+            (
+                "docker-hub",
+                Compliance::NonCompliant,
+                Reason::ImmutableWithDisallowedExclusions
+            ),
+            ("prod", Compliance::Compliant, Reason::Immutable),
+        ]
+    );
+    assert!(
+        rows[0]
+            .3
+            .contains("pull-through cache and replication repositories"),
+        "{}",
+        rows[0].3
+    );
+    // With `latest` allowed, the pull-through cache template that excludes it passes.
+    let bytes =
+        std::fs::read(examples_dir().join("describe-repository-creation-templates.json")).unwrap();
+    let parsed = parse(&bytes, InputFormat::Auto, None).unwrap();
+    let params = RuleParameters::from_json(r#"{"AllowedExclusionFilters":"latest"}"#).unwrap();
+    assert_eq!(
+        evaluate(&parsed.repositories[1], &params).compliance,
+        Compliance::Compliant
+    );
+}
+
+#[test]
+fn creation_templates_in_cloudformation_and_terraform() {
+    let rows = |file: &str| -> Vec<(String, Compliance, Reason, String)> {
+        let (_, rows) = evaluate_file(file);
+        rows
+    };
+    let cfn = rows("cloudformation-creation-templates.yaml");
+    let got: Vec<(&str, Compliance, Reason)> =
+        cfn.iter().map(|r| (r.0.as_str(), r.1, r.2)).collect();
+    assert_eq!(
+        got,
+        [
+            ("ROOT", Compliance::NonCompliant, Reason::Mutable),
+            ("prod", Compliance::Compliant, Reason::Immutable),
+            (
+                "quay",
+                Compliance::NonCompliant,
+                Reason::ImmutableWithDisallowedExclusions
+            ),
+            (
+                "CacheTemplate",
+                Compliance::NonCompliant,
+                Reason::DefaultMutable
+            ),
+        ],
+        "the pull-through cache rule is not evaluated"
+    );
+    assert!(
+        cfn[0]
+            .3
+            .contains("Set ImageTagMutability: IMMUTABLE on DefaultTemplate"),
+        "{}",
+        cfn[0].3
+    );
+    assert!(
+        cfn[3].3.contains("prefix set at deployment"),
+        "{}",
+        cfn[3].3
+    );
+
+    let tf = rows("terraform-creation-templates.json");
+    let got: Vec<(&str, Compliance, Reason)> =
+        tf.iter().map(|r| (r.0.as_str(), r.1, r.2)).collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "docker-hub",
+                Compliance::NonCompliant,
+                Reason::ImmutableWithDisallowedExclusions
+            ),
+            ("ROOT", Compliance::NonCompliant, Reason::Mutable),
+            (
+                "module.replica.aws_ecr_repository_creation_template.this",
+                Compliance::Compliant,
+                Reason::Immutable
+            ),
+        ]
+    );
+    assert!(
+        tf[1]
+            .3
+            .contains("create-on-push, pull-through cache and replication"),
+        "{}",
+        tf[1].3
+    );
+    assert!(
+        tf[1].3.contains(
+            "image_tag_mutability = \"IMMUTABLE\" on aws_ecr_repository_creation_template.root"
+        ),
+        "{}",
+        tf[1].3
+    );
+    // Exemption patterns match repository names: `docker-hub/*` covers every name the
+    // docker-hub template creates; an address never matches.
+    let params = RuleParameters::from_json(
+        r#"{"ExemptRepositoryPatterns":"docker-hub/*,module.replica*,cachetemplate*"}"#,
+    )
+    .unwrap();
+    for file in [
+        "terraform-creation-templates.json",
+        "cloudformation-creation-templates.yaml",
+    ] {
+        let bytes = std::fs::read(examples_dir().join(file)).unwrap();
+        let parsed = parse(&bytes, InputFormat::Auto, Some(file)).unwrap();
+        for t in &parsed.repositories {
+            let e = evaluate(t, &params);
+            let exempt = e.reason == Reason::ExemptByName;
+            assert_eq!(
+                exempt,
+                t.resource_id == "docker-hub",
+                "{file} {}: {}",
+                t.resource_id,
+                e.annotation
+            );
+        }
+    }
+}
+
+#[test]
 fn describe_repositories_with_allowed_filters() {
     let bytes = std::fs::read(examples_dir().join("describe-repositories.json")).unwrap();
     let parsed = parse(&bytes, InputFormat::Auto, None).unwrap();

@@ -30,8 +30,9 @@ use immutag_aws::ecr::ReadState;
 use immutag_core::change::RepoKey;
 use immutag_core::evaluate::clamp_annotation;
 use immutag_core::{
-    Compliance, ECR_REPOSITORY_TYPE, Evaluation, FilterSetting, InputKind, MutabilitySetting,
-    RemediationMode, Repository, ResourceStatus, RuleParameters, TagMutability, evaluate,
+    Compliance, ECR_CREATION_TEMPLATE_TYPE, ECR_REPOSITORY_TYPE, Evaluation, FilterSetting,
+    InputKind, MutabilitySetting, RemediationMode, Repository, ResourceStatus, ResourceType,
+    RuleParameters, TagMutability, TemplatePrefix, evaluate,
 };
 use lambda_runtime::{Diagnostic, LambdaEvent};
 use serde::Serialize;
@@ -251,6 +252,11 @@ pub struct Summary {
     /// Whether resources reported earlier were looked up (periodic runs; not in test mode,
     /// where Config stores nothing).
     pub vanished_checked: bool,
+    /// Why the repository creation templates were not evaluated in a periodic run (the
+    /// endpoint does not implement DescribeRepositoryCreationTemplates, or the call failed);
+    /// absent when they were, and in change-triggered runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub templates_not_read: Option<String>,
     /// The evaluations reported, in order (at most [`MAX_LISTED_EVALUATIONS`]).
     pub evaluations: Vec<ReportedEvaluation>,
     /// Evaluations reported but not listed.
@@ -408,8 +414,22 @@ pub async fn handle_counted<P: ClientProvider>(
     let test_mode = inv.result_token == config::TEST_MODE_TOKEN;
     let mut vanished_checked = false;
     let mut vanished_error = None;
+    let mut templates_not_read = None;
 
     let mut pending: Vec<Pending> = match &inv.event.message {
+        // Creation templates are evaluated live by the periodic sweep, not from items whose
+        // recorded shape is unconfirmed: an event for one (the rule's scope widened by hand)
+        // reports nothing, so the sweep's verdict stands (docs/config-rule.md).
+        InvokingEvent::ConfigurationItemChange(change)
+            if change.repository.resource_type.template().is_some() =>
+        {
+            template_change_ignored(&change.repository.resource_id)
+        }
+        InvokingEvent::OversizedConfigurationItemChange(change)
+            if change.summary.resource_type == ECR_CREATION_TEMPLATE_TYPE =>
+        {
+            template_change_ignored(&change.summary.resource_id)
+        }
         InvokingEvent::ConfigurationItemChange(change) => {
             let evaluation =
                 evaluate_live_if_needed(&clients, &inv, change.repository.clone(), tally).await?;
@@ -467,7 +487,31 @@ pub async fn handle_counted<P: ClientProvider>(
                 tally.dropped = tagged.dropped.len();
                 repos = tagged.repositories;
             }
-            let present: BTreeSet<&str> = repos.iter().map(|r| r.resource_id.as_str()).collect();
+            let templates = match immutag_aws::ecr::creation_templates(
+                &clients.ecr,
+                &inv.account_id,
+                &clients.region,
+            )
+            .await
+            {
+                Ok(t) => Some(t),
+                Err(e) => {
+                    // The repositories are still reported; the templates keep their last
+                    // verdicts (and none is taken for vanished).
+                    if matches!(e, immutag_aws::AwsError::Unsupported { .. }) {
+                        tracing::warn!(error = %e, "repository creation templates not evaluated");
+                    } else {
+                        tracing::error!(error = %e, "repository creation templates not evaluated");
+                    }
+                    templates_not_read = Some(e.to_string());
+                    None
+                }
+            };
+            let present: BTreeSet<(&str, &str)> = repos
+                .iter()
+                .chain(templates.iter().flatten())
+                .map(|r| (r.resource_type.as_str(), r.resource_id.as_str()))
+                .collect();
             let mut vanished = Vec::new();
             if !test_mode {
                 let rule = inv
@@ -481,10 +525,14 @@ pub async fn handle_counted<P: ClientProvider>(
                     Ok(earlier) => {
                         vanished_checked = true;
                         for e in earlier {
-                            if e.resource_type == ECR_REPOSITORY_TYPE
-                                && !present.contains(e.resource_id.as_str())
+                            let checked = e.resource_type == ECR_REPOSITORY_TYPE
+                                || (e.resource_type == ECR_CREATION_TEMPLATE_TYPE
+                                    && templates.is_some());
+                            if checked
+                                && !present
+                                    .contains(&(e.resource_type.as_str(), e.resource_id.as_str()))
                             {
-                                vanished.push(e.resource_id);
+                                vanished.push((e.resource_type, e.resource_id));
                             }
                         }
                     }
@@ -496,13 +544,14 @@ pub async fn handle_counted<P: ClientProvider>(
             }
             let mut out: Vec<Pending> = repos
                 .iter()
+                .chain(templates.iter().flatten())
                 .map(|r| Pending {
                     evaluation: evaluate(r, params),
                     ordering,
                 })
                 .collect();
-            out.extend(vanished.into_iter().map(|id| Pending {
-                evaluation: vanished_evaluation(&inv.account_id, &id),
+            out.extend(vanished.into_iter().map(|(kind, id)| Pending {
+                evaluation: vanished_evaluation(&inv.account_id, &kind, &id),
                 ordering,
             }));
             out
@@ -531,7 +580,7 @@ pub async fn handle_counted<P: ClientProvider>(
     let to_send: Vec<ConfigEvaluation> = pending
         .iter()
         .map(|p| ConfigEvaluation {
-            resource_type: p.evaluation.resource_type.clone(),
+            resource_type: p.evaluation.resource_type.to_string(),
             resource_id: p.evaluation.resource_id.clone(),
             compliance: p.evaluation.compliance,
             annotation: clamp_annotation(&p.evaluation.annotation),
@@ -586,6 +635,7 @@ pub async fn handle_counted<P: ClientProvider>(
         remediation_failures,
         dropped: tally.dropped,
         vanished_checked,
+        templates_not_read,
         evaluations_omitted: to_send.len() - evaluations.len(),
         evaluations,
     })
@@ -603,7 +653,7 @@ fn needs_live_filters(repo: &Repository) -> Option<TagMutability> {
     let none_listed =
         matches!(&repo.exclusion_filters, FilterSetting::Listed { filters } if filters.is_empty());
     (repo.status == ResourceStatus::Active
-        && repo.resource_type == ECR_REPOSITORY_TYPE
+        && repo.resource_type == ResourceType::Repository
         && none_listed)
         .then_some(mode)
 }
@@ -689,12 +739,22 @@ async fn evaluate_live_if_needed(
     Ok(e)
 }
 
+/// A change event for a repository creation template: logged, nothing reported (the periodic
+/// sweep evaluates templates live).
+fn template_change_ignored(prefix: &str) -> Vec<Pending> {
+    tracing::warn!(
+        resource_id = %immutag_core::text::printable(prefix),
+        "change event for a repository creation template: not evaluated from the item; the periodic sweep evaluates templates live"
+    );
+    Vec::new()
+}
+
 /// A resource of an oversized change that is not to be evaluated: not a repository,
 /// deleted, not recorded, or out of scope. immutag-core gives it NOT_APPLICABLE with the
 /// right annotation.
 fn out_of_scope(s: &event::ItemSummary, left_scope: bool) -> Repository {
     let mut repo = Repository::new(s.resource_id.clone(), InputKind::Config);
-    repo.resource_type = s.resource_type.clone();
+    repo.resource_type = ResourceType::parse(&s.resource_type);
     repo.account_id = s.account_id.clone();
     repo.region = s.region.clone();
     repo.arn = s.arn.clone();
@@ -706,13 +766,31 @@ fn out_of_scope(s: &event::ItemSummary, left_scope: bool) -> Repository {
     repo
 }
 
-fn vanished_evaluation(account_id: &str, resource_id: &str) -> Evaluation {
-    let mut repo = Repository::new(resource_id.to_owned(), InputKind::Live);
+/// The NOT_APPLICABLE evaluation of a repository (or creation template) reported earlier that
+/// the sweep no longer finds.
+fn vanished_evaluation(account_id: &str, resource_type: &str, resource_id: &str) -> Evaluation {
+    let (mut repo, what, read) = if resource_type == ECR_CREATION_TEMPLATE_TYPE {
+        (
+            Repository::creation_template(
+                TemplatePrefix::parse(resource_id),
+                Vec::new(),
+                InputKind::Live,
+            ),
+            "Creation template",
+            "DescribeRepositoryCreationTemplates",
+        )
+    } else {
+        (
+            Repository::new(resource_id.to_owned(), InputKind::Live),
+            "Repository",
+            "DescribeRepositories",
+        )
+    };
     repo.account_id = Some(account_id.to_owned());
     repo.status = ResourceStatus::Deleted;
     let mut e = evaluate(&repo, &RuleParameters::default());
     e.annotation = clamp_annotation(&format!(
-        "Repository {resource_id} no longer exists in this account and region (reported earlier, absent from DescribeRepositories); nothing to evaluate."
+        "{what} {resource_id} no longer exists in this account and region (reported earlier, absent from {read}); nothing to evaluate."
     ));
     e
 }

@@ -12,7 +12,7 @@ use immutag_core::evaluate::clamp_annotation;
 use immutag_core::journal::Operation;
 use immutag_core::remediation::{Action, Candidate, Mode, RemediationOptions, SkipReason};
 use immutag_core::{
-    Compliance, ECR_REPOSITORY_TYPE, Evaluation, InputKind, MutabilitySetting, Reason, Repository,
+    Compliance, Evaluation, InputKind, MutabilitySetting, Reason, Repository, ResourceType,
     RuleParameters,
 };
 use tokio::time::Instant;
@@ -51,7 +51,7 @@ pub async fn remediate(
         .enumerate()
         .filter(|(_, e)| {
             e.compliance == Compliance::NonCompliant
-                && e.resource_type == ECR_REPOSITORY_TYPE
+                && e.resource_type == ResourceType::Repository
                 && !matches!(e.reason, Reason::ExemptByName | Reason::ExemptByTag)
         })
         .map(|(i, _)| i)
@@ -72,7 +72,7 @@ pub async fn remediate(
         .collect();
     let opts = RemediationOptions {
         mode: Mode::Immutable,
-        repositories: Vec::new(),
+        ..RemediationOptions::default()
     };
     let decisions = change::decide_live(&ecr, candidates, &opts, params, CONCURRENCY).await;
     let changes: Vec<_> = decisions.iter().filter_map(|d| d.change()).collect();

@@ -12,8 +12,12 @@ use aws_sdk_config::types::{
     EvaluationResultIdentifier, EvaluationResultQualifier, ResourceType,
 };
 use aws_sdk_ecr::operation::describe_repositories::DescribeRepositoriesOutput;
+use aws_sdk_ecr::operation::describe_repository_creation_templates::DescribeRepositoryCreationTemplatesOutput;
 use aws_sdk_ecr::operation::put_image_tag_mutability::PutImageTagMutabilityOutput;
-use aws_sdk_ecr::types::{ImageTagMutability, Repository as EcrRepository};
+use aws_sdk_ecr::operation::update_repository_creation_template::UpdateRepositoryCreationTemplateOutput;
+use aws_sdk_ecr::types::{
+    ImageTagMutability, RctAppliedFor, Repository as EcrRepository, RepositoryCreationTemplate,
+};
 use aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput;
 use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
@@ -75,8 +79,16 @@ impl MockProvider {
     }
 
     fn with_sts(ecr: &[&Rule], config: &[&Rule], sts: &[&Rule]) -> Self {
+        // Periodic runs also read the creation templates: none, unless a test's own rule
+        // (matched first) says otherwise.
+        let no_templates = mock!(aws_sdk_ecr::Client::describe_repository_creation_templates)
+            .then_output(|| DescribeRepositoryCreationTemplatesOutput::builder().build());
         Self::from_clients(
-            mock_client!(aws_sdk_ecr, RuleMode::MatchAny, ecr.iter().copied()),
+            mock_client!(
+                aws_sdk_ecr,
+                RuleMode::MatchAny,
+                ecr.iter().copied().chain([&no_templates])
+            ),
             mock_client!(aws_sdk_config, RuleMode::MatchAny, config.iter().copied()),
             mock_client!(aws_sdk_sts, RuleMode::MatchAny, sts.iter().copied()),
         )
@@ -1503,3 +1515,170 @@ fault_cells!(live_read_row:
     live_read_access_denied_fails_naming_the_repository => AccessDenied,
     live_read_malformed_fails_naming_the_repository => Malformed,
 );
+fn creation_template(prefix: &str, mode: &str, applied: &[&str]) -> RepositoryCreationTemplate {
+    RepositoryCreationTemplate::builder()
+        .prefix(prefix)
+        .image_tag_mutability(ImageTagMutability::from(mode))
+        .set_applied_for(Some(
+            applied.iter().map(|a| RctAppliedFor::from(*a)).collect(),
+        ))
+        .build()
+}
+
+fn templates_rule(templates: Vec<RepositoryCreationTemplate>) -> Rule {
+    mock!(aws_sdk_ecr::Client::describe_repository_creation_templates)
+        .match_requests(|r| r.max_results() == Some(1000))
+        .then_output(move || {
+            DescribeRepositoryCreationTemplatesOutput::builder()
+                .registry_id("123456789012")
+                .set_repository_creation_templates(Some(templates.clone()))
+                .build()
+        })
+}
+
+/// Earlier results of the rule: a repository, a template still there, one gone.
+fn earlier_results() -> Rule {
+    mock!(aws_sdk_config::Client::get_compliance_details_by_config_rule).then_output(|| {
+        GetComplianceDetailsByConfigRuleOutput::builder()
+            .evaluation_results(earlier("kept", "AWS::ECR::Repository"))
+            .evaluation_results(earlier("ROOT", "AWS::ECR::RepositoryCreationTemplate"))
+            .evaluation_results(earlier("retired", "AWS::ECR::RepositoryCreationTemplate"))
+            .build()
+    })
+}
+
+#[tokio::test]
+async fn periodic_run_evaluates_the_creation_templates_live_and_reports_them() {
+    let pages = inventory(vec![repo("kept", "IMMUTABLE")], 1000);
+    let templates = templates_rule(vec![
+        creation_template("ROOT", "MUTABLE", &["PULL_THROUGH_CACHE", "REPLICATION"]),
+        creation_template("prod", "IMMUTABLE", &["REPLICATION"]),
+    ]);
+    let (put, sent) = put_recorder();
+    let history = earlier_results();
+    let provider = MockProvider::new(&[&pages[0], &templates], &[&history, &put]);
+    let event = with_token(fixture("scheduled.json"), "real-result-token");
+    let s = handle(event, &provider, &options()).await.unwrap();
+    assert_eq!(templates.num_calls(), 1);
+    assert_eq!(s.templates_not_read, None);
+    let rows: Vec<(&str, &str, Compliance)> = s
+        .evaluations
+        .iter()
+        .map(|e| {
+            (
+                e.resource_type.as_str(),
+                e.resource_id.as_str(),
+                e.compliance,
+            )
+        })
+        .collect();
+    assert_eq!(
+        rows,
+        [
+            ("AWS::ECR::Repository", "kept", Compliance::Compliant),
+            (
+                "AWS::ECR::RepositoryCreationTemplate",
+                "ROOT",
+                Compliance::NonCompliant
+            ),
+            (
+                "AWS::ECR::RepositoryCreationTemplate",
+                "prod",
+                Compliance::Compliant
+            ),
+            (
+                "AWS::ECR::RepositoryCreationTemplate",
+                "retired",
+                Compliance::NotApplicable
+            ),
+        ]
+    );
+    assert!(
+        s.evaluations[1]
+            .annotation
+            .contains("pull-through cache and replication repositories"),
+        "{}",
+        s.evaluations[1].annotation
+    );
+    assert!(s.evaluations[3].annotation.contains("no longer exists"));
+    // Config gets the template type and the prefix as the resource id.
+    let sent = sent.lock().unwrap();
+    let root = sent[0]
+        .iter()
+        .find(|e| e.compliance_resource_id() == "ROOT")
+        .unwrap();
+    assert_eq!(
+        root.compliance_resource_type(),
+        "AWS::ECR::RepositoryCreationTemplate"
+    );
+    assert_eq!(root.compliance_type(), &ComplianceType::NonCompliant);
+}
+
+#[tokio::test]
+async fn an_endpoint_without_templates_still_reports_the_repositories() {
+    let pages = inventory(vec![repo("kept", "MUTABLE")], 1000);
+    // moto's answer to an operation it does not implement.
+    let templates = mock!(aws_sdk_ecr::Client::describe_repository_creation_templates)
+        .then_http_response(|| {
+            let mut r = HttpResponse::new(
+                aws_smithy_runtime_api::http::StatusCode::try_from(500).unwrap(),
+                SdkBody::from("<!doctype html>\n<title>500 Internal Server Error</title>"),
+            );
+            r.headers_mut()
+                .insert("server", "Werkzeug/3.1.9 Python/3.11.7");
+            r.headers_mut()
+                .insert("content-type", "text/html; charset=utf-8");
+            r
+        });
+    let (put, _) = put_recorder();
+    let history = earlier_results();
+    let provider = MockProvider::new(&[&pages[0], &templates], &[&history, &put]);
+    let event = with_token(fixture("scheduled.json"), "real-result-token");
+    let s = handle(event, &provider, &options()).await.unwrap();
+    assert_eq!(templates.num_calls(), 1, "not retried");
+    let why = s.templates_not_read.as_deref().unwrap_or_default();
+    assert!(why.contains("not implemented"), "{why}");
+    let ids: Vec<&str> = s
+        .evaluations
+        .iter()
+        .map(|e| e.resource_id.as_str())
+        .collect();
+    // The repository is reported; templates reported earlier are not taken for vanished.
+    assert_eq!(ids, ["kept"]);
+    assert_eq!(compliance_of(&s, "kept"), Compliance::NonCompliant);
+}
+
+#[tokio::test]
+async fn template_change_events_are_not_evaluated_from_the_item() {
+    let (put, _) = put_recorder();
+    let provider = MockProvider::new(&[], &[&put]);
+    let s = handle(
+        fixture("change-creation-template.json"),
+        &provider,
+        &options(),
+    )
+    .await
+    .unwrap();
+    assert!(s.evaluations.is_empty(), "{:?}", s.evaluations);
+    assert_eq!(put.num_calls(), 0);
+    assert_eq!(s.put_evaluations_calls, 0);
+}
+
+#[tokio::test]
+async fn auto_remediation_leaves_creation_templates_alone() {
+    let pages = inventory(vec![repo("kept", "IMMUTABLE")], 1000);
+    let templates = templates_rule(vec![creation_template(
+        "ROOT",
+        "MUTABLE",
+        &["PULL_THROUGH_CACHE"],
+    )]);
+    let update = mock!(aws_sdk_ecr::Client::update_repository_creation_template)
+        .then_output(|| UpdateRepositoryCreationTemplateOutput::builder().build());
+    let (put, _) = put_recorder();
+    let provider = MockProvider::new(&[&pages[0], &templates, &update], &[&put]);
+    let event = with_params(fixture("scheduled.json"), r#"{"Remediation":"IMMUTABLE"}"#);
+    let s = handle(event, &provider, &options()).await.unwrap();
+    assert_eq!(update.num_calls(), 0);
+    assert_eq!(s.remediated, 0);
+    assert_eq!(compliance_of(&s, "ROOT"), Compliance::NonCompliant);
+}

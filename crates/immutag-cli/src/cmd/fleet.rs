@@ -9,7 +9,7 @@ use immutag_aws::AwsError;
 use immutag_aws::session::{self, DEFAULT_ROLE_NAME, SessionOptions};
 use immutag_aws::targets::{
     AccountSelection, DEFAULT_CONCURRENCY, Failure, Progress, RegionSelection, Skipped, Target,
-    TargetOptions,
+    TargetOptions, Warning,
 };
 use immutag_core::text::printable;
 
@@ -258,6 +258,19 @@ pub fn report_dropped(dropped: &[immutag_core::change::RepoKey]) {
             printable(d.account.as_deref().unwrap_or("-")),
             printable(d.region.as_deref().unwrap_or("-")),
             printable(&d.repository)
+        );
+    }
+}
+
+/// Writes what the endpoints do not implement (not checked; not a failure) to stderr, one line
+/// per account and region.
+pub fn report_warnings(warnings: &[Warning]) {
+    for w in warnings {
+        eprintln!(
+            "immutag: warning: {}/{}: {}",
+            printable(&w.account_id),
+            printable(&w.region),
+            printable(&w.message)
         );
     }
 }

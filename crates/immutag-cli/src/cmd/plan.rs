@@ -174,6 +174,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         PlanFormat::Json => output::plan::write_json(&plan, out),
         PlanFormat::Csv => output::plan::write_csv(&plan, out),
     })?;
+    fleet::report_warnings(&plan.warnings);
     let failed = fleet::report_failures(&plan.failures, &[]) || evidence_incomplete;
     Ok(exit::of_report(failed, !plan.repositories.is_empty()))
 }

@@ -42,6 +42,13 @@ pub struct Args {
     #[arg(long = "repositories", value_name = "PATTERN", value_delimiter = ',')]
     pub repositories: Vec<String>,
 
+    /// Only creation templates whose prefix matches one of these patterns (`ROOT` is the
+    /// default template; `*` wildcards; repeatable or comma-separated). Without
+    /// `--repositories` and `--templates`, every repository and template is in scope; with
+    /// either, only what they match.
+    #[arg(long = "templates", value_name = "PREFIX", value_delimiter = ',')]
+    pub templates: Vec<String>,
+
     /// Also apply the plan's suggested lifecycle policy (expire untagged images 14 days after
     /// push) where a repository has none, journaled and rolled back like a mutability change;
     /// a repository with a lifecycle policy of its own is left alone and listed. Needs a plan
@@ -110,6 +117,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
                 ModeArg::Immutable => Mode::Immutable,
             },
             repositories: args.repositories.clone(),
+            templates: args.templates.clone(),
         },
         run: args.run.run_options(&args.fleet),
         lifecycle: args.lifecycle,
@@ -126,6 +134,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         RemediateError::Journal(e) => anyhow::Error::new(e),
         e @ RemediateError::Apply(_) => exit::incomplete(e.into()),
     })?;
+    fleet::report_warnings(&report.warnings);
     fleet::report_failures(&report.failures, &[]);
     fleet::with_stdout(|out| write_remediation(&report, args.output, out))?;
     Ok(exit::of_report(report.incomplete(), report.findings()))

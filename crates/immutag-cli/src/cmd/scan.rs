@@ -11,7 +11,11 @@ use crate::params::command_line_params;
 /// Arguments of `immutag scan`.
 #[derive(Debug, clap::Args)]
 #[command(
-    after_help = "Exit codes: 0 all compliant or not applicable, 1 any NON_COMPLIANT, \
+    after_help = "Reads the repositories and the repository creation templates of each account and \
+region, and reports a registry whose pull-through cache or replication rules no template covers \
+(ECR then creates MUTABLE repositories). An endpoint without the template operations (moto) gives \
+a warning and is otherwise scanned as usual.\n\n\
+Exit codes: 0 all compliant or not applicable, 1 any NON_COMPLIANT, \
 2 usage or input error, 3 an account/region that could not be read (the rest is still printed).\n\n\
 Examples:\n  immutag scan --regions eu-west-1,us-east-1\n  \
 immutag scan --org --all-regions --role-name OrganizationAccountAccessRole --output json\n  \
@@ -64,12 +68,26 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     };
     fleet::with_stdout(|out| output::render(evals, args.output, &render, out))?;
 
+    fleet::report_warnings(&report.warnings);
     fleet::report_failures(&report.failures, &report.skipped);
     fleet::report_dropped(&report.dropped);
+    let templates = evals
+        .iter()
+        .filter(|e| e.resource_type.template().is_some())
+        .count();
+    let registries = evals
+        .iter()
+        .filter(|e| e.resource_type == immutag_core::ResourceType::Registry)
+        .count();
     eprintln!(
-        "immutag: scanned {} account/region(s), {} repositories{}",
+        "immutag: scanned {} account/region(s), {} repositories, {templates} creation template(s){}{}",
         report.targets.len(),
-        evals.len(),
+        evals.len() - templates - registries,
+        if registries > 0 {
+            format!(", {registries} registry coverage finding(s)")
+        } else {
+            String::new()
+        },
         match report.dropped.len() {
             0 => String::new(),
             n => format!(" ({n} deleted while being read, left out)"),

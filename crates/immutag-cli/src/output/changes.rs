@@ -36,6 +36,19 @@ pub struct Report<'a, D: Serialize> {
     pub decisions: &'a [D],
     /// One entry per change attempted.
     pub results: &'a [ChangeReport],
+    /// Notes on creation templates to change (remediation only).
+    #[serde(skip_serializing_if = "<[Note<'_>]>::is_empty")]
+    pub notes: &'a [Note<'a>],
+}
+
+/// A note on one change of a remediation report.
+#[derive(Debug, Serialize)]
+pub struct Note<'a> {
+    /// The resource.
+    #[serde(flatten)]
+    pub key: &'a RepoKey,
+    /// The note.
+    pub note: &'a str,
 }
 
 fn key_text(key: &RepoKey) -> String {
@@ -50,13 +63,20 @@ pub fn write_remediation(
 ) -> io::Result<()> {
     let journal = report.journal.as_ref().map(|p| p.display().to_string());
     if format == ReportFormat::Json {
-        return write_json(
-            out,
-            report.applied,
+        let notes: Vec<Note<'_>> = report
+            .notes
+            .iter()
+            .map(|(key, note)| Note { key, note })
+            .collect();
+        let doc = Report {
+            apply: report.applied,
             journal,
-            &report.decisions,
-            &report.reports,
-        );
+            decisions: &report.decisions,
+            results: &report.reports,
+            notes: &notes,
+        };
+        serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
+        return writeln!(out);
     }
     if !report.applied {
         for d in &report.decisions {
@@ -64,6 +84,9 @@ pub fn write_remediation(
                 writeln!(out, "CHANGE  {}  {from} -> {to}", key_text(&d.key))?;
             }
         }
+    }
+    for (key, note) in &report.notes {
+        writeln!(out, "NOTE    {}  {}", key_text(key), printable(note))?;
     }
     write_skips(out, &report.decisions)?;
     if report.applied {
@@ -255,6 +278,7 @@ fn write_json<D: Serialize>(
         journal,
         decisions,
         results,
+        notes: &[],
     };
     serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::other)?;
     writeln!(out)

@@ -62,7 +62,7 @@ impl<W: Write> Rows<W> {
         let row: [String; 15] = [
             opt(&e.account_id),
             opt(&e.region),
-            e.resource_type.clone(),
+            e.resource_type.to_string(),
             e.resource_id.clone(),
             opt(&e.arn),
             e.compliance.as_str().to_owned(),

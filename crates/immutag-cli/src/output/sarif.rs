@@ -347,7 +347,7 @@ fn result(e: &Evaluation, cwd: Option<&std::path::Path>) -> SarifResult {
         partial_fingerprints: fingerprints,
         properties: ResultProperties {
             compliance: e.compliance.as_str(),
-            resource_type: e.resource_type.clone(),
+            resource_type: e.resource_type.to_string(),
             resource_id: e.resource_id.clone(),
             account_id: e.account_id.clone(),
             region: e.region.clone(),
@@ -501,6 +501,12 @@ fn rule_text(reason: Reason) -> RuleText {
             short: "Tag mutability cannot be resolved from the template",
             full: "The template sets the tag mutability (or its exclusion filters) with an expression that cannot be resolved without deploying; immutag fails closed and reports it NON_COMPLIANT.",
             fix: "Write ImageTagMutability as the literal IMMUTABLE, or a Ref to a parameter whose Default is IMMUTABLE.",
+        },
+        Reason::UncoveredCreation => RuleText {
+            name: "CreationNotCovered",
+            short: "ECR creates repositories for this registry with no creation template: MUTABLE",
+            full: "The registry has pull-through cache or replication rules, and no repository creation template applied for them covers the repositories ECR creates for them; ECR then creates those repositories with the defaults, MUTABLE.",
+            fix: "Create a repository creation template (prefix ROOT, or the rule's prefix) with imageTagMutability IMMUTABLE and appliedFor PULL_THROUGH_CACHE / REPLICATION (in each replication destination).",
         },
         // Not findings: never a SARIF rule. Listed so a new Reason must be placed here.
         Reason::NotARepository

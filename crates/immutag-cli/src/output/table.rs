@@ -110,10 +110,13 @@ pub fn summary(c: &Counts) -> String {
 
 /// The resource id, with the type when it is not an ECR repository.
 fn resource_label(e: &Evaluation) -> String {
-    if e.resource_type == immutag_core::ECR_REPOSITORY_TYPE {
-        e.resource_id.clone()
-    } else {
-        format!("{} ({})", e.resource_id, e.resource_type)
+    match &e.resource_type {
+        immutag_core::ResourceType::Repository => e.resource_id.clone(),
+        immutag_core::ResourceType::CreationTemplate(_) => {
+            format!("{} (creation template)", e.resource_id)
+        }
+        immutag_core::ResourceType::Registry => format!("{} (registry)", e.resource_id),
+        other => format!("{} ({other})", e.resource_id),
     }
 }
 

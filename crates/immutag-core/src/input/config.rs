@@ -56,8 +56,8 @@ use super::shared::{
 };
 use crate::error::{InputError, ParamError};
 use crate::model::{
-    ECR_REPOSITORY_TYPE, FilterSetting, InputKind, MutabilitySetting, Repository, ResourceStatus,
-    Source, TagMutability,
+    AppliedFor, ECR_REPOSITORY_TYPE, FilterSetting, InputKind, MutabilitySetting, Repository,
+    ResourceStatus, ResourceType, Source, TagMutability, TemplatePrefix,
 };
 use crate::params::RuleParameters;
 use crate::time::Timestamp;
@@ -281,6 +281,12 @@ struct RawConfiguration {
     filters: Option<Vec<RawFilter>>,
     #[serde(rename = "Tags", alias = "tags", default)]
     tags: Option<TagsField>,
+    // An `AWS::ECR::RepositoryCreationTemplate` item (its recorded shape is unconfirmed: the
+    // CloudFormation and API names are read; what is missing fails closed).
+    #[serde(rename = "Prefix", alias = "prefix", default)]
+    prefix: Option<String>,
+    #[serde(rename = "AppliedFor", alias = "appliedFor", default)]
+    applied_for: Option<Vec<String>>,
 }
 
 /// The union of every top-level member of every Config shape. One pass reads whichever
@@ -710,13 +716,16 @@ fn item_to_repository(
     } else {
         status
     };
-    let resource_type =
-        non_empty(item.resource_type).unwrap_or_else(|| ECR_REPOSITORY_TYPE.to_owned());
+    let mut resource_type = ResourceType::parse(
+        non_empty(item.resource_type)
+            .as_deref()
+            .unwrap_or(ECR_REPOSITORY_TYPE),
+    );
     let configuration = match item.configuration.and_then(|c| c.0) {
         Some(c) => c,
         // An active repository item always carries its configuration: without it the
         // setting is unknown, and an item that says nothing is no evidence.
-        None if status == ResourceStatus::Active && resource_type == ECR_REPOSITORY_TYPE => {
+        None if status == ResourceStatus::Active && resource_type == ResourceType::Repository => {
             return Err(shape_error(
                 &format!("{pointer}/configuration"),
                 "an active AWS::ECR::Repository configuration item without `configuration`: its tag mutability is unknown",
@@ -724,13 +733,29 @@ fn item_to_repository(
         }
         None => RawConfiguration::default(),
     };
+    if let ResourceType::CreationTemplate(scope) = &mut resource_type {
+        scope.prefix = non_empty(configuration.prefix.clone()).map(|p| TemplatePrefix::parse(&p));
+        scope.applied_for = configuration
+            .applied_for
+            .iter()
+            .flatten()
+            .map(|a| AppliedFor::parse(a))
+            .collect();
+    }
+    let is_template = resource_type.template().is_some();
     let arn = non_empty(item.arn).or(non_empty(configuration.arn));
     let parts = arn.as_deref().and_then(split_arn);
     let name = non_empty(configuration.name)
         .or_else(|| non_empty(item.resource_name.clone()))
         .or_else(|| non_empty(item.resource_id.clone()))
-        .or_else(|| parts.as_ref().and_then(|p| p.name).map(str::to_owned));
+        .or_else(|| parts.as_ref().and_then(|p| p.name).map(str::to_owned))
+        .filter(|_| !is_template);
+    let template_prefix = resource_type
+        .template()
+        .and_then(|t| t.prefix.as_ref())
+        .map(|p| p.as_str().to_owned());
     let resource_id = non_empty(item.resource_id)
+        .or(template_prefix)
         .or_else(|| name.clone())
         .ok_or_else(|| {
             shape_error(
@@ -1013,7 +1038,10 @@ mod tests {
             r#"{{"messageType":"ConfigurationItemChangeNotification","configurationItem":{inner}}}"#
         );
         let c = parse(ev.as_bytes(), None).unwrap();
-        assert_eq!(c.repositories[0].resource_type, "AWS::S3::Bucket");
+        assert_eq!(
+            c.repositories[0].resource_type,
+            ResourceType::Other("AWS::S3::Bucket".into())
+        );
         assert!(c.rule_parameters.is_none());
     }
 

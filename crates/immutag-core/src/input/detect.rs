@@ -6,7 +6,7 @@
 //! | member seen at the top level (or in the first element of an array) | shape |
 //! |---|---|
 //! | `invokingEvent`, `messageType`, `configurationItem`, `configurationItems`, `configurationItemSummary`, `configurationItemStatus`, `configurationItemCaptureTime`, `resourceType`, and the other configuration-item members (`configurationItemVersion`, `configurationStateId`, `configurationItemMD5Hash`, `relatedEvents`, `relationships`, `supplementaryConfiguration`) | Config |
-//! | `repositories`, `repository`, `repositoryArn`, `repositoryName`, `registryId`, `imageTagMutability` | ECR |
+//! | `repositories`, `repository`, `repositoryArn`, `repositoryName`, `registryId`, `imageTagMutability`, `repositoryCreationTemplates`, `repositoryCreationTemplate`, `appliedFor` | ECR |
 //! | `Resources`, `AWSTemplateFormatVersion` | CloudFormation |
 //! | `planned_values`, `resource_changes`, `terraform_version`, `prior_state`, or `format_version` | Terraform |
 //!
@@ -56,8 +56,16 @@ pub fn kind_of_member(name: &str) -> Option<InputKind> {
         | "relationships"
         | "supplementaryConfiguration"
         | "resourceType" => InputKind::Config,
-        "repositories" | "repository" | "repositoryArn" | "repositoryName" | "registryId"
-        | "imageTagMutability" | "RepositoryArn" => InputKind::Ecr,
+        "repositories"
+        | "repository"
+        | "repositoryArn"
+        | "repositoryName"
+        | "registryId"
+        | "imageTagMutability"
+        | "RepositoryArn"
+        | "repositoryCreationTemplates"
+        | "repositoryCreationTemplate"
+        | "appliedFor" => InputKind::Ecr,
         "Resources" | "AWSTemplateFormatVersion" => InputKind::Cloudformation,
         "planned_values" | "resource_changes" | "terraform_version" | "prior_state" => {
             InputKind::Terraform
@@ -236,6 +244,15 @@ mod tests {
         );
         assert_eq!(
             kind(r#"[{"repositoryName":"a"}]"#).unwrap(),
+            Sniffed::Json(InputKind::Ecr)
+        );
+        // describe-repository-creation-templates output, a bare template.
+        assert_eq!(
+            kind(r#"{"repositoryCreationTemplates":[]}"#).unwrap(),
+            Sniffed::Json(InputKind::Ecr)
+        );
+        assert_eq!(
+            kind(r#"{"prefix":"ROOT","appliedFor":["REPLICATION"]}"#).unwrap(),
             Sniffed::Json(InputKind::Ecr)
         );
         assert_eq!(

@@ -1,11 +1,16 @@
 //! ECR API / CLI output: `DescribeRepositories` (`{"repositories":[...]}`),
-//! `CreateRepository` (`{"repository":{...}}`), a bare repository object, or an array of them.
+//! `CreateRepository` (`{"repository":{...}}`), `DescribeRepositoryCreationTemplates`
+//! (`{"registryId":..., "repositoryCreationTemplates":[...]}`), `Create`/`Update`/
+//! `DeleteRepositoryCreationTemplate` (`{"repositoryCreationTemplate":{...}}`), a bare
+//! repository or template object, or an array of them.
 //!
 //! Members are the API's camelCase names (`repositoryArn`, `registryId`, `repositoryName`,
-//! `imageTagMutability`, `imageTagMutabilityExclusionFilters` of `{filterType, filter}`);
-//! PascalCase spellings (as some SDKs and tools print them) are accepted too. The account is
-//! `registryId` (else the ARN's), the region the ARN's. An absent `imageTagMutability` is
-//! [`MutabilitySetting::Absent`] (the API default, MUTABLE).
+//! `imageTagMutability`, `imageTagMutabilityExclusionFilters` of `{filterType, filter}`;
+//! for templates `prefix` and `appliedFor`); PascalCase spellings (as some SDKs and tools print
+//! them) are accepted too. An object with a `prefix` is a creation template (its resource id is
+//! the prefix). The account is `registryId` (else the ARN's; for templates the output's
+//! top-level `registryId`), the region the ARN's (templates have no ARN: no region). An absent
+//! `imageTagMutability` is [`MutabilitySetting::Absent`] (the API default, MUTABLE).
 //!
 //! ```
 //! use immutag_core::input::ecr;
@@ -13,6 +18,12 @@
 //!   "registryId":"123456789012","repositoryName":"api","imageTagMutability":"IMMUTABLE"}]}"#;
 //! let repos = ecr::parse(json, None).unwrap();
 //! assert_eq!(repos[0].region.as_deref(), Some("us-east-1"));
+//!
+//! let json = br#"{"registryId":"123456789012","repositoryCreationTemplates":[
+//!   {"prefix":"ROOT","appliedFor":["PULL_THROUGH_CACHE"],"imageTagMutability":"MUTABLE"}]}"#;
+//! let templates = ecr::parse(json, None).unwrap();
+//! assert_eq!(templates[0].resource_id, "ROOT");
+//! assert_eq!(templates[0].account_id.as_deref(), Some("123456789012"));
 //! ```
 
 use serde::Deserialize;
@@ -20,7 +31,8 @@ use serde::Deserialize;
 use super::shared::{RawFilter, TagsField, json_error, non_empty, normalize_filters, split_arn};
 use crate::error::InputError;
 use crate::model::{
-    FilterSetting, InputKind, MutabilitySetting, Repository, Source, TagMutability,
+    AppliedFor, FilterSetting, InputKind, MutabilitySetting, Repository, Source, TagMutability,
+    TemplatePrefix,
 };
 
 const SHAPE: &str = "ECR repositories";
@@ -45,6 +57,11 @@ pub(crate) struct RawRepository {
     filters: Option<Vec<RawFilter>>,
     #[serde(rename = "tags", alias = "Tags", default)]
     tags: Option<TagsField>,
+    /// A creation template's prefix: its presence makes the object a template.
+    #[serde(rename = "prefix", alias = "Prefix", default)]
+    prefix: Option<String>,
+    #[serde(rename = "appliedFor", alias = "AppliedFor", default)]
+    applied_for: Option<Vec<String>>,
 }
 
 /// The top level: any of the wrappers, or a bare repository (its members at the top).
@@ -55,6 +72,18 @@ struct Top {
     repositories: Option<Vec<RawRepository>>,
     #[serde(default)]
     repository: Option<RawRepository>,
+    #[serde(
+        rename = "repositoryCreationTemplates",
+        alias = "RepositoryCreationTemplates",
+        default
+    )]
+    templates: Option<Vec<RawRepository>>,
+    #[serde(
+        rename = "repositoryCreationTemplate",
+        alias = "RepositoryCreationTemplate",
+        default
+    )]
+    template: Option<RawRepository>,
     #[serde(flatten)]
     bare: RawRepository,
 }
@@ -69,17 +98,31 @@ pub fn parse(bytes: &[u8], file: Option<&str>) -> Result<Vec<Repository>, InputE
         )
     } else {
         let top: Top = serde_json::from_slice(bytes).map_err(|e| json_error(&e, SHAPE))?;
+        // The registry of template outputs is at the top (`registryId`), not in each template.
+        let registry = non_empty(top.bare.registry_id.clone());
+        let with_registry = |mut list: Vec<RawRepository>| {
+            for t in &mut list {
+                if t.registry_id.is_none() {
+                    t.registry_id = registry.clone();
+                }
+            }
+            list
+        };
         if let Some(list) = top.repositories {
             (list, "/repositories")
         } else if let Some(one) = top.repository {
             (vec![one], "/repository")
+        } else if let Some(list) = top.templates {
+            (with_registry(list), "/repositoryCreationTemplates")
+        } else if let Some(one) = top.template {
+            (with_registry(vec![one]), "/repositoryCreationTemplate")
         } else {
             (vec![top.bare], "")
         }
     };
     let mut out = Vec::with_capacity(raws.len());
     for (i, raw) in raws.into_iter().enumerate() {
-        let pointer = if base == "/repository" {
+        let pointer = if base == "/repository" || base == "/repositoryCreationTemplate" {
             base.to_owned()
         } else if base.is_empty() && first != Some(b'[') {
             String::new()
@@ -96,6 +139,9 @@ fn normalize(
     pointer: String,
     file: Option<&str>,
 ) -> Result<Repository, InputError> {
+    if raw.prefix.is_some() && raw.name.is_none() && raw.arn.is_none() {
+        return normalize_template(raw, pointer, file);
+    }
     let arn = non_empty(raw.arn);
     let parts = arn.as_deref().and_then(split_arn);
     let name =
@@ -104,7 +150,7 @@ fn normalize(
         return Err(InputError::Shape {
             shape: SHAPE,
             pointer: if pointer.is_empty() { "/".into() } else { pointer },
-            problem: "repository has neither `repositoryName` nor a `repositoryArn` to take it from; is this ECR DescribeRepositories output?".into(),
+            problem: "repository has neither `repositoryName` nor a `repositoryArn` to take it from (nor a `prefix`, as a creation template would); is this ECR DescribeRepositories output?".into(),
         });
     };
     let region = parts
@@ -129,12 +175,55 @@ fn normalize(
     };
     repo.exclusion_filters = FilterSetting::listed(filters);
     repo.tags = raw.tags.map(|t| t.0).unwrap_or_default();
-    repo.source = Source {
+    repo.source = source(file, pointer);
+    Ok(repo)
+}
+
+/// A creation template: the prefix is its id, `appliedFor` says who inherits it. An empty
+/// prefix is an error (the API requires one); an empty or missing `appliedFor` is kept empty
+/// (the template then decides no repository, which the annotation says).
+fn normalize_template(
+    raw: RawRepository,
+    pointer: String,
+    file: Option<&str>,
+) -> Result<Repository, InputError> {
+    let Some(prefix) = non_empty(raw.prefix) else {
+        return Err(InputError::Shape {
+            shape: SHAPE,
+            pointer: format!("{pointer}/prefix"),
+            problem: "creation template has an empty `prefix` (use ROOT for the default template)"
+                .into(),
+        });
+    };
+    let applied_for = raw
+        .applied_for
+        .unwrap_or_default()
+        .iter()
+        .map(|a| AppliedFor::parse(a))
+        .collect();
+    let filters = normalize_filters(
+        raw.filters.unwrap_or_default(),
+        SHAPE,
+        &format!("{pointer}/imageTagMutabilityExclusionFilters"),
+    )?;
+    let mut t =
+        Repository::creation_template(TemplatePrefix::parse(&prefix), applied_for, InputKind::Ecr);
+    t.account_id = non_empty(raw.registry_id);
+    t.tag_mutability = match raw.mutability {
+        Some(m) => MutabilitySetting::set(TagMutability::parse(&m)),
+        None => MutabilitySetting::Absent,
+    };
+    t.exclusion_filters = FilterSetting::listed(filters);
+    t.source = source(file, pointer);
+    Ok(t)
+}
+
+fn source(file: Option<&str>, pointer: String) -> Source {
+    Source {
         file: file.map(str::to_owned),
         pointer: (!pointer.is_empty()).then_some(pointer),
         ..Source::new(InputKind::Ecr)
-    };
-    Ok(repo)
+    }
 }
 
 #[cfg(test)]
@@ -209,6 +298,98 @@ mod tests {
             FilterType::Unknown("REGEX".into())
         );
         assert_eq!(rs[1].source.pointer.as_deref(), Some("/1"));
+    }
+
+    /// `aws ecr describe-repository-creation-templates` output, as the CLI prints it.
+    const DESCRIBE_TEMPLATES: &str = r#"{
+    "registryId": "111122223333",
+    "repositoryCreationTemplates": [
+        {
+            "prefix": "ROOT",
+            "description": "defaults",
+            "encryptionConfiguration": {"encryptionType": "AES256"},
+            "resourceTags": [{"Key": "team", "Value": "platform"}],
+            "imageTagMutability": "MUTABLE",
+            "appliedFor": ["PULL_THROUGH_CACHE", "REPLICATION"],
+            "createdAt": "2026-11-01T10:00:00+00:00",
+            "updatedAt": "2026-11-01T10:00:00+00:00"
+        },
+        {
+            "prefix": "docker-hub",
+            "imageTagMutability": "IMMUTABLE_WITH_EXCLUSION",
+            "imageTagMutabilityExclusionFilters": [{"filterType": "WILDCARD", "filter": "latest"}],
+            "repositoryPolicy": "{\"Version\":\"2012-10-17\",\"Statement\":[]}",
+            "lifecyclePolicy": "{\"rules\":[]}",
+            "appliedFor": ["PULL_THROUGH_CACHE"],
+            "customRoleArn": "arn:aws:iam::111122223333:role/ecr-templates"
+        },
+        {"prefix": "legacy", "appliedFor": ["CREATE_ON_PUSH", "SOMETHING_NEW"]}
+    ]
+}"#;
+
+    #[test]
+    fn describe_repository_creation_templates() {
+        use crate::model::{ResourceType, TemplateScope};
+        let ts = parse(DESCRIBE_TEMPLATES.as_bytes(), Some("t.json")).unwrap();
+        assert_eq!(ts.len(), 3);
+        assert_eq!(
+            ts[0].resource_type,
+            ResourceType::CreationTemplate(TemplateScope {
+                prefix: Some(TemplatePrefix::Root),
+                applied_for: vec![AppliedFor::PullThroughCache, AppliedFor::Replication],
+            })
+        );
+        assert_eq!(ts[0].resource_id, "ROOT");
+        assert_eq!(ts[0].name, None);
+        assert_eq!(ts[0].account_id.as_deref(), Some("111122223333"));
+        assert_eq!(ts[0].region, None);
+        assert!(
+            ts[0].tags.is_empty(),
+            "resourceTags are not the template's tags"
+        );
+        assert_eq!(
+            ts[1].exclusion_filters.filters(),
+            [ExclusionFilter::wildcard("latest")]
+        );
+        assert_eq!(
+            ts[1].source.pointer.as_deref(),
+            Some("/repositoryCreationTemplates/1")
+        );
+        assert_eq!(ts[2].tag_mutability, MutabilitySetting::Absent);
+        assert_eq!(
+            ts[2]
+                .resource_type
+                .template()
+                .map(|t| t.applied_for.clone()),
+            Some(vec![
+                AppliedFor::CreateOnPush,
+                AppliedFor::Unknown("SOMETHING_NEW".into())
+            ])
+        );
+
+        // Create/Update/DeleteRepositoryCreationTemplate output, a bare template, an array.
+        let one = r#"{"registryId":"111122223333","repositoryCreationTemplate":{"prefix":"prod","appliedFor":["REPLICATION"],"imageTagMutability":"IMMUTABLE"}}"#;
+        let t = &parse(one.as_bytes(), None).unwrap()[0];
+        assert_eq!(t.resource_id, "prod");
+        assert_eq!(t.account_id.as_deref(), Some("111122223333"));
+        assert_eq!(
+            t.source.pointer.as_deref(),
+            Some("/repositoryCreationTemplate")
+        );
+        let bare = r#"{"prefix":"prod","appliedFor":["REPLICATION"]}"#;
+        assert_eq!(parse(bare.as_bytes(), None).unwrap()[0].resource_id, "prod");
+        let arr = r#"[{"prefix":"a","appliedFor":[]},{"repositoryName":"b"}]"#;
+        let both = parse(arr.as_bytes(), None).unwrap();
+        assert!(both[0].resource_type.template().is_some());
+        assert!(both[1].resource_type.template().is_none());
+
+        for bad in [
+            r#"{"repositoryCreationTemplates":[{"prefix":""}]}"#,
+            r#"{"repositoryCreationTemplates":[{"prefix":"a","appliedFor":"REPLICATION"}]}"#,
+            r#"{"repositoryCreationTemplates":{"prefix":"a"}}"#,
+        ] {
+            assert!(parse(bad.as_bytes(), None).is_err(), "{bad}");
+        }
     }
 
     #[test]

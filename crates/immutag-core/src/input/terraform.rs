@@ -1,8 +1,9 @@
 //! Terraform plans and state as JSON (`terraform show -json plan.out`,
 //! `terraform show -json`).
 //!
-//! Every managed `aws_ecr_repository` becomes a [`Repository`] whose
-//! [`Source::logical_id`] is the resource address (`module.app.aws_ecr_repository.api["x"]`).
+//! Every managed `aws_ecr_repository` and `aws_ecr_repository_creation_template` becomes a
+//! [`Repository`] whose [`Source::logical_id`] is the resource address
+//! (`module.app.aws_ecr_repository.api["x"]`).
 //! Resources are read from `resource_changes[].change.after` (with `after_unknown`, so that a
 //! value known only after apply is [`MutabilitySetting::Unresolved`]), then from
 //! `planned_values.root_module` (plans) or `values.root_module` (state), recursing into
@@ -20,7 +21,9 @@
 //! Attributes: `image_tag_mutability` (null or absent: [`MutabilitySetting::Absent`], which
 //! evaluates like the provider's and the API's default, MUTABLE),
 //! `image_tag_mutability_exclusion_filter` blocks (`[{filter, filter_type}]`), `name`,
-//! `tags` over `tags_all`, `arn`, `registry_id`, `region`.
+//! `tags` over `tags_all`, `arn`, `registry_id`, `region`; of a creation template `prefix`
+//! (its id; known only after apply: no prefix, never exempt by name) and `applied_for` instead
+//! of `name` and the tags (its `resource_tags` are for the repositories it creates).
 //!
 //! ```
 //! use immutag_core::input::terraform;
@@ -38,12 +41,13 @@ use serde_json::{Map, Value};
 use super::shared::{json_error, split_arn, value_text};
 use crate::error::InputError;
 use crate::model::{
-    ExclusionFilter, FilterSetting, FilterType, InputKind, MutabilitySetting, Repository, Source,
-    TagMutability,
+    AppliedFor, ExclusionFilter, FilterSetting, FilterType, InputKind, MutabilitySetting,
+    Repository, ResourceType, Source, TagMutability, TemplatePrefix, TemplateScope,
 };
 
 const SHAPE: &str = "Terraform plan";
 const RESOURCE_TYPE: &str = "aws_ecr_repository";
+const TEMPLATE_TYPE: &str = "aws_ecr_repository_creation_template";
 
 /// Parses a Terraform plan or state in JSON.
 pub fn parse(bytes: &[u8], file: Option<&str>) -> Result<Vec<Repository>, InputError> {
@@ -99,7 +103,7 @@ pub fn parse(bytes: &[u8], file: Option<&str>) -> Result<Vec<Repository>, InputE
                     return Err(shape(&pointer, "change.after is not an object"));
                 };
                 let unknown = change.and_then(|c| c.get("after_unknown"));
-                out.push(repository(values, unknown, address, pointer, file)?);
+                out.push(repository(rc, values, unknown, address, pointer, file)?);
             }
         }
         Some(_) => return Err(shape("/resource_changes", "expected an array")),
@@ -125,7 +129,7 @@ pub fn parse(bytes: &[u8], file: Option<&str>) -> Result<Vec<Repository>, InputE
                     let Some(values) = r.get("values").and_then(Value::as_object) else {
                         return Err(shape(&pointer, "values is not an object"));
                     };
-                    out.push(repository(values, None, address, pointer, file)?);
+                    out.push(repository(r, values, None, address, pointer, file)?);
                 }
             }
             if let Some(children) = module.get("child_modules").and_then(Value::as_array) {
@@ -158,9 +162,12 @@ fn json_kind(v: &Value) -> &'static str {
     }
 }
 
+/// A managed repository or creation template.
 fn is_ecr_repository(r: &Value) -> bool {
-    r.get("type").and_then(Value::as_str) == Some(RESOURCE_TYPE)
-        && r.get("mode").and_then(Value::as_str).unwrap_or("managed") == "managed"
+    matches!(
+        r.get("type").and_then(Value::as_str),
+        Some(RESOURCE_TYPE | TEMPLATE_TYPE)
+    ) && r.get("mode").and_then(Value::as_str).unwrap_or("managed") == "managed"
 }
 
 fn address_of(r: &Value, fallback: &str) -> String {
@@ -187,12 +194,14 @@ fn unknown(u: Option<&Value>, attr: &str) -> bool {
 }
 
 fn repository(
+    resource: &Value,
     values: &Map<String, Value>,
     after_unknown: Option<&Value>,
     address: String,
     pointer: String,
     file: Option<&str>,
 ) -> Result<Repository, InputError> {
+    let template = resource.get("type").and_then(Value::as_str) == Some(TEMPLATE_TYPE);
     let text = |k: &str| {
         values
             .get(k)
@@ -256,7 +265,8 @@ fn repository(
         }
     };
     let mut tags = BTreeMap::new();
-    for key in ["tags_all", "tags"] {
+    let tag_keys: &[&str] = if template { &[] } else { &["tags_all", "tags"] };
+    for key in tag_keys.iter().copied() {
         match values.get(key) {
             None | Some(Value::Null) => {}
             Some(Value::Object(map)) => {
@@ -272,7 +282,7 @@ fn repository(
             }
         }
     }
-    for key in ["name", "arn", "registry_id", "region"] {
+    for key in ["name", "arn", "registry_id", "region", "prefix"] {
         if let Some(v) = values.get(key).filter(|v| !v.is_null() && !v.is_string()) {
             return Err(shape(
                 &format!("{pointer}/{key}"),
@@ -282,10 +292,22 @@ fn repository(
     }
     let arn = text("arn");
     let parts = arn.as_deref().and_then(split_arn);
-    let name = text("name");
+    let (resource_type, name, resource_id) = if template {
+        let prefix = text("prefix").filter(|_| !unknown(after_unknown, "prefix"));
+        let scope = TemplateScope {
+            prefix: prefix.as_deref().map(TemplatePrefix::parse),
+            applied_for: applied_for(values, after_unknown, &pointer)?,
+        };
+        let id = prefix.unwrap_or_else(|| address.clone());
+        (ResourceType::CreationTemplate(scope), None, id)
+    } else {
+        let name = text("name");
+        let id = name.clone().unwrap_or_else(|| address.clone());
+        (ResourceType::Repository, name, id)
+    };
     Ok(Repository {
-        resource_type: crate::model::ECR_REPOSITORY_TYPE.to_owned(),
-        resource_id: name.clone().unwrap_or_else(|| address.clone()),
+        resource_type,
+        resource_id,
         name,
         account_id: text("registry_id").or_else(|| {
             parts
@@ -313,6 +335,41 @@ fn repository(
             line: None,
         },
     })
+}
+
+/// `applied_for` of a creation template: a set of strings (unknown until apply: kept as an
+/// unknown entry that says so).
+fn applied_for(
+    values: &Map<String, Value>,
+    after_unknown: Option<&Value>,
+    pointer: &str,
+) -> Result<Vec<AppliedFor>, InputError> {
+    if unknown(after_unknown, "applied_for") {
+        return Ok(vec![AppliedFor::Unknown(
+            "applied_for known only after apply".into(),
+        )]);
+    }
+    match values.get("applied_for") {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(items)) => items
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match v {
+                Value::String(s) => Ok(AppliedFor::parse(s)),
+                other => Err(shape(
+                    &format!("{pointer}/applied_for/{i}"),
+                    &format!(
+                        "applied_for entry is {}, expected a string",
+                        json_kind(other)
+                    ),
+                )),
+            })
+            .collect(),
+        Some(other) => Err(shape(
+            &format!("{pointer}/applied_for"),
+            &format!("applied_for is {}, expected a list", json_kind(other)),
+        )),
+    }
 }
 
 #[cfg(test)]

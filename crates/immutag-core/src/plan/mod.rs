@@ -44,7 +44,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::change::{RepoKey, Setting};
 use crate::evaluate::{Compliance, Reason};
-use crate::model::{ExclusionFilter, TagMutability};
+use crate::model::{ExclusionFilter, ResourceKind, TagMutability};
 
 pub use recommend::{
     BRANCH_PREFIXES, Basis, FLOATING_WORDS, FloatingTag, Grounds, ImageRecord, PRODUCTION_WORDS,
@@ -162,7 +162,9 @@ pub struct Recommendation {
     pub account_id: Option<String>,
     /// The region.
     pub region: Option<String>,
-    /// The repository name.
+    /// A repository, or a creation template.
+    pub resource_kind: ResourceKind,
+    /// The repository name; for a creation template, its prefix.
     pub name: String,
     /// The repository ARN.
     pub arn: Option<String>,
@@ -186,11 +188,14 @@ pub struct Recommendation {
 impl Recommendation {
     /// The key of the repository it concerns.
     pub fn key(&self) -> RepoKey {
-        RepoKey::new(
-            self.account_id.as_deref(),
-            self.region.as_deref(),
-            &self.name,
-        )
+        RepoKey {
+            kind: self.resource_kind,
+            ..RepoKey::new(
+                self.account_id.as_deref(),
+                self.region.as_deref(),
+                &self.name,
+            )
+        }
     }
 }
 
@@ -204,7 +209,11 @@ struct RecommendationWire {
     /// The region.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     region: Option<String>,
-    /// The repository name.
+    /// `creation_template` for a repository creation template (`name` is then its prefix);
+    /// absent for a repository.
+    #[serde(default, skip_serializing_if = "ResourceKind::is_repository")]
+    resource_kind: ResourceKind,
+    /// The repository name, or the creation template's prefix.
     name: String,
     /// The repository ARN.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -247,6 +256,7 @@ impl From<Recommendation> for RecommendationWire {
         Self {
             account_id: r.account_id,
             region: r.region,
+            resource_kind: r.resource_kind,
             name: r.name,
             arn: r.arn,
             current_mutability: r.current_mutability,
@@ -285,6 +295,7 @@ impl TryFrom<RecommendationWire> for Recommendation {
         Ok(Self {
             account_id: w.account_id,
             region: w.region,
+            resource_kind: w.resource_kind,
             name: w.name,
             arn: w.arn,
             current_mutability: w.current_mutability,
@@ -336,6 +347,19 @@ pub struct ReadFailure {
     pub error: String,
 }
 
+/// Something the endpoint of an account and region does not implement, so it was not checked
+/// (an emulator without the creation template operations). Reported, but neither a finding
+/// nor a failure.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+pub struct ReadWarning {
+    /// The account.
+    pub account_id: String,
+    /// The region.
+    pub region: String,
+    /// What was not checked, and why.
+    pub message: String,
+}
+
 /// The plan: the output of `immutag plan --output json` and the input of `immutag remediate`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Plan {
@@ -345,12 +369,17 @@ pub struct Plan {
     /// (`immutag plan --storage-price`; [`DEFAULT_STORAGE_PRICE`] when absent).
     #[serde(default = "default_storage_price")]
     pub storage_price_usd_per_gb_month: f64,
-    /// One recommendation per non-compliant repository, sorted by account, region, name.
+    /// One recommendation per non-compliant repository (and creation template), sorted by
+    /// account, region, name.
     pub repositories: Vec<Recommendation>,
     /// What could not be read (an account, a region, a repository's images). Non-empty
     /// failures make `immutag plan` exit 3.
     #[serde(default)]
     pub failures: Vec<ReadFailure>,
+    /// What was not checked because an endpoint does not implement it (the creation template
+    /// reads on an emulator). Not failures: they do not change the exit status.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<ReadWarning>,
 }
 
 impl Plan {
@@ -362,6 +391,7 @@ impl Plan {
             storage_price_usd_per_gb_month: price,
             repositories,
             failures,
+            warnings: Vec::new(),
         };
         plan.price(price);
         plan

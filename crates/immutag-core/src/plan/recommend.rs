@@ -13,7 +13,10 @@ use super::{Proposal, ProposalKind, Recommendation, review_reason};
 use crate::change::MAX_EXCLUSION_FILTERS;
 use crate::evaluate::evaluate;
 use crate::evidence::{Coverage, RepositoryEvidence, TagSummary};
-use crate::model::{ExclusionFilter, MutabilitySetting, Repository, TagMutability};
+use crate::model::{
+    AppliedFor, ExclusionFilter, MutabilitySetting, Repository, ResourceKind, TagMutability,
+    TemplateScope,
+};
 use crate::params::RuleParameters;
 use crate::time::rfc3339;
 use crate::wildcard;
@@ -178,15 +181,18 @@ pub enum Grounds {
     /// Evidence was given but does not cover the repository's account and region: nothing
     /// can be called safe on it, so the plan asks for a review.
     NotCovered,
+    /// A repository creation template: decided from its configuration (it has no tags).
+    Template,
 }
 
 impl Grounds {
-    /// The table spelling: `guess`, `evidence`, `not covered`.
+    /// The table spelling: `guess`, `evidence`, `not covered`, `template`.
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Guess => "guess",
             Self::Evidence => "evidence",
             Self::NotCovered => "not covered",
+            Self::Template => "template",
         }
     }
 }
@@ -448,6 +454,10 @@ pub fn recommend(
     images: &[ImageRecord],
     params: &RuleParameters,
 ) -> Recommendation {
+    if let Some(scope) = repo.resource_type.template() {
+        let verdict = evaluate(repo, params);
+        return recommend_template(repo, scope, params, verdict, current_mutability(repo));
+    }
     let facts = image_facts(images);
     let aliases = version_aliases(&facts.tags);
     let reused: Vec<Reused<'_>> = facts
@@ -506,6 +516,10 @@ pub fn recommend_on_evidence(
     evidence: &RepositoryEvidence,
     params: &RuleParameters,
 ) -> Recommendation {
+    if repo.resource_type.template().is_some() {
+        // A creation template has no pushes: its recommendation rests on its configuration.
+        return recommend(repo, images, params);
+    }
     let Some(coverage) = evidence.coverage.clone() else {
         let mut rec = recommend(repo, images, params);
         rec.basis.grounds = Grounds::NotCovered;
@@ -549,6 +563,17 @@ pub fn recommend_on_evidence(
     ));
     basis.coverage = Some(coverage);
     decide(repo, images, &facts.tags, basis, reused, params)
+}
+
+/// The mutability now (an absent setting is the AWS default, MUTABLE).
+fn current_mutability(repo: &Repository) -> TagMutability {
+    match &repo.tag_mutability {
+        MutabilitySetting::Set { value } => value.clone(),
+        MutabilitySetting::Absent => TagMutability::Mutable,
+        MutabilitySetting::Unresolved { reason } => {
+            TagMutability::Unknown(format!("unresolved: {reason}"))
+        }
+    }
 }
 
 /// `arn (N moves), ...` for a note.
@@ -613,13 +638,7 @@ fn decide(
     params: &RuleParameters,
 ) -> Recommendation {
     let verdict = evaluate(repo, params);
-    let current_mutability = match &repo.tag_mutability {
-        MutabilitySetting::Set { value } => value.clone(),
-        MutabilitySetting::Absent => TagMutability::Mutable,
-        MutabilitySetting::Unresolved { reason } => {
-            TagMutability::Unknown(format!("unresolved: {reason}"))
-        }
-    };
+    let current_mutability = current_mutability(repo);
     let production: Vec<&Reused<'_>> = reused
         .iter()
         .filter(|r| is_production_like(r.tag))
@@ -804,6 +823,7 @@ fn decide(
     Recommendation {
         account_id: repo.account_id.clone(),
         region: repo.region.clone(),
+        resource_kind: ResourceKind::Repository,
         name: repo
             .name
             .clone()
@@ -815,6 +835,61 @@ fn decide(
         reason: verdict.reason,
         proposal,
         lifecycle_policy: (basis.untagged_images > 0).then(untagged_lifecycle_policy),
+        basis,
+    }
+}
+
+/// A creation template has no images: the proposal is IMMUTABLE, except that a pull-through
+/// cache template is fenced with the rule's allowed filters when there are 1 to 5 of them
+/// (IMMUTABLE stops ECR from refreshing a cached upstream tag such as `latest`); the notes say
+/// so, and that existing repositories keep their setting.
+fn recommend_template(
+    repo: &Repository,
+    scope: &TemplateScope,
+    params: &RuleParameters,
+    verdict: crate::evaluate::Evaluation,
+    current_mutability: TagMutability,
+) -> Recommendation {
+    let mut basis = Basis {
+        grounds: Grounds::Template,
+        ..Basis::default()
+    };
+    let allowed: Vec<ExclusionFilter> = params
+        .allowed_exclusion_filters
+        .iter()
+        .filter(|f| wildcard::is_valid_filter(f) && !wildcard::is_catch_all(f))
+        .map(|f| ExclusionFilter::wildcard(f.clone()))
+        .collect();
+    let cache = scope.applies_for(&AppliedFor::PullThroughCache);
+    let proposal = if cache && (1..=MAX_EXCLUSION_FILTERS).contains(&allowed.len()) {
+        Proposal::ImmutableWithExclusion { filters: allowed }
+    } else {
+        Proposal::Immutable
+    };
+    basis.notes.push(
+        "A creation template decides only repositories ECR creates from now on: existing ones keep their setting (remediate them as repositories).".to_owned(),
+    );
+    if cache {
+        basis.notes.push(match &proposal {
+            Proposal::ImmutableWithExclusion { filters } => format!(
+                "Pull-through cache: IMMUTABLE stops ECR from refreshing a cached upstream tag (such as latest); the allowed filters {} stay refreshable. Pull the others by digest.",
+                filters.iter().map(|f| f.filter.as_str()).collect::<Vec<_>>().join(", ")
+            ),
+            _ => "Pull-through cache: IMMUTABLE stops ECR from refreshing a cached upstream tag (such as latest). Pull cached images by digest, or use IMMUTABLE_WITH_EXCLUSION with filters listed in AllowedExclusionFilters for the upstream tags that move.".to_owned(),
+        });
+    }
+    Recommendation {
+        account_id: repo.account_id.clone(),
+        region: repo.region.clone(),
+        resource_kind: ResourceKind::CreationTemplate,
+        name: repo.resource_id.clone(),
+        arn: None,
+        current_mutability,
+        current_filters: repo.exclusion_filters.filters().to_vec(),
+        compliance: verdict.compliance,
+        reason: verdict.reason,
+        proposal,
+        lifecycle_policy: None,
         basis,
     }
 }
@@ -846,6 +921,62 @@ mod tests {
             .iter()
             .map(|f| f.filter.as_str())
             .collect()
+    }
+
+    #[test]
+    fn templates_get_immutable_and_pull_through_cache_notes() {
+        use crate::model::TemplatePrefix;
+        let t = |applied: Vec<AppliedFor>| {
+            Repository::creation_template(TemplatePrefix::Root, applied, InputKind::Live)
+                .with_mutability(TagMutability::Mutable)
+        };
+        let rec = recommend(
+            &t(vec![AppliedFor::Replication]),
+            &[],
+            &RuleParameters::default(),
+        );
+        assert_eq!(rec.proposal, Proposal::Immutable);
+        assert_eq!(rec.resource_kind, ResourceKind::CreationTemplate);
+        assert_eq!(rec.basis.grounds, Grounds::Template);
+        assert_eq!(rec.key().to_string(), "-/-/template:ROOT");
+        assert!(rec.basis.notes[0].contains("from now on"));
+        assert!(!rec.basis.notes.iter().any(|n| n.contains("Pull-through")));
+
+        let cache = t(vec![AppliedFor::PullThroughCache]);
+        let rec = recommend(&cache, &[], &RuleParameters::default());
+        assert_eq!(rec.proposal, Proposal::Immutable);
+        assert!(
+            rec.basis
+                .notes
+                .iter()
+                .any(|n| n.contains("stops ECR from refreshing")
+                    && n.contains("by digest")
+                    && n.contains("IMMUTABLE_WITH_EXCLUSION"))
+        );
+
+        let allowed =
+            RuleParameters::from_json(r#"{"AllowedExclusionFilters":"latest,stable"}"#).unwrap();
+        let rec = recommend(&cache, &[], &allowed);
+        assert_eq!(
+            rec.proposal,
+            Proposal::ImmutableWithExclusion {
+                filters: vec![
+                    ExclusionFilter::wildcard("latest"),
+                    ExclusionFilter::wildcard("stable")
+                ]
+            }
+        );
+        // The plan document round-trips the kind; repository entries do not mention it.
+        let json = serde_json::to_string(&rec).unwrap();
+        assert!(
+            json.contains(r#""resource_kind":"creation_template""#),
+            "{json}"
+        );
+        let back: Recommendation = serde_json::from_str(&json).unwrap();
+        assert_eq!(back, rec);
+        let repo = Repository::new("web", InputKind::Live).with_mutability(TagMutability::Mutable);
+        let json = serde_json::to_string(&recommend(&repo, &[], &allowed)).unwrap();
+        assert!(!json.contains("resource_kind"), "{json}");
     }
 
     #[test]
@@ -1039,6 +1170,7 @@ mod tests {
         );
         let doc = Plan::new(vec![plan], vec![], 0.10);
         assert_eq!(doc.schema_version, PLAN_SCHEMA_VERSION);
+        assert!(doc.warnings.is_empty());
         let json = serde_json::to_string(&doc).unwrap();
         assert!(json.contains("\"recommendation\":\"IMMUTABLE_WITH_EXCLUSION\""));
         let back: Plan = serde_json::from_str(&json).unwrap();

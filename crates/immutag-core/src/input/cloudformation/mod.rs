@@ -1,11 +1,13 @@
 //! CloudFormation templates, JSON and YAML (with short-form intrinsic tags), including CDK
 //! `cdk.out/*.template.json`.
 //!
-//! Every `AWS::ECR::Repository` resource becomes a [`Repository`]; other resource types are
-//! ignored (a template is not a Config inventory). Read from `Properties`:
-//! `ImageTagMutability`, `ImageTagMutabilityExclusionFilters` (items
-//! `{ImageTagMutabilityExclusionFilterType, ImageTagMutabilityExclusionFilterValue}`),
-//! `RepositoryName` and `Tags`.
+//! Every `AWS::ECR::Repository` and `AWS::ECR::RepositoryCreationTemplate` resource becomes a
+//! [`Repository`]; other resource types are ignored (a template is not a Config inventory).
+//! Read from `Properties`: `ImageTagMutability`, `ImageTagMutabilityExclusionFilters` (items
+//! `{ImageTagMutabilityExclusionFilterType, ImageTagMutabilityExclusionFilterValue}`), and
+//! `RepositoryName` and `Tags` of a repository, `Prefix` and `AppliedFor` of a creation
+//! template (whose id is its prefix; its `ResourceTags` are tags for the repositories it
+//! creates, not its own, so they exempt nothing).
 //!
 //! Values are resolved statically where that is certain, and reported as
 //! [`MutabilitySetting::Unresolved`] / [`FilterSetting::Unresolved`] naming the expression
@@ -22,7 +24,9 @@
 //!   parameters, SSM parameter types) is unresolved.
 //!
 //! A repository whose `RepositoryName` is not certain has no [`Repository::name`] (its id is
-//! the logical id): exemption patterns, which match names only, do not apply to it.
+//! the logical id): exemption patterns, which match names only, do not apply to it; nor to a
+//! creation template whose `Prefix` is not certain. An `AppliedFor` entry that is not certain
+//! is kept as [`AppliedFor::Unknown`] naming the expression.
 //! `Ref: AWS::NoValue` (or a null) as a property value means the property is absent. A
 //! duplicate logical id is an error, as CloudFormation refuses the template.
 //! Each repository's [`Source`] has the file, the logical id, the JSON pointer
@@ -65,8 +69,9 @@ use super::locate::{LineCounter, members, pointer_token};
 use super::shared::json_error;
 use crate::error::InputError;
 use crate::model::{
-    ECR_REPOSITORY_TYPE, ExclusionFilter, FilterSetting, FilterType, InputKind, MutabilitySetting,
-    Repository, Source, TagMutability,
+    AppliedFor, ECR_CREATION_TEMPLATE_TYPE, ECR_REPOSITORY_TYPE, ExclusionFilter, FilterSetting,
+    FilterType, InputKind, MutabilitySetting, Repository, ResourceType, Source, TagMutability,
+    TemplatePrefix, TemplateScope,
 };
 
 mod parameters;
@@ -318,9 +323,38 @@ fn check_types(resource: &Value, pointer: &str) -> Result<(), InputError> {
         Value::Object(p) => p,
         other => return Err(wrong_type(&at, "Properties", other, "a mapping")),
     };
-    for key in ["ImageTagMutability", "RepositoryName"] {
+    let template = is_creation_template(resource);
+    let (name, tags) = if template {
+        ("Prefix", "ResourceTags")
+    } else {
+        ("RepositoryName", "Tags")
+    };
+    for key in ["ImageTagMutability", name] {
         if let Some(v) = props.get(key) {
             scalar(v, &format!("{at}/{key}"), key)?;
+        }
+    }
+    if template {
+        match props.get("AppliedFor") {
+            None | Some(Value::Null) => {}
+            Some(Value::Object(o)) if is_intrinsic(o) => {}
+            Some(Value::Array(items)) => {
+                for (i, item) in items.iter().enumerate() {
+                    scalar(
+                        item,
+                        &format!("{at}/AppliedFor/{i}"),
+                        "an entry of AppliedFor",
+                    )?;
+                }
+            }
+            Some(other) => {
+                return Err(wrong_type(
+                    &format!("{at}/AppliedFor"),
+                    "AppliedFor",
+                    other,
+                    "a list",
+                ));
+            }
         }
     }
     for (key, member) in [
@@ -331,7 +365,7 @@ fn check_types(resource: &Value, pointer: &str) -> Result<(), InputError> {
                 "ImageTagMutabilityExclusionFilterValue",
             ],
         ),
-        ("Tags", ["Key", "Value"]),
+        (tags, ["Key", "Value"]),
     ] {
         let items = match props.get(key) {
             None | Some(Value::Null) => continue,
@@ -419,8 +453,16 @@ fn no_resources(keys: &[String], sniffing: bool) -> InputError {
     )
 }
 
+/// True for the resource types the rule evaluates: repositories and creation templates.
 fn is_repository(resource: &Value) -> bool {
-    resource.get("Type").and_then(Value::as_str) == Some(ECR_REPOSITORY_TYPE)
+    matches!(
+        resource.get("Type").and_then(Value::as_str),
+        Some(ECR_REPOSITORY_TYPE | ECR_CREATION_TEMPLATE_TYPE)
+    )
+}
+
+fn is_creation_template(resource: &Value) -> bool {
+    resource.get("Type").and_then(Value::as_str) == Some(ECR_CREATION_TEMPLATE_TYPE)
 }
 
 fn repository(
@@ -431,6 +473,9 @@ fn repository(
     line: Option<u32>,
     file: Option<&str>,
 ) -> Repository {
+    if is_creation_template(resource) {
+        return creation_template(ctx, logical_id, resource, pointer, line, file);
+    }
     let props = resource.get("Properties");
     let (mutability, filters, name, tags) = match props {
         None | Some(Value::Null) => (
@@ -480,6 +525,74 @@ fn repository(
         line,
     };
     repo
+}
+
+/// An `AWS::ECR::RepositoryCreationTemplate`: its id is the prefix when certain, else the
+/// logical id (no prefix: never exempt by name).
+fn creation_template(
+    ctx: &Ctx<'_>,
+    logical_id: &str,
+    resource: &Value,
+    pointer: String,
+    line: Option<u32>,
+    file: Option<&str>,
+) -> Repository {
+    let mut t = Repository::new(logical_id, InputKind::Cloudformation);
+    t.name = None;
+    let mut scope = TemplateScope::default();
+    match resource.get("Properties") {
+        None | Some(Value::Null) => {}
+        Some(Value::Object(p)) if !is_intrinsic(p) => {
+            t.tag_mutability = mutability(ctx, p.get("ImageTagMutability"));
+            t.exclusion_filters = filters(ctx, p.get("ImageTagMutabilityExclusionFilters"));
+            if let Some(prefix) = p.get("Prefix").and_then(|v| ctx.resolve(v, 0).ok()) {
+                t.resource_id.clone_from(&prefix);
+                scope.prefix = Some(TemplatePrefix::parse(&prefix));
+            }
+            scope.applied_for = applied_for(ctx, p.get("AppliedFor"));
+        }
+        Some(other) => {
+            let reason = format!(
+                "Properties is {}",
+                ctx.resolve(other, 0)
+                    .err()
+                    .unwrap_or_else(|| describe(other))
+            );
+            t.tag_mutability = MutabilitySetting::Unresolved {
+                reason: reason.clone(),
+            };
+            t.exclusion_filters = FilterSetting::Unresolved { reason };
+        }
+    }
+    t.resource_type = ResourceType::CreationTemplate(scope);
+    t.source = Source {
+        kind: InputKind::Cloudformation,
+        file: file.map(str::to_owned),
+        logical_id: Some(logical_id.to_owned()),
+        pointer: Some(pointer),
+        line,
+    };
+    t
+}
+
+/// `AppliedFor`: each entry resolved, or kept as unknown naming the expression.
+fn applied_for(ctx: &Ctx<'_>, v: Option<&Value>) -> Vec<AppliedFor> {
+    match v {
+        None | Some(Value::Null) => Vec::new(),
+        Some(v) if is_no_value(v) => Vec::new(),
+        Some(Value::Array(items)) => items
+            .iter()
+            .map(|item| match ctx.resolve(item, 0) {
+                Ok(s) => AppliedFor::parse(&s),
+                Err(why) => AppliedFor::Unknown(why),
+            })
+            .collect(),
+        Some(other) => vec![AppliedFor::Unknown(
+            ctx.resolve(other, 0)
+                .err()
+                .unwrap_or_else(|| describe(other)),
+        )],
+    }
 }
 
 fn mutability(ctx: &Ctx<'_>, v: Option<&Value>) -> MutabilitySetting {
