@@ -5,8 +5,9 @@
 //! labels and totals, and the plan fed to `immutag remediate --plan`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-use std::io::Write;
-use std::process::{Command, Output, Stdio};
+mod common;
+
+use common::Output;
 
 use aws_sdk_ecr::types::ImageTagMutability;
 use immutag_aws::testing::{MOTO_DEFAULT_ACCOUNT, MotoServer, push_image};
@@ -14,35 +15,13 @@ use immutag_core::plan::{Grounds, Plan};
 use immutag_core::time::{self, Timestamp};
 
 fn immutag(moto: &MotoServer, args: &[&str], stdin: Option<&str>) -> Output {
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_immutag"));
-    cmd.args(args)
-        .envs(moto.env("eu-west-1"))
-        .env_remove("AWS_PROFILE")
-        .stdin(if stdin.is_some() {
-            Stdio::piped()
-        } else {
-            Stdio::null()
-        })
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    let mut child = cmd.spawn().unwrap();
-    if let Some(text) = stdin {
-        child
-            .stdin
-            .take()
-            .unwrap()
-            .write_all(text.as_bytes())
-            .unwrap();
-    }
-    child.wait_with_output().unwrap()
+    let env = moto.env("eu-west-1");
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    common::run_env(args, stdin.map(str::as_bytes), &env)
 }
 
 fn text(o: &Output) -> String {
-    format!(
-        "stdout:\n{}\nstderr:\n{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    format!("stdout:\n{}\nstderr:\n{}", o.stdout, o.stderr)
 }
 
 /// One successful `PutImage` record, `hours_ago` before now, by an assumed role.
@@ -129,8 +108,8 @@ async fn plan_on_evidence_feeds_remediate() {
         ],
         None,
     );
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    let doc: Plan = serde_json::from_slice(&o.stdout).unwrap();
+    assert_eq!(o.code, 1, "{}", text(&o));
+    let doc: Plan = serde_json::from_str(&o.stdout).unwrap();
     assert_eq!(doc.schema_version, 2);
     let get = |name: &str| doc.repositories.iter().find(|r| r.name == name).unwrap();
 
@@ -186,8 +165,8 @@ async fn plan_on_evidence_feeds_remediate() {
         ],
         None,
     );
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    let table = String::from_utf8_lossy(&o.stdout);
+    assert_eq!(o.code, 1, "{}", text(&o));
+    let table = o.stdout.clone();
     assert!(
         table.contains("evidence") && table.contains("not covered"),
         "{table}"
@@ -202,7 +181,7 @@ async fn plan_on_evidence_feeds_remediate() {
     );
 
     // The plan is the input of remediate: exclusions and IMMUTABLE applied, reviews left.
-    let plan = String::from_utf8_lossy(&serde_json::to_vec(&doc).unwrap()).into_owned();
+    let plan = serde_json::to_string(&doc).unwrap();
     let j = dir.path().join("j.jsonl");
     let o = immutag(
         &moto,
@@ -217,7 +196,7 @@ async fn plan_on_evidence_feeds_remediate() {
         ],
         Some(&plan),
     );
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert_eq!(o.code, 1, "{}", text(&o));
     let mode = |client: aws_sdk_ecr::Client, name: &'static str| async move {
         let r = client
             .describe_repositories()
@@ -239,19 +218,13 @@ async fn plan_on_evidence_feeds_remediate() {
 
 #[test]
 fn evidence_flags_are_checked() {
-    let run = |args: &[&str]| {
-        Command::new(env!("CARGO_BIN_EXE_immutag"))
-            .args(args)
-            .env("AWS_REGION", "eu-west-1")
-            .output()
-            .unwrap()
-    };
+    let run = |args: &[&str]| common::run_env(args, None, &[("AWS_REGION", "eu-west-1")]);
     let o = run(&["plan", "--since", "7d", "--regions", "eu-west-1"]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("give --evidence or --athena"));
+    assert_eq!(o.code, 2, "{}", text(&o));
+    assert!(o.stderr.contains("give --evidence or --athena"));
     let o = run(&["plan", "--storage-price=-1", "--regions", "eu-west-1"]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("not a price"));
+    assert_eq!(o.code, 2, "{}", text(&o));
+    assert!(o.stderr.contains("not a price"));
     let o = run(&[
         "plan",
         "--evidence",
@@ -261,7 +234,7 @@ fn evidence_flags_are_checked() {
         "--regions",
         "eu-west-1",
     ]);
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(o.code, 2, "{}", text(&o));
 }
 
 /// The lifecycle policy of `name`: its text, or `None` (LifecyclePolicyNotFoundException).
@@ -314,8 +287,8 @@ async fn remediate_lifecycle_applies_where_none_is_journaled_and_rolls_back() {
         ],
         None,
     );
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    let plan = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.code, 1, "{}", text(&o));
+    let plan = o.stdout.clone();
     let doc: Plan = serde_json::from_str(&plan).unwrap();
     assert!(
         doc.repositories
@@ -330,8 +303,8 @@ async fn remediate_lifecycle_applies_where_none_is_journaled_and_rolls_back() {
         &["remediate", "--plan", "-", "--lifecycle", "--no-progress"],
         Some(&plan),
     );
-    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    assert_eq!(o.code, 1, "{}", text(&o));
+    let out = o.stdout.clone();
     assert!(out.contains("CHANGE  123456789012/eu-west-1/web  no lifecycle policy -> lifecycle policy (1 rule(s))"), "{out}");
     assert!(
         out.contains("own  has a lifecycle policy of its own: left alone"),
@@ -340,24 +313,27 @@ async fn remediate_lifecycle_applies_where_none_is_journaled_and_rolls_back() {
     assert_eq!(policy(&eu, "web").await, None, "a dry run changes nothing");
 
     // Apply: journaled, verified.
+    let apply = |journal: &str| {
+        immutag(
+            &moto,
+            &[
+                "remediate",
+                "--plan",
+                "-",
+                "--lifecycle",
+                "--apply",
+                "--journal",
+                journal,
+                "--no-progress",
+            ],
+            Some(&plan),
+        )
+    };
     let dir = tempfile::tempdir().unwrap();
     let j = dir.path().join("j.jsonl");
     let js = j.to_str().unwrap();
-    let o = immutag(
-        &moto,
-        &[
-            "remediate",
-            "--plan",
-            "-",
-            "--lifecycle",
-            "--apply",
-            "--journal",
-            js,
-            "--no-progress",
-        ],
-        Some(&plan),
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = apply(js);
+    assert_eq!(o.code, 0, "{}", text(&o));
     let put = policy(&eu, "web").await.expect("the policy is put");
     let put: serde_json::Value = serde_json::from_str(&put).unwrap();
     assert_eq!(put, immutag_core::plan::untagged_lifecycle_policy());
@@ -382,7 +358,7 @@ async fn remediate_lifecycle_applies_where_none_is_journaled_and_rolls_back() {
         ],
         None,
     );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    assert_eq!(o.code, 0, "{}", text(&o));
     assert_eq!(policy(&eu, "web").await, None);
     assert_eq!(policy(&eu, "own").await.as_deref(), Some(own));
     let r = eu
@@ -397,21 +373,8 @@ async fn remediate_lifecycle_applies_where_none_is_journaled_and_rolls_back() {
     );
 
     // A policy put since the journal is someone else's: the rollback leaves it.
-    let o = immutag(
-        &moto,
-        &[
-            "remediate",
-            "--plan",
-            "-",
-            "--lifecycle",
-            "--apply",
-            "--journal",
-            dir.path().join("j2.jsonl").to_str().unwrap(),
-            "--no-progress",
-        ],
-        Some(&plan),
-    );
-    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let o = apply(dir.path().join("j2.jsonl").to_str().unwrap());
+    assert_eq!(o.code, 0, "{}", text(&o));
     eu.put_lifecycle_policy()
         .repository_name("web")
         .lifecycle_policy_text(own)
@@ -427,7 +390,7 @@ async fn remediate_lifecycle_applies_where_none_is_journaled_and_rolls_back() {
         ],
         None,
     );
-    let out = String::from_utf8_lossy(&o.stdout).into_owned();
+    let out = o.stdout.clone();
     assert!(out.contains("changed since the journal"), "{}", text(&o));
 
     // --lifecycle needs a plan.
@@ -443,5 +406,5 @@ async fn remediate_lifecycle_applies_where_none_is_journaled_and_rolls_back() {
         ],
         None,
     );
-    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert_eq!(o.code, 2, "{}", text(&o));
 }
