@@ -498,8 +498,17 @@ async fn describe_images_row(fault: Fault) {
             r.repository_name() == Some("b")
         }
     );
+    // The plan reads the creation templates too: none here.
+    let no_templates = mock!(Client::describe_repository_creation_templates).then_output(|| {
+        aws_sdk_ecr::operation::describe_repository_creation_templates::DescribeRepositoryCreationTemplatesOutput::builder().build()
+    });
     let never = NeverAnswers::when_body_contains(r#""repositoryName":"b""#);
-    let client = fault_client!(aws_sdk_ecr, fault, &never, [&inventory, &faulted, &ok]);
+    let client = fault_client!(
+        aws_sdk_ecr,
+        fault,
+        &never,
+        [&inventory, &faulted, &ok, &no_templates]
+    );
     let items = immutag_aws::plan::plan_target_with(
         &client,
         &ecr_target("eu-west-1"),

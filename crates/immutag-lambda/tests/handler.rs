@@ -73,6 +73,12 @@ struct MockProvider {
     asked: Mutex<Vec<(String, String, Option<String>)>>,
 }
 
+/// DescribeRepositoryCreationTemplates answering no templates (periodic runs read them).
+fn no_templates() -> Rule {
+    mock!(aws_sdk_ecr::Client::describe_repository_creation_templates)
+        .then_output(|| DescribeRepositoryCreationTemplatesOutput::builder().build())
+}
+
 impl MockProvider {
     fn new(ecr: &[&Rule], config: &[&Rule]) -> Self {
         Self::with_sts(ecr, config, &[&identity_rule(OWN_ACCOUNT)])
@@ -81,8 +87,7 @@ impl MockProvider {
     fn with_sts(ecr: &[&Rule], config: &[&Rule], sts: &[&Rule]) -> Self {
         // Periodic runs also read the creation templates: none, unless a test's own rule
         // (matched first) says otherwise.
-        let no_templates = mock!(aws_sdk_ecr::Client::describe_repository_creation_templates)
-            .then_output(|| DescribeRepositoryCreationTemplatesOutput::builder().build());
+        let no_templates = no_templates();
         Self::from_clients(
             mock_client!(
                 aws_sdk_ecr,
@@ -1195,9 +1200,14 @@ async fn a_failed_invocation_is_summarized_and_no_line_holds_a_token() {
         .then_output(|| GetComplianceDetailsByConfigRuleOutput::builder().build());
     // Credentials with a session token, to check that neither it nor the secret is logged.
     let creds = || aws_sdk_ecr::config::Credentials::for_tests_with_session_token();
+    let templates = no_templates();
     let provider = MockProvider::from_clients(
-        mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [&pages[0]], |c| c
-            .credentials_provider(creds())),
+        mock_client!(
+            aws_sdk_ecr,
+            RuleMode::MatchAny,
+            [&pages[0], &templates],
+            |c| c.credentials_provider(creds())
+        ),
         mock_client!(aws_sdk_config, RuleMode::MatchAny, [&put, &none], |c| c
             .credentials_provider(creds())),
         mock_client!(
@@ -1413,8 +1423,9 @@ async fn get_compliance_details_row(fault: Fault) {
     );
     let (put, sent) = put_recorder();
     let never = NeverAnswers::when_body_contains("ConfigRuleName");
+    let templates = no_templates();
     let provider = MockProvider::from_clients(
-        mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [&pages[0]]),
+        mock_client!(aws_sdk_ecr, RuleMode::MatchAny, [&pages[0], &templates]),
         fault_client!(aws_sdk_config, fault, &never, [&rule, &put]),
         mock_client!(
             aws_sdk_sts,
