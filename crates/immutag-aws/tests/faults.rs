@@ -1078,7 +1078,11 @@ async fn untagged_images_are_sized_across_pages_and_referrers_are_not_counted() 
                 )
                 .build()
         });
-    let client = client!(&[&inventory, &first, &second]);
+    // The plan reads the creation templates too: none here.
+    let no_templates = mock!(Client::describe_repository_creation_templates).then_output(|| {
+        aws_sdk_ecr::operation::describe_repository_creation_templates::DescribeRepositoryCreationTemplatesOutput::builder().build()
+    });
+    let client = client!(&[&inventory, &first, &second, &no_templates]);
     let params = immutag_core::RuleParameters::default();
     let items = immutag_aws::plan::plan_target_with(
         &client,
