@@ -230,14 +230,35 @@ pub enum Attribute {
 
 /// What a change moves a repository from and to. Its JSON is that of the [`Setting`]
 /// (`{"mode": ...}`) or of the [`LifecyclePolicy`] (`{"lifecycle_policy": ...}`), so journals
-/// written before lifecycle changes existed read as they did.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+/// written before lifecycle changes existed read as they did. Read by its member (`mode` or
+/// `lifecycle_policy`), so an error names what is wrong inside the one it is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, JsonSchema)]
 #[serde(untagged)]
 pub enum State {
     /// A tag mutability setting.
     Mutability(Setting),
     /// A lifecycle policy.
     Lifecycle(LifecyclePolicy),
+}
+
+impl<'de> Deserialize<'de> for State {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let value = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        if value.contains_key("mode") {
+            serde_json::from_value(serde_json::Value::Object(value))
+                .map(State::Mutability)
+                .map_err(D::Error::custom)
+        } else if value.contains_key("lifecycle_policy") {
+            serde_json::from_value(serde_json::Value::Object(value))
+                .map(State::Lifecycle)
+                .map_err(D::Error::custom)
+        } else {
+            Err(D::Error::custom(
+                "a state needs `mode` (a tag mutability setting) or `lifecycle_policy`",
+            ))
+        }
+    }
 }
 
 impl From<Setting> for State {
