@@ -309,6 +309,33 @@ pub enum Presence {
     Deleted,
 }
 
+/// Reads every page of a paginated call: `page(token)` sends one request and returns its
+/// items and next token; pages are followed until the token is empty, guarded as
+/// [`next_token`] guards them. Returns the items and the pages read.
+pub(crate) async fn paginate<T, F, Fut>(
+    operation: &'static str,
+    mut page: F,
+) -> Result<(Vec<T>, usize), AwsError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
+{
+    let mut out = Vec::new();
+    let mut token: Option<String> = None;
+    let mut pages = 0usize;
+    loop {
+        // Boxed: an SDK call's future is large (a Security Hub one overflowed a test thread's
+        // stack when nested in this loop).
+        let (items, next) = Box::pin(page(token.clone())).await?;
+        pages += 1;
+        out.extend(items);
+        token = next_token(operation, token.as_deref(), next.as_deref(), pages)?;
+        if token.is_none() {
+            return Ok((out, pages));
+        }
+    }
+}
+
 /// Fills `repo.tags` with `ecr:ListTagsForResource` (needed only when rule parameters name an
 /// `ExemptionTagKey`: one call per repository). Repositories without an ARN are left alone.
 ///

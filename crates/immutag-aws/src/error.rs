@@ -36,6 +36,20 @@ pub enum AwsError {
         "invalid IAM role name `{0}`: expected 1 to 64 characters of letters, digits and +=,.@_-"
     )]
     InvalidRoleName(String),
+    /// A configuration aggregator name that Config would refuse.
+    #[error(
+        "invalid configuration aggregator name `{0}`: expected 1 to 256 letters, digits, _ or -"
+    )]
+    InvalidAggregatorName(String),
+    /// An advanced query that cannot fit in Config's 4,096 characters even when split.
+    #[error("the Config query would be {chars} characters, over the limit of 4,096")]
+    ExpressionTooLong {
+        /// Its length.
+        chars: usize,
+    },
+    /// A combination of options the flow cannot serve.
+    #[error("{0}")]
+    UnsupportedOptions(&'static str),
     /// A response lacked a member immutag needs.
     #[error("{operation} returned no {field}")]
     MissingField {

@@ -17,7 +17,9 @@
 //!   retried), oversized item fetch, earlier results.
 //! * With feature `fleet` (the CLI): [`targets`] (accounts x regions, bounded concurrency,
 //!   failures reported not skipped), [`org`] (Organizations accounts, enabled regions),
-//!   [`journal`] (the JSON-lines journal on disk), and the flows [`scan`], [`plan`],
+//!   [`journal`] (the JSON-lines journal on disk), [`config_query`] (the recorded state of a
+//!   Config aggregator or of the caller's own Config, by advanced query), [`securityhub`]
+//!   (ECR.2 findings: the work queue, notes, suppression), the flows [`scan`], [`plan`],
 //!   [`remediate`] and [`rollback`] that the CLI calls once each, and [`pins`] (the live
 //!   reads of `immutag pins`: repositories judged by the evaluator, tags and digests by
 //!   `BatchGetImage`), and [`evidence`] (CloudTrail `PutImage` events from log files on disk
@@ -26,12 +28,15 @@
 //!   feature): fault injection for the fault matrix (`docs/reliability.md`).
 //!
 //! Without `fleet` (the Config rule Lambda) the fleet modules and their SDK crates
-//! (Organizations, EC2, S3, CloudTrail, Athena) are not compiled, nor is the journal.
+//! (Organizations, EC2, Security Hub, S3, CloudTrail, Athena) are not compiled, nor is the
+//! journal.
 #![forbid(unsafe_code)]
 
 pub mod change;
 pub mod clients;
 pub mod config;
+#[cfg(feature = "fleet")]
+pub mod config_query;
 pub mod ecr;
 pub mod error;
 #[cfg(feature = "fleet")]
@@ -52,6 +57,8 @@ pub mod remediate;
 pub mod rollback;
 #[cfg(feature = "fleet")]
 pub mod scan;
+#[cfg(feature = "fleet")]
+pub mod securityhub;
 pub mod session;
 #[cfg(feature = "fleet")]
 pub mod targets;

@@ -121,29 +121,7 @@ pub async fn plan_target_with(
         .filter(|r| evaluate(r, params).compliance == Compliance::NonCompliant)
         .collect();
     let client = &client;
-    let items = futures::stream::iter(open.into_iter().map(|repo| async move {
-        let name = repo
-            .name
-            .clone()
-            .unwrap_or_else(|| repo.resource_id.clone());
-        match crate::ecr::images(client, repo.account_id.as_deref(), &name).await {
-            Ok(images) => Planned::Recommendation(Box::new(inputs.recommend(&repo, &images))),
-            Err(err) if err.code() == Some("RepositoryNotFoundException") => Planned::Dropped(
-                RepoKey::new(repo.account_id.as_deref(), repo.region.as_deref(), &name),
-            ),
-            Err(err) => Planned::Failed(Failure {
-                account_id: repo.account_id.clone(),
-                region: repo.region.clone(),
-                repository: Some(name),
-                code: err.code().map(str::to_owned),
-                error: err.to_string(),
-            }),
-        }
-    }))
-    .buffer_unordered(concurrency.max(1))
-    .collect::<Vec<_>>()
-    .await;
-    planned.extend(items);
+    planned.extend(recommend_repositories(open, inputs, concurrency, |_| Some(client)).await);
     planned.extend(dropped.into_iter().map(|name| {
         Planned::Dropped(RepoKey::new(
             Some(&target.account_id),
@@ -152,6 +130,48 @@ pub async fn plan_target_with(
         ))
     }));
     Ok(planned)
+}
+
+/// Reads the images of each repository (`ecr:DescribeImages`, paginated) with the client
+/// `client_of` gives for it, `concurrency` at once, and recommends its target
+/// ([`PlanInputs::recommend`]: on evidence, or a guess). A repository without a client or
+/// whose images cannot be read becomes a [`Planned::Failed`].
+pub async fn recommend_repositories<'c>(
+    repos: Vec<Repository>,
+    inputs: &PlanInputs<'_>,
+    concurrency: usize,
+    client_of: impl Fn(&Repository) -> Option<&'c aws_sdk_ecr::Client>,
+) -> Vec<Planned> {
+    let client_of = &client_of;
+    futures::stream::iter(repos.into_iter().map(|repo| async move {
+        let name = repo
+            .name
+            .clone()
+            .unwrap_or_else(|| repo.resource_id.clone());
+        let failed = |code: Option<&str>, error: String| {
+            Planned::Failed(Failure {
+                account_id: repo.account_id.clone(),
+                region: repo.region.clone(),
+                repository: Some(name.clone()),
+                code: code.map(str::to_owned),
+                error,
+            })
+        };
+        let Some(client) = client_of(&repo) else {
+            return failed(None, "no credentials for its account and region".into());
+        };
+        match crate::ecr::images(client, repo.account_id.as_deref(), &name).await {
+            Ok(images) => Planned::Recommendation(Box::new(inputs.recommend(&repo, &images))),
+            // Deleted since it was listed: left out, counted.
+            Err(err) if err.code() == Some("RepositoryNotFoundException") => Planned::Dropped(
+                RepoKey::new(repo.account_id.as_deref(), repo.region.as_deref(), &name),
+            ),
+            Err(err) => failed(err.code(), err.to_string()),
+        }
+    }))
+    .buffer_unordered(concurrency.max(1))
+    .collect::<Vec<_>>()
+    .await
 }
 
 /// Plans every target of `opts`: the plan `immutag plan --output json` prints.

@@ -1,16 +1,18 @@
-//! The flow of `immutag scan`: the repositories and repository creation templates of every
-//! target, evaluated like `immutag evaluate` evaluates files (same parameters, same
-//! verdicts), and the registry's coverage: one NON_COMPLIANT finding per registry whose
-//! pull-through cache or replication rules no creation template covers
-//! ([`immutag_core::coverage`]).
+//! The flow of `immutag scan`: the repositories (and repository creation templates) of a
+//! *source*, evaluated like `immutag evaluate` evaluates files (same parameters, same
+//! verdicts). The source is one of [`ScanSource`]: the live targets, a Config aggregator, or
+//! the caller's own Config. A live scan also assesses each registry's coverage: one
+//! NON_COMPLIANT finding per registry whose pull-through cache or replication rules no
+//! creation template covers ([`immutag_core::coverage`]).
 //!
-//! Calls: per account and region, `ecr:DescribeRepositories` and
+//! Calls of a live scan: per account and region, `ecr:DescribeRepositories` and
 //! `ecr:DescribeRepositoryCreationTemplates` with `maxResults=1000` (`ceil(N/1000)` calls,
 //! nothing per repository), `ecr:DescribeRegistry` and `ecr:DescribePullThroughCacheRules`
 //! (`maxResults=1000`) once the templates are read; `sts:GetCallerIdentity` once;
 //! `sts:AssumeRole` once per other account; `organizations:ListAccounts` with `--org`;
 //! `ec2:DescribeRegions` per account with `--all-regions`; `ecr:ListTagsForResource` per
-//! repository only when `ExemptionTagKey` is set.
+//! repository only when `ExemptionTagKey` is set. The calls of the recorded sources are listed
+//! in [`crate::config_query`]; those of `--suppress-allowed` in [`crate::securityhub`].
 //!
 //! The template and registry reads are separate from the repositories': an endpoint that does
 //! not implement them ([`AwsError::Unsupported`], moto) gives one [`Warning`] per account and
@@ -23,16 +25,58 @@ use immutag_core::change::RepoKey;
 use immutag_core::coverage::{RegistryFacts, assess};
 use immutag_core::{Evaluation, Repository, ResourceType, RuleParameters, evaluate_all};
 
+use crate::config_query::{self, Calls, NoData, QueryFilter, Store};
 use crate::ecr::RegistryRules;
 use crate::error::AwsError;
+use crate::securityhub::SuppressReport;
 use crate::targets::{
-    Failure, Progress, Skipped, Target, TargetOptions, Warning, sweep, target_failure,
+    AccountSelection, Failure, Progress, Skipped, Target, TargetOptions, Warning, run_targets,
+    sweep, target_failure,
 };
+
+/// Where a scan reads the repositories.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScanSource {
+    /// The live ECR API of these targets (a role in every other account).
+    Live(TargetOptions),
+    /// The recorded state of a Config aggregator (`--aggregator NAME`): the accounts and
+    /// regions of `filter` (empty: every one the aggregator holds).
+    Aggregator {
+        /// The aggregator's name (it lives in the configured region).
+        name: String,
+        /// Accounts and regions, pushed down into the query.
+        filter: QueryFilter,
+    },
+    /// The recorded state of the caller's own Config (`--config-query`), in the regions of
+    /// the options (their accounts must be the caller's).
+    ConfigQuery(TargetOptions),
+}
+
+/// Options of [`scan`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScanOptions {
+    /// Where the repositories are read.
+    pub source: ScanSource,
+    /// `--suppress-allowed`: suppress the ECR.2 findings of repositories compliant under the
+    /// rule's parameters; `Some(apply)`.
+    pub suppress_allowed: Option<bool>,
+}
+
+impl ScanOptions {
+    /// A live scan of `targets`, nothing suppressed.
+    pub fn live(targets: TargetOptions) -> Self {
+        Self {
+            source: ScanSource::Live(targets),
+            suppress_allowed: None,
+        }
+    }
+}
 
 /// What a scan found.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ScanReport {
-    /// The targets read (or attempted), sorted.
+    /// The targets read (or attempted), sorted; for a recorded source, the (account, region)
+    /// pairs that hold a repository.
     pub targets: Vec<Target>,
     /// One evaluation per repository and creation template, then the coverage findings,
     /// sorted by account, region, kind, id.
@@ -45,39 +89,245 @@ pub struct ScanReport {
     pub skipped: Vec<Skipped>,
     /// Repositories deleted while they were being read, left out (counted, not failed).
     pub dropped: Vec<RepoKey>,
+    /// Accounts and regions the recorded state has no data for (their repositories are
+    /// absent from the report).
+    pub no_data: Vec<NoData>,
+    /// The Config calls of a recorded source.
+    pub calls: Option<Calls>,
+    /// What `--suppress-allowed` found and did.
+    pub suppression: Option<SuppressReport>,
 }
 
 impl ScanReport {
-    /// True when some target or repository could not be read (exit 3).
+    /// True when some target, repository or finding could not be read or updated (exit 3).
     pub fn incomplete(&self) -> bool {
-        !self.failures.is_empty()
+        !self.failures.is_empty() || self.suppression.as_ref().is_some_and(|s| s.incomplete())
+    }
+
+    fn of(targets: Vec<Target>, mut repos: Vec<Repository>, params: &RuleParameters) -> Self {
+        sort_repositories(&mut repos);
+        Self {
+            targets,
+            evaluations: evaluate_all(&repos, params),
+            failures: Vec::new(),
+            warnings: Vec::new(),
+            skipped: Vec::new(),
+            dropped: Vec::new(),
+            no_data: Vec::new(),
+            calls: None,
+            suppression: None,
+        }
     }
 }
 
-/// Scans every target of `opts` and evaluates each repository and creation template with
-/// `params`, then the coverage of each registry.
+/// Scans the source of `opts` and evaluates each repository with `params`; then, with
+/// `--suppress-allowed`, updates the Security Hub findings of the compliant ones.
 pub async fn scan(
     base: &SdkConfig,
-    opts: &TargetOptions,
+    opts: &ScanOptions,
     params: &RuleParameters,
     progress: &dyn Progress,
 ) -> Result<ScanReport, AwsError> {
-    let reads = Reads {
-        tags: params.exemption_tag_key.is_some(),
-        coverage: true,
+    let mut report = match &opts.source {
+        ScanSource::Live(targets) => {
+            let reads = Reads {
+                tags: params.exemption_tag_key.is_some(),
+                coverage: true,
+            };
+            let inv = inventory(base, targets, reads, progress).await?;
+            let mut r = ScanReport::of(inv.targets, inv.resources, params);
+            r.evaluations.extend(assess(&inv.registries));
+            r.evaluations.sort_by(|a, b| order(a).cmp(&order(b)));
+            r.failures = inv.failures;
+            r.warnings = inv.warnings;
+            r.skipped = inv.skipped;
+            r.dropped = inv.dropped;
+            r
+        }
+        ScanSource::Aggregator { name, filter } => aggregator(base, name, filter, params).await?,
+        ScanSource::ConfigQuery(targets) => own_config(base, targets, params, progress).await?,
     };
-    let inv = inventory(base, opts, reads, progress).await?;
-    let mut evaluations = evaluate_all(&inv.resources, params);
-    evaluations.extend(assess(&inv.registries));
-    evaluations.sort_by(|a, b| order(a).cmp(&order(b)));
-    Ok(ScanReport {
-        targets: inv.targets,
-        evaluations,
-        failures: inv.failures,
-        warnings: inv.warnings,
-        skipped: inv.skipped,
-        dropped: inv.dropped,
-    })
+    if let Some(apply) = opts.suppress_allowed {
+        let client = aws_sdk_securityhub::Client::new(base);
+        match crate::securityhub::suppress_allowed(&client, &report.evaluations, params, apply)
+            .await
+        {
+            Ok(s) => report.suppression = Some(s),
+            Err(err) => report.failures.push(Failure {
+                account_id: None,
+                region: None,
+                repository: None,
+                code: err.code().map(str::to_owned),
+                error: format!("--suppress-allowed: {err}"),
+            }),
+        }
+    }
+    report.failures.sort();
+    Ok(report)
+}
+
+/// Sorts by account, region, kind (repositories first), id.
+fn sort_repositories(repos: &mut [Repository]) {
+    repos.sort_by(|a, b| {
+        let key = |r: &Repository| {
+            (
+                r.account_id.clone(),
+                r.region.clone(),
+                r.kind(),
+                r.resource_id.clone(),
+            )
+        };
+        key(a).cmp(&key(b))
+    });
+}
+
+/// The (account, region) pairs that hold a repository.
+fn targets_of(repos: &[Repository]) -> Vec<Target> {
+    let mut t: Vec<Target> = repos
+        .iter()
+        .filter_map(|r| {
+            Some(Target {
+                account_id: r.account_id.clone()?,
+                region: r.region.clone()?,
+            })
+        })
+        .collect();
+    t.sort();
+    t.dedup();
+    t
+}
+
+/// A failure that is not one repository's (a coverage read, a region).
+fn general_failure(account_id: Option<&str>, region: Option<&str>, err: &AwsError) -> Failure {
+    Failure {
+        account_id: account_id.map(str::to_owned),
+        region: region.map(str::to_owned),
+        repository: None,
+        code: err.code().map(str::to_owned),
+        error: err.to_string(),
+    }
+}
+
+/// `--aggregator NAME`: the aggregator's description (it must exist), the select pages and
+/// batch reads, and the accounts and regions it has no data for.
+async fn aggregator(
+    base: &SdkConfig,
+    name: &str,
+    filter: &QueryFilter,
+    params: &RuleParameters,
+) -> Result<ScanReport, AwsError> {
+    config_query::check_aggregator_name(name)?;
+    let filter = filter.clone().checked()?;
+    if base.region().is_none() {
+        return Err(AwsError::NoRegion);
+    }
+    let client = aws_sdk_config::Client::new(base);
+    let scope = config_query::describe_aggregator(&client, name).await?;
+    let expressions = config_query::select_expressions(&filter)?;
+    let recorded = config_query::read(&client, Store::Aggregator(name), &expressions).await?;
+    let mut calls = recorded.calls;
+    calls.coverage += 1;
+    let mut failures = recorded.failures;
+    let mut all_regions = None;
+    if scope.all_regions && filter.regions.is_empty() {
+        calls.coverage += 1;
+        match crate::org::regions(&aws_sdk_ec2::Client::new(base)).await {
+            Ok(r) => all_regions = Some(r.enabled),
+            Err(err) => failures.push(general_failure(None, None, &err)),
+        }
+    }
+    let (no_data, coverage_calls) = match config_query::aggregator_coverage(
+        &client,
+        name,
+        &scope,
+        &filter,
+        all_regions.as_deref(),
+    )
+    .await
+    {
+        Ok(c) => c,
+        Err(err) => {
+            failures.push(general_failure(None, None, &err));
+            (Vec::new(), 0)
+        }
+    };
+    calls.coverage += coverage_calls;
+    let mut report = ScanReport::of(
+        targets_of(&recorded.repositories),
+        recorded.repositories,
+        params,
+    );
+    report.failures = failures;
+    report.no_data = no_data;
+    report.calls = Some(calls);
+    Ok(report)
+}
+
+/// `--config-query`: the caller's own Config, region by region (`SelectResourceConfig`,
+/// `BatchGetResourceConfig`, `GetDiscoveredResourceCounts`).
+async fn own_config(
+    base: &SdkConfig,
+    targets: &TargetOptions,
+    params: &RuleParameters,
+    progress: &dyn Progress,
+) -> Result<ScanReport, AwsError> {
+    if targets.accounts != AccountSelection::Current {
+        return Err(AwsError::UnsupportedOptions(
+            "--config-query reads the caller's own account only (use --aggregator for others)",
+        ));
+    }
+    let control = crate::targets::control_config(base, targets)?;
+    let identity = crate::session::caller_identity(&control).await?;
+    let plan = crate::targets::resolve(&control, &identity, targets).await?;
+    let expressions = config_query::select_expressions(&QueryFilter::default())?;
+    let expressions = &expressions;
+    enum Part {
+        Read(config_query::Recorded),
+        NoData(NoData),
+    }
+    let (parts, mut failures) = run_targets(
+        plan.targets,
+        targets.concurrency,
+        progress,
+        |config, target| async move {
+            let client = aws_sdk_config::Client::new(&config);
+            let mut parts = Vec::new();
+            if !config_query::own_has_data(&client).await? {
+                parts.push(Part::NoData(NoData {
+                    account_id: Some(target.account_id.clone()),
+                    region: Some(target.region.clone()),
+                }));
+            }
+            parts.push(Part::Read(
+                config_query::read(&client, Store::Own, expressions).await?,
+            ));
+            Ok(parts)
+        },
+    )
+    .await;
+    failures.extend(plan.failures);
+    let mut repos = Vec::new();
+    let mut no_data = Vec::new();
+    let mut calls = Calls::default();
+    for part in parts {
+        match part {
+            Part::Read(r) => {
+                repos.extend(r.repositories);
+                failures.extend(r.failures);
+                calls.select_pages += r.calls.select_pages;
+                calls.batch_reads += r.calls.batch_reads;
+                calls.coverage += 1;
+            }
+            Part::NoData(n) => no_data.push(n),
+        }
+    }
+    no_data.sort();
+    let mut report = ScanReport::of(targets_of(&repos), repos, params);
+    report.failures = failures;
+    report.skipped = plan.skipped;
+    report.no_data = no_data;
+    report.calls = Some(calls);
+    Ok(report)
 }
 
 /// The sort key of an evaluation: account, region, repositories then templates then the
@@ -208,17 +458,7 @@ pub async fn inventory(
         inv.warnings.extend(read.warnings);
         inv.failures.extend(read.failures);
     }
-    inv.resources.sort_by(|a, b| {
-        let key = |r: &Repository| {
-            (
-                r.account_id.clone(),
-                r.region.clone(),
-                r.kind(),
-                r.resource_id.clone(),
-            )
-        };
-        key(a).cmp(&key(b))
-    });
+    sort_repositories(&mut inv.resources);
     inv.registries
         .sort_by(|a, b| (&a.account_id, &a.region).cmp(&(&b.account_id, &b.region)));
     inv.failures.sort();

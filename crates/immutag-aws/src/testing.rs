@@ -24,6 +24,55 @@ use aws_sdk_ecr::types::{
 };
 use aws_types::SdkConfig;
 
+/// An HTTP response for an aws-smithy-mocks rule (`then_http_response`): `body` as the service
+/// sends it, so the SDK's own deserializer reads fixtures in the wire shape of the API
+/// reference.
+#[allow(clippy::expect_used)] // a status code literal of a test
+pub fn http_response(
+    status: u16,
+    body: impl Into<String>,
+) -> aws_smithy_runtime_api::http::Response<aws_smithy_types::body::SdkBody> {
+    aws_smithy_runtime_api::http::Response::new(
+        aws_smithy_runtime_api::http::StatusCode::try_from(status)
+            .expect("an HTTP status code between 100 and 999"),
+        aws_smithy_types::body::SdkBody::from(body.into()),
+    )
+}
+
+/// The text of a response fixture of this crate's tests (`crates/immutag-aws/tests/fixtures/`,
+/// for example `config/select-page-1.json`); panics, naming the file, when it cannot be read.
+#[allow(clippy::panic)]
+pub fn fixture(relative: &str) -> String {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(relative);
+    std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+}
+
+/// The retry configuration of [`mocked_client!`](crate::mocked_client): immutag's, with a 1 ms
+/// backoff.
+pub fn fast_retry() -> aws_smithy_types::retry::RetryConfig {
+    crate::session::retry_config(crate::session::DEFAULT_MAX_ATTEMPTS)
+        .with_initial_backoff(Duration::from_millis(1))
+}
+
+/// An aws-smithy-mocks client of SDK crate `$sdk` for `$rules` (any order), with immutag's
+/// retry settings, a 1 ms backoff and the system clock (under the mock's frozen default clock,
+/// the adaptive retry's rate limiter never refills and a retried call waits forever).
+#[macro_export]
+macro_rules! mocked_client {
+    ($sdk:ident, $rules:expr) => {
+        ::aws_smithy_mocks::mock_client!(
+            $sdk,
+            ::aws_smithy_mocks::RuleMode::MatchAny,
+            $rules,
+            |c| c
+                .retry_config($crate::testing::fast_retry())
+                .time_source(::aws_types::sdk_config::SharedTimeSource::default())
+        )
+    };
+}
+
 /// The account moto uses for requests signed with plain test credentials.
 pub const MOTO_DEFAULT_ACCOUNT: &str = "123456789012";
 

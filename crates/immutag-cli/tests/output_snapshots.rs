@@ -90,3 +90,78 @@ fn offline_errors_name_what_the_rule_would_fetch() {
         );
     }
 }
+
+/// Rows of a recorded source (`immutag scan --aggregator`): account, region, capture time and
+/// the source kind `config-aggregator` in every format.
+#[test]
+fn aggregator_rows_every_format() {
+    use immutag_cli::output::{Format, RenderOptions, render};
+    use immutag_core::{
+        ExclusionFilter, InputKind, Repository, RuleParameters, TagMutability, evaluate_all,
+    };
+    let row = |account: &str, region: &str, name: &str, mode: TagMutability, filters: &[&str]| {
+        let mut r = Repository::new(name, InputKind::ConfigAggregator)
+            .with_mutability(mode)
+            .with_filters(
+                filters
+                    .iter()
+                    .map(|f| ExclusionFilter::wildcard(*f))
+                    .collect(),
+            );
+        r.account_id = Some(account.into());
+        r.region = Some(region.into());
+        r.arn = Some(format!("arn:aws:ecr:{region}:{account}:repository/{name}"));
+        r.captured_at = Some("2026-11-20T09:58:12.000Z".into());
+        r
+    };
+    let repos = vec![
+        row(
+            "111122223333",
+            "eu-west-1",
+            "api",
+            TagMutability::Mutable,
+            &[],
+        ),
+        row(
+            "111122223333",
+            "eu-west-1",
+            "edge",
+            TagMutability::ImmutableWithExclusion,
+            &["latest"],
+        ),
+        row(
+            "444455556666",
+            "us-east-1",
+            "web",
+            TagMutability::Immutable,
+            &[],
+        ),
+    ];
+    let params = RuleParameters {
+        allowed_exclusion_filters: vec!["latest".into()],
+        ..RuleParameters::default()
+    };
+    let evals = evaluate_all(&repos, &params);
+    let text = |format| {
+        let mut out = Vec::new();
+        render(&evals, format, &RenderOptions::default(), &mut out).unwrap();
+        String::from_utf8(out)
+            .unwrap()
+            .replace(env!("CARGO_PKG_VERSION"), "[VERSION]")
+    };
+    let json = text(Format::Json);
+    assert!(json.contains(r#""kind": "config-aggregator""#), "{json}");
+    let sarif = text(Format::Sarif);
+    assert!(
+        sarif.contains(r#""source": "config-aggregator""#),
+        "{sarif}"
+    );
+    assert!(
+        sarif.contains(r#""capturedAt": "2026-11-20T09:58:12.000Z""#),
+        "{sarif}"
+    );
+    insta::assert_snapshot!("aggregator_json", json);
+    insta::assert_snapshot!("aggregator_sarif", sarif);
+    insta::assert_snapshot!("aggregator_csv", text(Format::Csv));
+    insta::assert_snapshot!("aggregator_table", text(Format::Table));
+}

@@ -505,7 +505,11 @@ fn fix_hint(repo: &Repository) -> String {
                 printable(at)
             )
         }
-        InputKind::Config | InputKind::Ecr | InputKind::Live => {
+        InputKind::Config
+        | InputKind::Ecr
+        | InputKind::Live
+        | InputKind::ConfigAggregator
+        | InputKind::ConfigQuery => {
             let mut s = String::from("Fix: aws ecr put-image-tag-mutability --repository-name ");
             let _ = write!(
                 s,

@@ -22,6 +22,7 @@ pub mod coverage;
 pub mod error;
 pub mod evaluate;
 pub mod evidence;
+pub mod finding;
 pub mod input;
 pub mod journal;
 pub mod model;

@@ -698,6 +698,15 @@ pub enum InputKind {
     Terraform,
     /// A live read of the ECR API by immutag itself.
     Live,
+    /// AWS Config's recorded state, read by immutag through a configuration aggregator
+    /// (`SelectAggregateResourceConfig`, `BatchGetAggregateResourceConfig`): it lags the live
+    /// state by minutes.
+    #[serde(rename = "config-aggregator")]
+    ConfigAggregator,
+    /// AWS Config's recorded state of the caller's own account, read by immutag with an
+    /// advanced query (`SelectResourceConfig`, `BatchGetResourceConfig`).
+    #[serde(rename = "config-query")]
+    ConfigQuery,
 }
 
 impl InputKind {
@@ -709,6 +718,8 @@ impl InputKind {
             Self::Cloudformation => "cloudformation",
             Self::Terraform => "terraform",
             Self::Live => "live",
+            Self::ConfigAggregator => "config-aggregator",
+            Self::ConfigQuery => "config-query",
         }
     }
 }

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 
 use anyhow::{Context, bail};
 use clap::ValueEnum;
-use immutag_aws::remediate::{RemediateError, RemediateOptions, Source};
+use immutag_aws::remediate::{Findings, RemediateError, RemediateOptions, Source};
 use immutag_core::remediation::{Mode, RemediationOptions};
 
 use crate::cmd::fleet::{self, Bar, FleetArgs, RunArgs};
@@ -28,8 +28,16 @@ pub struct Args {
     /// immutag reads the accounts and regions given by the scan options and, with `--mode
     /// plan`, plans them on the spot as `immutag plan` would (images read); with `--mode
     /// immutable`, targets plain IMMUTABLE for every non-compliant repository.
-    #[arg(long, value_name = "FILE")]
+    #[arg(long, value_name = "FILE", conflicts_with = "from_securityhub")]
     pub plan: Option<String>,
+
+    /// Work on the repositories of the open Security Hub ECR.2 findings (ACTIVE, FAILED):
+    /// read with securityhub:GetFindings in the configured region, or from FILE (the output of
+    /// `aws securityhub get-findings`, or `-` for stdin). Each repository is read live and
+    /// planned as with --mode; after --apply, each finding of a repository that changed gets a
+    /// note (securityhub:BatchUpdateFindings) naming the change, the time and the journal.
+    #[arg(long, value_name = "FILE", num_args = 0..=1)]
+    pub from_securityhub: Option<Option<String>>,
 
     /// How the target is chosen: `plan` (the plan's recommendation) or `immutable` (plain
     /// IMMUTABLE). Either way only NON_COMPLIANT repositories are changed (under the rule
@@ -105,9 +113,16 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             "--lifecycle applies the lifecycle policy a plan suggests: give --plan, or use --mode plan"
         );
     }
-    let source = match &args.plan {
-        Some(file) => Source::Plan(Box::new(read_plan(file)?)),
-        None => Source::Live(args.fleet.target_options()),
+    if args.from_securityhub.is_some() && args.fleet.selects_targets() {
+        bail!(
+            "--from-securityhub: the findings name the repositories: --org, --accounts, --regions and --all-regions apply to a live scan only"
+        );
+    }
+    let source = match (&args.plan, &args.from_securityhub) {
+        (Some(file), _) => Source::Plan(Box::new(read_plan(file)?)),
+        (None, Some(None)) => Source::SecurityHub(Findings::Live),
+        (None, Some(Some(file))) => Source::SecurityHub(Findings::File(read_findings(file)?)),
+        (None, None) => Source::Live(args.fleet.target_options()),
     };
     let opts = RemediateOptions {
         source,
@@ -147,4 +162,13 @@ fn read_plan(file: &str) -> anyhow::Result<immutag_core::plan::Plan> {
     let text = crate::read::read_text(file, immutag_core::input::MAX_INPUT_BYTES)
         .with_context(|| format!("the plan {shown}"))?;
     immutag_core::plan::parse_plan(&text).with_context(|| format!("the plan {shown}"))
+}
+
+/// Reads Security Hub findings (`aws securityhub get-findings` output; a file, or `-`),
+/// bounded like every input ([`crate::read`]).
+fn read_findings(file: &str) -> anyhow::Result<Vec<immutag_core::finding::Finding>> {
+    let shown = crate::read::shown(file);
+    let bytes = crate::read::read_bytes(file, immutag_core::input::MAX_INPUT_BYTES)
+        .with_context(|| format!("the findings {shown}"))?;
+    immutag_core::finding::parse_findings(&bytes).with_context(|| format!("the findings {shown}"))
 }

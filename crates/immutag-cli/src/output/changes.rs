@@ -7,7 +7,7 @@ use std::io::{self, Write};
 
 use clap::ValueEnum;
 use immutag_aws::change::{ChangeReport, ChangeResult, Verification};
-use immutag_aws::remediate::RemediateReport;
+use immutag_aws::remediate::{FindingsReport, RemediateReport};
 use immutag_aws::rollback::RollbackReport;
 use immutag_core::change::RepoKey;
 use immutag_core::remediation::{Action, Decision, SkipReason, count};
@@ -39,6 +39,9 @@ pub struct Report<'a, D: Serialize> {
     /// Notes on creation templates to change (remediation only).
     #[serde(skip_serializing_if = "<[Note<'_>]>::is_empty")]
     pub notes: &'a [Note<'a>],
+    /// With `--from-securityhub`: the findings read and the notes written on them.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub findings: Option<&'a FindingsReport>,
 }
 
 /// A note on one change of a remediation report.
@@ -74,9 +77,17 @@ pub fn write_remediation(
             decisions: &report.decisions,
             results: &report.reports,
             notes: &notes,
+            findings: report.findings.as_ref(),
         };
         serde_json::to_writer_pretty(&mut *out, &doc).map_err(io::Error::other)?;
         return writeln!(out);
+    }
+    if let Some(f) = &report.findings {
+        writeln!(
+            out,
+            "security hub: {} finding(s) read, {} open ECR.2 failure(s) naming a repository",
+            f.read, f.open
+        )?;
     }
     if !report.applied {
         for d in &report.decisions {
@@ -93,6 +104,23 @@ pub fn write_remediation(
         write_results(out, &report.reports)?;
         if let Some(p) = &journal {
             writeln!(out, "journal: {}", printable(p))?;
+        }
+        if let Some(notes) = report.findings.as_ref().and_then(|f| f.notes.as_ref()) {
+            for u in &notes.unprocessed {
+                writeln!(
+                    out,
+                    "NOTEFAIL {}  {}: {}",
+                    printable(&u.id),
+                    printable(u.code.as_deref().unwrap_or("error")),
+                    printable(&u.message)
+                )?;
+            }
+            writeln!(
+                out,
+                "security hub: noted {} finding(s), {} not updated",
+                notes.processed.len(),
+                notes.unprocessed.len()
+            )?;
         }
         return Ok(());
     }
@@ -149,7 +177,14 @@ pub fn write_rollback(
 ) -> io::Result<()> {
     let journal = report.journal.as_ref().map(|p| p.display().to_string());
     if format == ReportFormat::Json {
-        return write_json(out, report.applied, journal, &report.items, &report.reports);
+        return write_json(
+            out,
+            report.applied,
+            journal,
+            &report.items,
+            &report.reports,
+            None,
+        );
     }
     let mut restore = 0;
     for i in &report.items {
@@ -272,6 +307,7 @@ fn write_json<D: Serialize>(
     journal: Option<String>,
     decisions: &[D],
     results: &[ChangeReport],
+    findings: Option<&FindingsReport>,
 ) -> io::Result<()> {
     let report = Report {
         apply,
@@ -279,6 +315,7 @@ fn write_json<D: Serialize>(
         decisions,
         results,
         notes: &[],
+        findings,
     };
     serde_json::to_writer_pretty(&mut *out, &report).map_err(io::Error::other)?;
     writeln!(out)

@@ -246,6 +246,12 @@ pub struct ResultProperties {
     pub logical_id: Option<String>,
     /// The mutability label.
     pub tag_mutability: String,
+    /// Where the resource was described: the input kind (`cloudformation`, `live`,
+    /// `config-aggregator`, ...).
+    pub source: &'static str,
+    /// When Config captured the item (recorded sources), RFC 3339.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub captured_at: Option<String>,
 }
 
 /// Builds the SARIF log for `evals`.
@@ -354,6 +360,8 @@ fn result(e: &Evaluation, cwd: Option<&std::path::Path>) -> SarifResult {
             arn: e.arn.clone(),
             logical_id: e.source.logical_id.clone(),
             tag_mutability: mutability_label(&e.tag_mutability),
+            source: e.source.kind.as_str(),
+            captured_at: e.captured_at.clone(),
         },
     }
 }

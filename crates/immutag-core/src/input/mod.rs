@@ -38,7 +38,7 @@ pub mod config;
 pub mod detect;
 pub mod ecr;
 pub mod locate;
-mod shared;
+pub(crate) mod shared;
 pub mod terraform;
 
 /// The largest input accepted, in bytes (a CloudFormation template is at most 1 MB; a plan
@@ -247,9 +247,11 @@ fn parse_kind(
             cloudformation::parse_with(bytes, file, deployed)?,
         )),
         InputKind::Terraform => Ok(Parsed::of(kind, terraform::parse(bytes, file)?)),
-        InputKind::Live => Err(InputError::Undetected(
-            "`live` is not a file format: it names repositories read from AWS by immutag itself"
-                .into(),
-        )),
+        InputKind::Live | InputKind::ConfigAggregator | InputKind::ConfigQuery => {
+            Err(InputError::Undetected(format!(
+                "`{}` is not a file format: it names repositories read from AWS by immutag itself",
+                kind.as_str()
+            )))
+        }
     }
 }
