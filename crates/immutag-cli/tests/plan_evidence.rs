@@ -93,21 +93,20 @@ async fn plan_on_evidence_feeds_remediate() {
     let log = dir.path().join("trail.json");
     std::fs::write(&log, serde_json::json!({"Records": records}).to_string()).unwrap();
     let log = log.to_str().unwrap();
-
-    let o = immutag(
-        &moto,
-        &[
+    let plan_on = |extra: &[&str]| {
+        let mut args = vec![
             "plan",
             "--evidence",
             log,
             "--regions",
             "eu-west-1,us-east-1",
-            "-o",
-            "json",
             "--no-progress",
-        ],
-        None,
-    );
+        ];
+        args.extend_from_slice(extra);
+        immutag(&moto, &args, None)
+    };
+
+    let o = plan_on(&["-o", "json"]);
     assert_eq!(o.code, 1, "{}", text(&o));
     let doc: Plan = serde_json::from_str(&o.stdout).unwrap();
     assert_eq!(doc.schema_version, 2);
@@ -151,20 +150,7 @@ async fn plan_on_evidence_feeds_remediate() {
     assert!(batch.basis.notes[0].contains(&format!("does not cover {acct}/us-east-1")));
 
     // The table labels the basis and totals the untagged images at the given price.
-    let o = immutag(
-        &moto,
-        &[
-            "plan",
-            "--evidence",
-            log,
-            "--regions",
-            "eu-west-1,us-east-1",
-            "--storage-price",
-            "0.5",
-            "--no-progress",
-        ],
-        None,
-    );
+    let o = plan_on(&["--storage-price", "0.5"]);
     assert_eq!(o.code, 1, "{}", text(&o));
     let table = o.stdout.clone();
     assert!(
