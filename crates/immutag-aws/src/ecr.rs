@@ -138,30 +138,24 @@ pub async fn creation_templates(
     region: &str,
 ) -> Result<Vec<Repository>, AwsError> {
     const OP: &str = "ecr:DescribeRepositoryCreationTemplates";
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    let mut pages = 0usize;
-    loop {
+    let (out, _) = paginate(OP, |token| async move {
         let resp = client
             .describe_repository_creation_templates()
             .max_results(PAGE_SIZE)
-            .set_next_token(token.clone())
+            .set_next_token(token)
             .customize()
             .config_override(probing())
             .send()
             .await
             .map_err(|e| AwsError::api_probe(OP, e))?;
-        pages += 1;
-        out.extend(
-            resp.repository_creation_templates()
-                .iter()
-                .map(|t| template_from_api(t, account_id, region)),
-        );
-        token = next_token(OP, token.as_deref(), resp.next_token(), pages)?;
-        if token.is_none() {
-            break;
-        }
-    }
+        let templates = resp
+            .repository_creation_templates()
+            .iter()
+            .map(|t| template_from_api(t, account_id, region))
+            .collect();
+        Ok((templates, resp.next_token().map(str::to_owned)))
+    })
+    .await?;
     Ok(out)
 }
 
@@ -212,30 +206,24 @@ pub async fn registry_rules(client: &Client) -> Result<RegistryRules, AwsError> 
             }
         })
         .collect();
-    let mut pull_through_cache = Vec::new();
-    let mut token: Option<String> = None;
-    let mut pages = 0usize;
-    loop {
+    let (pull_through_cache, _) = paginate(CACHE, |token| async move {
         let resp = client
             .describe_pull_through_cache_rules()
             .max_results(PAGE_SIZE)
-            .set_next_token(token.clone())
+            .set_next_token(token)
             .customize()
             .config_override(probing())
             .send()
             .await
             .map_err(|e| AwsError::api_probe(CACHE, e))?;
-        pages += 1;
-        pull_through_cache.extend(
-            resp.pull_through_cache_rules()
-                .iter()
-                .filter_map(|r| r.ecr_repository_prefix().map(str::to_owned)),
-        );
-        token = next_token(CACHE, token.as_deref(), resp.next_token(), pages)?;
-        if token.is_none() {
-            break;
-        }
-    }
+        let prefixes = resp
+            .pull_through_cache_rules()
+            .iter()
+            .filter_map(|r| r.ecr_repository_prefix().map(str::to_owned))
+            .collect();
+        Ok((prefixes, resp.next_token().map(str::to_owned)))
+    })
+    .await?;
     Ok(RegistryRules {
         pull_through_cache,
         replication,
