@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod evaluate;
+pub mod evidence;
 pub mod fleet;
 pub mod history;
 pub mod pins;
