@@ -6,10 +6,12 @@
 //!   nothing is decided on a stale plan or configuration item: only what is still
 //!   non-compliant live is changed.
 //! * [`apply`] makes the changes: PutImageTagMutability per repository
-//!   (UpdateRepositoryCreationTemplate per creation template) with bounded concurrency, each
-//!   change recorded before and after (the CLI's journal on disk, the Lambda's log lines),
-//!   then reads every changed repository and template back (verification). A change whose
-//!   turn comes after the deadline is not sent and is reported as such.
+//!   (UpdateRepositoryCreationTemplate per creation template; for a lifecycle-policy change,
+//!   PutLifecyclePolicy, or DeleteLifecyclePolicy to restore none) with bounded concurrency,
+//!   each change recorded before and after (the CLI's journal on disk, the Lambda's log
+//!   lines), then reads every changed repository and template back (verification:
+//!   DescribeRepositories, DescribeRepositoryCreationTemplates, GetLifecyclePolicy). A change
+//!   whose turn comes after the deadline is not sent and is reported as such.
 //!
 //! A template is updated from what is read of it right before the call: UpdateRepository-
 //! CreationTemplate may reset what it is not given (the API reference says an omitted
@@ -28,10 +30,11 @@ use std::future::Future;
 
 use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ecr::operation::put_image_tag_mutability::PutImageTagMutabilityError;
+use aws_sdk_ecr::operation::put_lifecycle_policy::PutLifecyclePolicyError;
 use aws_sdk_ecr::operation::update_repository_creation_template::UpdateRepositoryCreationTemplateError;
 use aws_sdk_ecr::types::{ImageTagMutability, ImageTagMutabilityExclusionFilter};
 use futures::stream::{self, StreamExt};
-use immutag_core::change::{Change, RepoKey, Setting};
+use immutag_core::change::{Attribute, Change, LifecyclePolicy, RepoKey, Setting, State};
 use immutag_core::journal::{JournalRecord, Operation, Phase};
 use immutag_core::remediation::{
     Candidate, Decision, RemediationOptions, SkipReason, decide, key_of,
@@ -41,7 +44,7 @@ use serde::Serialize;
 use tokio::time::Instant;
 
 use crate::clients::{EcrClients, Scope};
-use crate::ecr::{self, ReadState};
+use crate::ecr::{self, PolicyRead, ReadState};
 use crate::error::error_chain;
 
 /// The default number of changes in flight at once.
@@ -51,7 +54,7 @@ pub const DEFAULT_CONCURRENCY: usize = 16;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "result", rename_all = "snake_case")]
 pub enum ChangeResult {
-    /// PutImageTagMutability succeeded.
+    /// PutImageTagMutability (PutLifecyclePolicy, DeleteLifecyclePolicy) succeeded.
     Applied,
     /// It failed.
     Failed {
@@ -79,7 +82,7 @@ pub enum Verification {
     /// Read back as something else.
     Mismatch {
         /// What was read.
-        observed: Setting,
+        observed: State,
     },
     /// The repository was not found when reading back.
     Missing,
@@ -366,7 +369,7 @@ pub async fn verify<R: Recorder>(
     recorder: &R,
     opts: ApplyOptions,
 ) -> Result<(), ApplyError> {
-    let to_read: Vec<RepoKey> = reports
+    let to_read: Vec<(RepoKey, Attribute)> = reports
         .iter()
         .filter(|r| {
             matches!(
@@ -378,11 +381,11 @@ pub async fn verify<R: Recorder>(
                     }
             )
         })
-        .map(|r| r.change.key.clone())
+        .map(|r| (r.change.key.clone(), r.change.attribute()))
         .collect();
     if opts.expired() {
         for report in reports.iter_mut() {
-            if to_read.contains(&report.change.key) {
+            if to_read.contains(&(report.change.key.clone(), report.change.attribute())) {
                 report.verification = Some(Verification::Unreadable {
                     error: "not read back: the time left ran out".into(),
                 });
@@ -390,24 +393,40 @@ pub async fn verify<R: Recorder>(
         }
         return Ok(());
     }
-    let read = ecr::read_settings(clients, &to_read, opts.concurrency).await;
+    let keys_of = |attribute: Attribute| -> Vec<RepoKey> {
+        to_read
+            .iter()
+            .filter(|(_, a)| *a == attribute)
+            .map(|(k, _)| k.clone())
+            .collect()
+    };
+    let settings = ecr::read_settings(
+        clients,
+        &keys_of(Attribute::TagMutability),
+        opts.concurrency,
+    )
+    .await;
+    let policies = ecr::read_lifecycle_policies(
+        clients,
+        &keys_of(Attribute::LifecyclePolicy),
+        opts.concurrency,
+    )
+    .await;
     let mut records = Vec::new();
     for report in reports.iter_mut() {
         let key = &report.change.key;
-        let Some(state) = read.get(key) else {
+        let read = match report.change.attribute() {
+            Attribute::TagMutability => settings.get(key).map(observed_setting),
+            Attribute::LifecyclePolicy => policies.get(key).map(observed_policy),
+        };
+        let Some(read) = read else {
             continue;
         };
-        let v = match state.setting() {
-            Some(Ok(s)) if s.same_as(&report.change.to) => Verification::Verified,
-            Some(Ok(s)) => Verification::Mismatch { observed: s },
-            Some(Err(error)) => Verification::Unreadable { error },
-            None if matches!(state, ReadState::Missing) => Verification::Missing,
-            None => Verification::Unreadable {
-                error: match state {
-                    ReadState::Error(e) => e.clone(),
-                    _ => "not read".into(),
-                },
-            },
+        let v = match read {
+            Ok(Some(s)) if s.same_as(&report.change.to) => Verification::Verified,
+            Ok(Some(s)) => Verification::Mismatch { observed: s },
+            Ok(None) => Verification::Missing,
+            Err(error) => Verification::Unreadable { error },
         };
         // An unknown outcome that reads back as the target was applied after all.
         if matches!(v, Verification::Verified)
@@ -446,6 +465,26 @@ pub async fn verify<R: Recorder>(
     Ok(())
 }
 
+/// What a mutability read found: the state, `Ok(None)` when the repository is gone.
+fn observed_setting(state: &ReadState) -> Result<Option<State>, String> {
+    match (state, state.setting()) {
+        (_, Some(Ok(s))) => Ok(Some(s.into())),
+        (_, Some(Err(e))) => Err(e),
+        (ReadState::Missing, None) => Ok(None),
+        (ReadState::Error(e), None) => Err(e.clone()),
+        (ReadState::Found(_), None) => Err("not read".into()),
+    }
+}
+
+/// What a lifecycle-policy read found: the state, `Ok(None)` when the repository is gone.
+fn observed_policy(read: &PolicyRead) -> Result<Option<State>, String> {
+    match read {
+        PolicyRead::Found(p) => Ok(Some(State::Lifecycle(p.clone()))),
+        PolicyRead::Missing => Ok(None),
+        PolicyRead::Error(e) => Err(e.clone()),
+    }
+}
+
 async fn put(clients: &EcrClients, change: &Change) -> ChangeResult {
     let scope = Scope::of(&change.key);
     let Some(client) = clients.get(&scope) else {
@@ -455,15 +494,80 @@ async fn put(clients: &EcrClients, change: &Change) -> ChangeResult {
             outcome_known: true,
         };
     };
-    if change.key.kind == ResourceKind::CreationTemplate {
-        return put_template(client, change).await;
+    match (&change.from, &change.to) {
+        (State::Mutability(_), State::Mutability(to)) => put_mutability(client, change, to).await,
+        (State::Lifecycle(_), State::Lifecycle(to)) => put_lifecycle(client, change, to).await,
+        _ => ChangeResult::Failed {
+            code: "InvalidChange".into(),
+            message: format!(
+                "a change from {} to {} switches two attributes",
+                change.from, change.to
+            ),
+            outcome_known: true,
+        },
     }
-    let filters = api_filters(&change.to);
+}
+
+/// PutLifecyclePolicy, or DeleteLifecyclePolicy for none (a policy already gone is none).
+async fn put_lifecycle(
+    client: &aws_sdk_ecr::Client,
+    change: &Change,
+    to: &LifecyclePolicy,
+) -> ChangeResult {
+    match &to.lifecycle_policy {
+        Some(text) => {
+            let call = client
+                .put_lifecycle_policy()
+                .set_registry_id(change.key.account.clone())
+                .repository_name(&change.key.repository)
+                .lifecycle_policy_text(text);
+            match call.send().await {
+                Ok(_) => ChangeResult::Applied,
+                Err(e) => {
+                    let modeled = e.as_service_error().and_then(|se| match se {
+                        PutLifecyclePolicyError::InvalidParameterException(_) => {
+                            Some("InvalidParameterException")
+                        }
+                        PutLifecyclePolicyError::RepositoryNotFoundException(_) => {
+                            Some("RepositoryNotFoundException")
+                        }
+                        PutLifecyclePolicyError::ServerException(_) => Some("ServerException"),
+                        _ => None,
+                    });
+                    classify(e, modeled)
+                }
+            }
+        }
+        None => {
+            let call = client
+                .delete_lifecycle_policy()
+                .set_registry_id(change.key.account.clone())
+                .repository_name(&change.key.repository);
+            match call.send().await {
+                Ok(_) => ChangeResult::Applied,
+                Err(e) if e.code() == Some("LifecyclePolicyNotFoundException") => {
+                    ChangeResult::Applied
+                }
+                Err(e) => classify(e, None),
+            }
+        }
+    }
+}
+
+async fn put_mutability(
+    client: &aws_sdk_ecr::Client,
+    change: &Change,
+    to: &Setting,
+) -> ChangeResult {
+    if change.key.kind == ResourceKind::CreationTemplate {
+        return put_template(client, change, to).await;
+    }
+    let filters = api_filters(to);
     let call = client
         .put_image_tag_mutability()
         .set_registry_id(change.key.account.clone())
         .repository_name(&change.key.repository)
-        .image_tag_mutability(ImageTagMutability::from(change.to.mode.as_str()))
+        .image_tag_mutability(ImageTagMutability::from(to.mode.as_str()))
         .set_image_tag_mutability_exclusion_filters((!filters.is_empty()).then_some(filters));
     match call.send().await {
         Ok(_) => ChangeResult::Applied,
@@ -503,7 +607,7 @@ fn api_filters(to: &Setting) -> Vec<ImageTagMutabilityExclusionFilter> {
 /// Switches a creation template: read it, check it still has the setting the change was
 /// decided on, send UpdateRepositoryCreationTemplate with everything else as read (see the
 /// module documentation).
-async fn put_template(client: &aws_sdk_ecr::Client, change: &Change) -> ChangeResult {
+async fn put_template(client: &aws_sdk_ecr::Client, change: &Change, to: &Setting) -> ChangeResult {
     let prefix = &change.key.repository;
     let refused = |code: &str, message: String| ChangeResult::Failed {
         code: code.to_owned(),
@@ -528,7 +632,7 @@ async fn put_template(client: &aws_sdk_ecr::Client, change: &Change) -> ChangeRe
         );
     };
     let now = ecr::template_setting_of(&live);
-    if !now.same_as(&change.from) {
+    if !State::from(now.clone()).same_as(&change.from) {
         return refused(
             "ChangedSinceDecided",
             format!(
@@ -537,7 +641,7 @@ async fn put_template(client: &aws_sdk_ecr::Client, change: &Change) -> ChangeRe
             ),
         );
     }
-    let filters = api_filters(&change.to);
+    let filters = api_filters(to);
     let call = client
         .update_repository_creation_template()
         .prefix(prefix)
@@ -548,7 +652,7 @@ async fn put_template(client: &aws_sdk_ecr::Client, change: &Change) -> ChangeRe
         .set_lifecycle_policy(live.lifecycle_policy().map(str::to_owned))
         .set_applied_for(Some(live.applied_for().to_vec()))
         .set_custom_role_arn(live.custom_role_arn().map(str::to_owned))
-        .image_tag_mutability(ImageTagMutability::from(change.to.mode.as_str()))
+        .image_tag_mutability(ImageTagMutability::from(to.mode.as_str()))
         .set_image_tag_mutability_exclusion_filters((!filters.is_empty()).then_some(filters));
     match call.send().await {
         Ok(_) => ChangeResult::Applied,

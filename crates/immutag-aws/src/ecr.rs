@@ -17,7 +17,7 @@ use std::collections::BTreeMap;
 use aws_sdk_ecr::error::ProvideErrorMetadata;
 use futures::stream;
 use futures::{StreamExt, TryStreamExt};
-use immutag_core::change::{RepoKey, Setting};
+use immutag_core::change::{LifecyclePolicy, RepoKey, Setting, State};
 use immutag_core::coverage::ReplicationRule;
 use immutag_core::plan::ImageRecord;
 use immutag_core::{
@@ -420,11 +420,17 @@ pub fn image_from_api(detail: &ImageDetail) -> ImageRecord {
             .or(detail.artifact_media_type())
             .map(str::to_owned),
         subject_digest: detail.subject_manifest_digest().map(str::to_owned),
+        artifact_type: detail.artifact_media_type().map(str::to_owned),
+        size_bytes: detail
+            .image_size_in_bytes()
+            .and_then(|b| u64::try_from(b).ok()),
     }
 }
 
 /// Every image of a repository (`ecr:DescribeImages`, `maxResults=1000`, following
-/// `nextToken`): tags, push time, last recorded pull.
+/// `nextToken`): tags, push time, last recorded pull, size, artifact type. One read serves the
+/// re-used tags and the untagged images (the ones with no tag: the same set as
+/// `filter.tagStatus=UNTAGGED`), so the plan lists each repository's images once.
 pub async fn images(
     client: &Client,
     registry_id: Option<&str>,
@@ -670,6 +676,85 @@ async fn read_batch(
         }
     }
     out
+}
+
+/// What reading a repository's lifecycle policy found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PolicyRead {
+    /// Its policy, or none (`LifecyclePolicyNotFoundException`).
+    Found(LifecyclePolicy),
+    /// The repository does not exist.
+    Missing,
+    /// It could not be read.
+    Error(String),
+}
+
+impl PolicyRead {
+    /// The state found (`None` when missing or unreadable).
+    pub fn state(&self) -> Option<State> {
+        match self {
+            Self::Found(p) => Some(State::Lifecycle(p.clone())),
+            Self::Missing | Self::Error(_) => None,
+        }
+    }
+}
+
+/// Reads the lifecycle policy of one repository (`ecr:GetLifecyclePolicy`):
+/// `LifecyclePolicyNotFoundException` means it has none.
+pub async fn lifecycle_policy(
+    client: &Client,
+    registry_id: Option<&str>,
+    repository_name: &str,
+) -> PolicyRead {
+    let resp = client
+        .get_lifecycle_policy()
+        .set_registry_id(registry_id.map(str::to_owned))
+        .repository_name(repository_name)
+        .send()
+        .await;
+    match resp {
+        Ok(o) => PolicyRead::Found(match o.lifecycle_policy_text() {
+            Some(text) => LifecyclePolicy::text(text),
+            None => LifecyclePolicy::none(),
+        }),
+        Err(e) => match e.code() {
+            Some("LifecyclePolicyNotFoundException") => PolicyRead::Found(LifecyclePolicy::none()),
+            Some("RepositoryNotFoundException") => PolicyRead::Missing,
+            code => PolicyRead::Error(format!(
+                "ecr:GetLifecyclePolicy: {}: {}",
+                code.unwrap_or("error"),
+                e.message()
+                    .map(str::to_owned)
+                    .unwrap_or_else(|| error_chain(&e))
+            )),
+        },
+    }
+}
+
+/// Reads the lifecycle policy of each repository, `concurrency` calls at once (one
+/// GetLifecyclePolicy each: the API reads one repository a call).
+pub async fn read_lifecycle_policies(
+    clients: &EcrClients,
+    keys: &[RepoKey],
+    concurrency: usize,
+) -> BTreeMap<RepoKey, PolicyRead> {
+    let mut keys = keys.to_vec();
+    keys.sort();
+    keys.dedup();
+    stream::iter(keys)
+        .map(|key| async move {
+            let scope = Scope::of(&key);
+            let read = match clients.get(&scope) {
+                Some(client) => {
+                    lifecycle_policy(client, key.account.as_deref(), &key.repository).await
+                }
+                None => PolicyRead::Error(format!("no credentials for {scope}")),
+            };
+            (key, read)
+        })
+        .buffer_unordered(concurrency.max(1))
+        .collect()
+        .await
 }
 
 #[cfg(test)]

@@ -1,13 +1,18 @@
 //! The flow of `immutag plan`: the inventory of each (account, region) target (repositories
 //! and creation templates), the evaluation of each, and the images of every non-compliant
-//! repository (`ecr:DescribeImages`, paginated), turned into the *plan*. The recommendation
-//! itself is pure: [`immutag_core::plan::recommend`]. Templates are planned without images;
-//! an endpoint that does not implement the template reads gives a warning in the plan.
+//! repository (`ecr:DescribeImages`, paginated), turned into the *plan*, on *evidence* when it
+//! is given (the moves read by [`crate::evidence::read`]). The recommendation itself is pure:
+//! [`immutag_core::plan::recommend_on_evidence`], or [`immutag_core::plan::recommend`] (a
+//! guess from tag names) without evidence. Templates are planned without images; an endpoint
+//! that does not implement the template reads gives a warning in the plan.
 
 use aws_types::SdkConfig;
 use futures::StreamExt;
 use immutag_core::change::RepoKey;
-use immutag_core::plan::{PLAN_SCHEMA_VERSION, Plan, Recommendation, recommend};
+use immutag_core::evidence::Evidence;
+use immutag_core::plan::{
+    DEFAULT_STORAGE_PRICE, ImageRecord, Plan, Recommendation, recommend, recommend_on_evidence,
+};
 use immutag_core::{Compliance, Repository, RuleParameters, evaluate};
 
 use crate::error::AwsError;
@@ -26,6 +31,42 @@ pub enum Planned {
     Warning(Warning),
 }
 
+/// What a plan rests on besides the repositories: the rule parameters, the evidence (none: a
+/// guess from tag names) and the storage price of the untagged-image estimates.
+#[derive(Debug, Clone, Copy)]
+pub struct PlanInputs<'a> {
+    /// The rule parameters: the verdicts and the exclusions the rule accepts.
+    pub params: &'a RuleParameters,
+    /// The tag moves read from CloudTrail; `None`: guess re-use from tag names.
+    pub evidence: Option<&'a Evidence>,
+    /// USD per GB-month.
+    pub storage_price: f64,
+}
+
+impl<'a> PlanInputs<'a> {
+    /// A guess from tag names, at the default storage price.
+    pub fn guess(params: &'a RuleParameters) -> Self {
+        Self {
+            params,
+            evidence: None,
+            storage_price: DEFAULT_STORAGE_PRICE,
+        }
+    }
+
+    /// The recommendation for `repo` with its `images`.
+    pub fn recommend(&self, repo: &Repository, images: &[ImageRecord]) -> Recommendation {
+        match self.evidence {
+            None => recommend(repo, images, self.params),
+            Some(evidence) => {
+                let name = repo.name.as_deref().unwrap_or(&repo.resource_id);
+                let seen =
+                    evidence.repository(repo.account_id.as_deref(), repo.region.as_deref(), name);
+                recommend_on_evidence(repo, images, &seen, self.params)
+            }
+        }
+    }
+}
+
 /// Plans the non-compliant repositories of one target: reads the inventory, evaluates it with
 /// `params`, and reads the images of each non-compliant repository, `concurrency`
 /// repositories at a time. A repository whose images cannot be read becomes a
@@ -33,20 +74,21 @@ pub enum Planned {
 pub async fn plan_target(
     config: &SdkConfig,
     target: &Target,
-    params: &RuleParameters,
+    inputs: &PlanInputs<'_>,
     concurrency: usize,
 ) -> Result<Vec<Planned>, AwsError> {
     let client = aws_sdk_ecr::Client::new(config);
-    plan_target_with(&client, target, params, concurrency).await
+    plan_target_with(&client, target, inputs, concurrency).await
 }
 
 /// [`plan_target`] with an ECR client of the target's account and region.
 pub async fn plan_target_with(
     client: &aws_sdk_ecr::Client,
     target: &Target,
-    params: &RuleParameters,
+    inputs: &PlanInputs<'_>,
     concurrency: usize,
 ) -> Result<Vec<Planned>, AwsError> {
+    let params = inputs.params;
     let client = client.clone();
     let mut repos = crate::ecr::inventory(&client, &target.account_id, &target.region).await?;
     let mut dropped = Vec::new();
@@ -79,7 +121,7 @@ pub async fn plan_target_with(
         .filter(|r| evaluate(r, params).compliance == Compliance::NonCompliant)
         .collect();
     let client = &client;
-    planned.extend(recommend_repositories(open, params, concurrency, |_| Some(client)).await);
+    planned.extend(recommend_repositories(open, inputs, concurrency, |_| Some(client)).await);
     planned.extend(dropped.into_iter().map(|name| {
         Planned::Dropped(RepoKey::new(
             Some(&target.account_id),
@@ -92,11 +134,11 @@ pub async fn plan_target_with(
 
 /// Reads the images of each repository (`ecr:DescribeImages`, paginated) with the client
 /// `client_of` gives for it, `concurrency` at once, and recommends its target
-/// ([`recommend`]). A repository without a client or whose images cannot be read becomes a
-/// [`Planned::Failed`].
+/// ([`PlanInputs::recommend`]: on evidence, or a guess). A repository without a client or
+/// whose images cannot be read becomes a [`Planned::Failed`].
 pub async fn recommend_repositories<'c>(
     repos: Vec<Repository>,
-    params: &RuleParameters,
+    inputs: &PlanInputs<'_>,
     concurrency: usize,
     client_of: impl Fn(&Repository) -> Option<&'c aws_sdk_ecr::Client>,
 ) -> Vec<Planned> {
@@ -119,7 +161,7 @@ pub async fn recommend_repositories<'c>(
             return failed(None, "no credentials for its account and region".into());
         };
         match crate::ecr::images(client, repo.account_id.as_deref(), &name).await {
-            Ok(images) => Planned::Recommendation(Box::new(recommend(&repo, &images, params))),
+            Ok(images) => Planned::Recommendation(Box::new(inputs.recommend(&repo, &images))),
             // Deleted since it was listed: left out, counted.
             Err(err) if err.code() == Some("RepositoryNotFoundException") => Planned::Dropped(
                 RepoKey::new(repo.account_id.as_deref(), repo.region.as_deref(), &name),
@@ -136,19 +178,20 @@ pub async fn recommend_repositories<'c>(
 pub async fn plan(
     base: &SdkConfig,
     opts: &TargetOptions,
-    params: &RuleParameters,
+    inputs: &PlanInputs<'_>,
     progress: &dyn Progress,
 ) -> Result<Plan, AwsError> {
     let concurrency = opts.concurrency;
     let out = sweep(base, opts, progress, |config, target| async move {
-        plan_target(&config, &target, params, concurrency).await
+        plan_target(&config, &target, inputs, concurrency).await
     })
     .await?;
-    Ok(assemble(out.items, out.failures))
+    Ok(assemble(out.items, out.failures, inputs.storage_price))
 }
 
-/// Assembles a sorted [`Plan`].
-pub fn assemble(items: Vec<Planned>, mut failures: Vec<Failure>) -> Plan {
+/// Assembles a sorted [`Plan`], its untagged images priced at `storage_price` USD per
+/// GB-month.
+pub fn assemble(items: Vec<Planned>, mut failures: Vec<Failure>, storage_price: f64) -> Plan {
     let mut repositories = Vec::new();
     let mut warnings = Vec::new();
     for item in items {
@@ -172,10 +215,7 @@ pub fn assemble(items: Vec<Planned>, mut failures: Vec<Failure>) -> Plan {
     });
     failures.sort();
     warnings.sort();
-    Plan {
-        schema_version: PLAN_SCHEMA_VERSION,
-        repositories,
-        failures,
-        warnings,
-    }
+    let mut plan = Plan::new(repositories, failures, storage_price);
+    plan.warnings = warnings;
+    plan
 }

@@ -10,6 +10,12 @@
 //! overwrite a change made since nor journal a wrong previous setting, and only what is still
 //! non-compliant is changed.
 //!
+//! With [`RemediateOptions::lifecycle`] (`--lifecycle`), the lifecycle policy the plan
+//! suggests (expire untagged images) is applied too, through the same journaled apply path,
+//! where a repository has none (read live with GetLifecyclePolicy right before deciding:
+//! `LifecyclePolicyNotFoundException` means none); a repository with a lifecycle policy of its
+//! own is left alone and listed. A rollback deletes the policies the journal put.
+//!
 //! With [`Source::SecurityHub`] the work list is the repositories of the open ECR.2 findings
 //! (`GetFindings`, or a file of its output), read live and planned like the others; after
 //! the changes, each finding of a repository that changed gets a note
@@ -19,18 +25,19 @@ use std::path::PathBuf;
 
 use aws_types::SdkConfig;
 use immutag_core::RuleParameters;
-use immutag_core::change::RepoKey;
+use immutag_core::change::{Attribute, RepoKey};
 use immutag_core::finding::Finding;
 use immutag_core::journal::Operation;
 use immutag_core::plan::{Plan, recommend};
 use immutag_core::remediation::{
-    Action, Candidate, Decision, Mode, RemediationOptions, SkipReason, decide, key_of,
+    Action, Candidate, Decision, Mode, RemediationOptions, SkipReason, decide, decide_lifecycle,
+    key_of,
 };
 use immutag_core::{Compliance, InputKind, Repository, ResourceKind, TemplatePrefix, evaluate};
 
 use crate::change::{self, ApplyError, ApplyOptions, ChangeReport};
-use crate::clients::{Scope, clients_for_scopes};
-use crate::ecr::ReadState;
+use crate::clients::{EcrClients, Scope, clients_for_scopes};
+use crate::ecr::{self, PolicyRead, ReadState};
 use crate::error::AwsError;
 use crate::journal::{self, Journal, JournalError, JournalMode};
 use crate::plan::Planned;
@@ -129,6 +136,10 @@ pub struct RemediateOptions {
     pub remediation: RemediationOptions,
     /// Apply or not, journal, concurrency, role.
     pub run: RunOptions,
+    /// Also apply the plan's suggested lifecycle policy (expire untagged images) where a
+    /// repository has none. The suggestion comes from a plan: a file, or the live plan of
+    /// [`Mode::Plan`].
+    pub lifecycle: bool,
 }
 
 /// What a remediation decided and did.
@@ -136,7 +147,8 @@ pub struct RemediateOptions {
 pub struct RemediateReport {
     /// Whether changes were made.
     pub applied: bool,
-    /// One decision per repository (unreadable targets and repositories included), in order.
+    /// One decision per repository (unreadable targets and repositories included), in order;
+    /// with `--lifecycle`, then one per suggested lifecycle policy.
     pub decisions: Vec<Decision>,
     /// One report per change attempted (empty in a dry run).
     pub reports: Vec<ChangeReport>,
@@ -208,6 +220,7 @@ pub async fn remediate(
         candidates,
         scopes,
         failures,
+        lifecycle,
         warnings,
         notes,
         decided,
@@ -241,6 +254,10 @@ pub async fn remediate(
         .filter(|d| d.change().is_some())
         .flat_map(|d| notes.iter().filter(move |(k, _)| *k == d.key).cloned())
         .collect();
+    if opts.lifecycle {
+        decisions
+            .extend(decide_lifecycles(&clients, lifecycle, &opts.remediation, concurrency).await);
+    }
 
     let mut report = RemediateReport {
         applied: opts.run.apply,
@@ -290,6 +307,42 @@ pub async fn remediate(
     Ok(report)
 }
 
+/// The lifecycle policies a plan suggests, read live and decided: applied where a repository
+/// has none, left alone where it has one.
+async fn decide_lifecycles(
+    clients: &EcrClients,
+    suggested: Vec<(RepoKey, serde_json::Value)>,
+    opts: &RemediationOptions,
+    concurrency: usize,
+) -> Vec<Decision> {
+    let keys: Vec<RepoKey> = suggested.iter().map(|(k, _)| k.clone()).collect();
+    let read = ecr::read_lifecycle_policies(clients, &keys, concurrency).await;
+    suggested
+        .into_iter()
+        .map(|(key, policy)| match read.get(&key) {
+            Some(PolicyRead::Found(current)) => decide_lifecycle(&key, &policy, current, opts),
+            Some(PolicyRead::Missing) => Decision::skip(
+                key,
+                SkipReason::NotApplicable {
+                    detail: "the repository no longer exists".into(),
+                },
+            ),
+            Some(PolicyRead::Error(detail)) => Decision::skip(
+                key,
+                SkipReason::Unreadable {
+                    detail: detail.clone(),
+                },
+            ),
+            None => Decision::skip(
+                key,
+                SkipReason::Unreadable {
+                    detail: "its lifecycle policy was not read".into(),
+                },
+            ),
+        })
+        .collect()
+}
+
 /// The notes to write after the changes: one per target setting, on the findings of every
 /// repository changed (and verified) to it.
 fn note_groups<'f>(
@@ -300,7 +353,12 @@ fn note_groups<'f>(
 ) -> Vec<(FindingUpdate, Vec<&'f Finding>)> {
     let now = immutag_core::time::rfc3339(securityhub::unix_now());
     let mut groups: std::collections::BTreeMap<String, Vec<&'f Finding>> = Default::default();
-    for r in reports.iter().filter(|r| r.succeeded()) {
+    // Only the tag mutability is what ECR.2 is about (a lifecycle policy put with
+    // `--lifecycle` is not noted on the finding).
+    for r in reports
+        .iter()
+        .filter(|r| r.succeeded() && r.change.attribute() == Attribute::TagMutability)
+    {
         for (_, f) in open.iter().filter(|(k, _)| *k == r.change.key) {
             groups.entry(r.change.to.to_string()).or_default().push(f);
         }
@@ -327,8 +385,11 @@ fn note_groups<'f>(
 
 /// The work list of a remediation.
 struct WorkList {
+    /// The repositories and templates whose tag mutability may change.
     candidates: Vec<Candidate>,
+    /// The scopes that serve them.
     scopes: Vec<Scope>,
+    /// What could not be read.
     failures: Vec<Failure>,
     /// What the endpoints do not implement (creation templates on an emulator).
     warnings: Vec<Warning>,
@@ -338,9 +399,12 @@ struct WorkList {
     decided: Vec<Decision>,
     /// With Security Hub: the findings read, and the open ones with their repository.
     findings: Option<(usize, Vec<(RepoKey, Finding)>)>,
+    /// The lifecycle policies the plan suggests, by repository.
+    lifecycle: Vec<(RepoKey, serde_json::Value)>,
 }
 
-/// The candidates, the scopes that serve them, and what could not be read.
+/// The candidates, the scopes that serve them, what could not be read, and the suggested
+/// lifecycle policies.
 async fn work_list(
     base: &SdkConfig,
     opts: &RemediateOptions,
@@ -356,7 +420,8 @@ async fn work_list(
         // does, so that a repository whose pipelines re-push `latest` is fenced with an
         // exclusion rather than switched to a plain IMMUTABLE that breaks them.
         (Source::Live(targets), Mode::Plan) => {
-            Some(crate::plan::plan(base, targets, params, progress).await?)
+            let inputs = crate::plan::PlanInputs::guess(params);
+            Some(crate::plan::plan(base, targets, &inputs, progress).await?)
         }
         (Source::Live(_), Mode::Immutable) => None,
     };
@@ -385,6 +450,11 @@ async fn work_list(
                 Candidate::from_recommendation(r, repo)
             })
             .collect();
+        let lifecycle = plan
+            .repositories
+            .iter()
+            .filter_map(|r| r.lifecycle_policy.clone().map(|p| (r.key(), p)))
+            .collect();
         let notes = plan
             .repositories
             .iter()
@@ -394,6 +464,7 @@ async fn work_list(
         let mut list = WorkList::of(candidates, scopes, plan.failures);
         list.warnings = plan.warnings;
         list.notes = notes;
+        list.lifecycle = lifecycle;
         return Ok(list);
     }
     let Source::Live(targets) = &opts.source else {
@@ -446,6 +517,7 @@ impl WorkList {
             notes: Vec::new(),
             decided: Vec::new(),
             findings: None,
+            lifecycle: Vec::new(),
         }
     }
 }
@@ -513,6 +585,7 @@ async fn securityhub_work_list(
             }),
         }
     }
+    let mut lifecycle = Vec::new();
     let candidates = match mode {
         Mode::Immutable => found.into_iter().map(Candidate::immutable).collect(),
         Mode::Plan => {
@@ -521,8 +594,9 @@ async fn securityhub_work_list(
                 .partition(|r| evaluate(r, params).compliance == Compliance::NonCompliant);
             let by_key: std::collections::BTreeMap<RepoKey, Repository> =
                 open_repos.iter().map(|r| (key_of(r), r.clone())).collect();
+            let inputs = crate::plan::PlanInputs::guess(params);
             let planned =
-                crate::plan::recommend_repositories(open_repos, params, concurrency, |r| {
+                crate::plan::recommend_repositories(open_repos, &inputs, concurrency, |r| {
                     clients.get(&Scope::of(&key_of(r)))
                 })
                 .await;
@@ -531,6 +605,9 @@ async fn securityhub_work_list(
             for p in planned {
                 match p {
                     Planned::Recommendation(rec) => {
+                        if let Some(policy) = &rec.lifecycle_policy {
+                            lifecycle.push((rec.key(), policy.clone()));
+                        }
                         if let Some(repo) = by_key.get(&rec.key()) {
                             candidates.push(Candidate::from_recommendation(&rec, repo.clone()));
                         }
@@ -557,6 +634,7 @@ async fn securityhub_work_list(
         notes: Vec::new(),
         decided,
         findings: Some((read, open)),
+        lifecycle,
     })
 }
 

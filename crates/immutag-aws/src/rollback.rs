@@ -1,8 +1,9 @@
 //! The flow of `immutag rollback JOURNAL`: restore the previous settings of what a journal
 //! changed. Dry run unless asked to apply; journaled itself.
 //!
-//! The current setting of every repository the journal names is read first
-//! (DescribeRepositories, 100 names per call). A repository is restored only when it is still
+//! The current state of every repository the journal names is read first
+//! (DescribeRepositories, 100 names per call; GetLifecyclePolicy for the lifecycle policies
+//! `remediate --lifecycle` put, which a rollback deletes). A repository is restored only when it is still
 //! at a setting the journal made; one changed since, one whose change failed, and one that no
 //! longer exists are left alone and reported. An intent without a result (a crash) is
 //! resolved by that same read.
@@ -11,13 +12,13 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use aws_types::SdkConfig;
-use immutag_core::change::Change;
+use immutag_core::change::{Attribute, Change, RepoKey};
 use immutag_core::journal::{JournalEntry, Operation, Outcome, summarize};
 use immutag_core::rollback::{RollbackDecision, RollbackItem, plan_rollback};
 
 use crate::change::{self, ApplyError, ApplyOptions, ChangeReport};
 use crate::clients::{Scope, clients_for_scopes};
-use crate::ecr::{self, ReadState};
+use crate::ecr::{self, PolicyRead, ReadState};
 use crate::error::AwsError;
 use crate::journal::{self, JournalError};
 use crate::remediate::RunOptions;
@@ -101,26 +102,57 @@ pub async fn rollback(
         .collect();
     let scopes: Vec<Scope> = entries.iter().map(|e| Scope::of(&e.key)).collect();
     let clients = clients_for_scopes(base, scopes, &opts.run.role_name).await?;
-    let keys: Vec<_> = entries.iter().map(|e| e.key.clone()).collect();
-    let read = ecr::read_settings(&clients, &keys, concurrency).await;
+    let keys_of = |attribute: Attribute| -> Vec<RepoKey> {
+        entries
+            .iter()
+            .filter(|e| e.attribute() == attribute)
+            .map(|e| e.key.clone())
+            .collect()
+    };
+    let settings =
+        ecr::read_settings(&clients, &keys_of(Attribute::TagMutability), concurrency).await;
+    let policies =
+        ecr::read_lifecycle_policies(&clients, &keys_of(Attribute::LifecyclePolicy), concurrency)
+            .await;
     let mut unreadable = Vec::new();
     let mut current = BTreeMap::new();
-    for (k, v) in &read {
+    for (k, v) in &settings {
         match (v, v.setting()) {
             (_, Some(Ok(s))) => {
-                current.insert(k.clone(), s);
+                current.insert((k.clone(), Attribute::TagMutability), s.into());
             }
             (_, Some(Err(e))) => unreadable.push(format!("{k}: {e}")),
             (ReadState::Error(e), _) => unreadable.push(format!("{k}: {e}")),
             _ => {}
         }
     }
+    for (k, v) in &policies {
+        match v {
+            PolicyRead::Found(_) => {
+                if let Some(state) = v.state() {
+                    current.insert((k.clone(), Attribute::LifecyclePolicy), state);
+                }
+            }
+            PolicyRead::Error(e) => unreadable.push(format!("{k}: {e}")),
+            PolicyRead::Missing => {}
+        }
+    }
     let mut items = plan_rollback(&entries, &current);
     // A repository that could not be read is not "gone": say so.
     for item in &mut items {
-        if let Some(ReadState::Error(e)) = read.get(&item.entry.key) {
+        let error = match item.entry.attribute() {
+            Attribute::TagMutability => match settings.get(&item.entry.key) {
+                Some(ReadState::Error(e)) => Some(e),
+                _ => None,
+            },
+            Attribute::LifecyclePolicy => match policies.get(&item.entry.key) {
+                Some(PolicyRead::Error(e)) => Some(e),
+                _ => None,
+            },
+        };
+        if let Some(e) = error {
             item.decision = RollbackDecision::Skip {
-                reason: format!("current setting unreadable: {e}"),
+                reason: format!("current state unreadable: {e}"),
             };
         }
     }

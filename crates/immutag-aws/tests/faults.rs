@@ -512,7 +512,7 @@ async fn describe_images_row(fault: Fault) {
     let items = immutag_aws::plan::plan_target_with(
         &client,
         &ecr_target("eu-west-1"),
-        &immutag_core::RuleParameters::default(),
+        &immutag_aws::plan::PlanInputs::guess(&immutag_core::RuleParameters::default()),
         2,
     )
     .await
@@ -1012,3 +1012,92 @@ fault_cells!(assume_role_row:
     assume_role_access_denied_fails_the_account_by_name => AccessDenied,
     assume_role_malformed_fails_the_account_by_name => Malformed,
 );
+
+// The cost of moved tags: DescribeImages over two pages, untagged images with their sizes,
+// and untagged referrers (a cosign signature by artifact type, an SBOM by subject) that moto
+// cannot represent; only the images a moved tag left behind are counted and priced.
+#[tokio::test]
+async fn untagged_images_are_sized_across_pages_and_referrers_are_not_counted() {
+    let inventory = mock!(Client::describe_repositories).then_output(|| {
+        DescribeRepositoriesOutput::builder()
+            .repositories(
+                Repository::builder()
+                    .repository_name("web")
+                    .registry_id("111122223333")
+                    .image_tag_mutability(ImageTagMutability::Mutable)
+                    .build(),
+            )
+            .build()
+    });
+    let docker = "application/vnd.docker.container.image.v1+json";
+    let first = mock!(Client::describe_images)
+        .match_requests(|r| r.next_token().is_none())
+        .then_output(move || {
+            DescribeImagesOutput::builder()
+                .image_details(
+                    ImageDetail::builder()
+                        .image_digest("sha256:new")
+                        .image_tags("latest")
+                        .image_size_in_bytes(1 << 30)
+                        .artifact_media_type(docker)
+                        .build(),
+                )
+                .image_details(
+                    ImageDetail::builder()
+                        .image_digest("sha256:old1")
+                        .image_size_in_bytes(3 << 29)
+                        .artifact_media_type(docker)
+                        .build(),
+                )
+                .next_token("page-2")
+                .build()
+        });
+    let second = mock!(Client::describe_images)
+        .match_requests(|r| r.next_token() == Some("page-2"))
+        .then_output(move || {
+            DescribeImagesOutput::builder()
+                .image_details(
+                    ImageDetail::builder()
+                        .image_digest("sha256:old2")
+                        .image_size_in_bytes(1 << 29)
+                        .build(),
+                )
+                .image_details(
+                    ImageDetail::builder()
+                        .image_digest("sha256:sig")
+                        .image_size_in_bytes(1 << 30)
+                        .artifact_media_type("application/vnd.dev.cosign.artifact.sig.v1+json")
+                        .build(),
+                )
+                .image_details(
+                    ImageDetail::builder()
+                        .image_digest("sha256:sbom")
+                        .image_size_in_bytes(1 << 30)
+                        .subject_manifest_digest("sha256:new")
+                        .build(),
+                )
+                .build()
+        });
+    // The plan reads the creation templates too: none here.
+    let no_templates = mock!(Client::describe_repository_creation_templates).then_output(|| {
+        aws_sdk_ecr::operation::describe_repository_creation_templates::DescribeRepositoryCreationTemplatesOutput::builder().build()
+    });
+    let client = client!(&[&inventory, &first, &second, &no_templates]);
+    let params = immutag_core::RuleParameters::default();
+    let items = immutag_aws::plan::plan_target_with(
+        &client,
+        &ecr_target("eu-west-1"),
+        &immutag_aws::plan::PlanInputs::guess(&params),
+        1,
+    )
+    .await
+    .unwrap();
+    let plan = immutag_aws::plan::assemble(items, Vec::new(), 0.10);
+    let web = &plan.repositories[0];
+    assert_eq!(web.basis.images, 5);
+    assert_eq!(web.basis.untagged_images, 2);
+    assert_eq!(web.basis.referrers, 2);
+    assert_eq!(web.basis.untagged_bytes, 2 << 30, "1.5 GiB + 0.5 GiB");
+    assert!((web.basis.untagged_monthly_usd - 0.20).abs() < 1e-9);
+    assert_eq!((first.num_calls(), second.num_calls()), (1, 1));
+}

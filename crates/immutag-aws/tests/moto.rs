@@ -211,7 +211,9 @@ async fn plan_reads_images_and_recommends() {
         role_name: ROLE.to_owned(),
         concurrency: 4,
     };
-    let doc = immutag_aws::plan::plan(&base, &opts, &RuleParameters::default(), &NoProgress)
+    let params = RuleParameters::default();
+    let inputs = immutag_aws::plan::PlanInputs::guess(&params);
+    let doc = immutag_aws::plan::plan(&base, &opts, &inputs, &NoProgress)
         .await
         .unwrap();
     assert!(doc.failures.is_empty(), "{:?}", doc.failures);
@@ -243,6 +245,13 @@ async fn plan_reads_images_and_recommends() {
     assert_eq!(filters, vec!["feature-*", "latest"]);
     assert_eq!(web.basis.images, 5);
     assert_eq!(web.basis.untagged_images, 2);
+    // imageSizeInBytes of the two untagged images, priced at the default 0.10 USD/GB-month.
+    assert!(web.basis.untagged_bytes > 0, "{:?}", web.basis);
+    assert_eq!(
+        web.basis.untagged_monthly_usd,
+        immutag_core::plan::monthly_usd(web.basis.untagged_bytes, 0.10)
+    );
+    assert_eq!(doc.untagged_total().1, web.basis.untagged_bytes);
     assert!(web.lifecycle_policy.is_some());
     assert_eq!(web.region.as_deref(), Some("eu-west-1"));
     assert!(

@@ -38,11 +38,11 @@ fn scope() -> Scope {
 }
 
 fn change(name: &str) -> Change {
-    Change {
-        key: key(name),
-        from: Setting::new(TagMutability::Mutable, vec![]),
-        to: Setting::immutable(),
-    }
+    Change::mutability(
+        key(name),
+        Setting::new(TagMutability::Mutable, vec![]),
+        Setting::immutable(),
+    )
 }
 
 /// A fake ECR state shared by the mocks: name -> mode. PutImageTagMutability writes it,
@@ -325,7 +325,7 @@ async fn verification_isolates_a_repository_deleted_after_the_change() {
     assert_eq!(
         v[3],
         Some(Verification::Mismatch {
-            observed: Setting::new(TagMutability::Mutable, vec![])
+            observed: Setting::new(TagMutability::Mutable, vec![]).into()
         })
     );
     assert!(!reports[2].succeeded() && !reports[3].succeeded());
@@ -366,7 +366,7 @@ async fn a_run_stopped_mid_way_leaves_a_journal_that_says_what_was_done() {
     );
     let changes: Vec<Change> = (1..=6)
         .map(|i| Change {
-            from: previous.clone(),
+            from: previous.clone().into(),
             ..change(&format!("r{i}"))
         })
         .collect();
@@ -403,7 +403,11 @@ async fn a_run_stopped_mid_way_leaves_a_journal_that_says_what_was_done() {
         ]
     );
     // The journal keeps the previous setting with its filters, for rollback.
-    assert!(entries.iter().all(|e| e.previous == previous));
+    assert!(
+        entries
+            .iter()
+            .all(|e| e.previous == previous.clone().into())
+    );
 }
 
 // The fault matrix (docs/reliability.md), PutImageTagMutability through change::apply:
@@ -478,7 +482,7 @@ async fn put_image_tag_mutability_row(fault: immutag_aws::faults::Fault) {
     assert_eq!(
         b.verification,
         Some(Verification::Mismatch {
-            observed: Setting::new(TagMutability::Mutable, vec![])
+            observed: Setting::new(TagMutability::Mutable, vec![]).into()
         })
     );
     assert_eq!(st.lock().unwrap()["b"], "MUTABLE");

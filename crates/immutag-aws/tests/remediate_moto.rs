@@ -240,6 +240,15 @@ async fn remediate_verify_refuse_rerun_and_roll_back_across_accounts_and_regions
     let entries = summarize(&contents.records);
     assert_eq!(entries.len(), 16);
     let now = world.state(&clients).await;
+    let now = now
+        .into_iter()
+        .map(|(k, s)| {
+            (
+                (k, immutag_core::change::Attribute::TagMutability),
+                s.into(),
+            )
+        })
+        .collect();
     let rb = plan_rollback(&entries, &now);
     let restores: Vec<Change> = rb
         .iter()
@@ -299,22 +308,23 @@ async fn a_missing_repository_fails_alone_and_exclusion_targets_apply() {
     let mut changes = vec![
         Change {
             key: RepoKey::new(Some(MOTO_DEFAULT_ACCOUNT), Some("eu-west-1"), "app"),
-            from: Setting::new(TagMutability::Mutable, vec![]),
-            to: Setting::immutable(),
+            from: Setting::new(TagMutability::Mutable, vec![]).into(),
+            to: Setting::immutable().into(),
         },
         Change {
             key: RepoKey::new(Some(MOTO_DEFAULT_ACCOUNT), Some("eu-west-1"), "ghost"),
-            from: Setting::new(TagMutability::Mutable, vec![]),
-            to: Setting::immutable(),
+            from: Setting::new(TagMutability::Mutable, vec![]).into(),
+            to: Setting::immutable().into(),
         },
     ];
     changes.push(Change {
         key: RepoKey::new(Some(OTHER), Some("us-east-1"), "web"),
-        from: Setting::new(TagMutability::Mutable, vec![]),
+        from: Setting::new(TagMutability::Mutable, vec![]).into(),
         to: Setting::new(
             TagMutability::ImmutableWithExclusion,
             vec![ExclusionFilter::wildcard("latest")],
-        ),
+        )
+        .into(),
     });
     let dir = tempfile::tempdir().unwrap();
     let j = Journal::open(dir.path().join("j.jsonl"), "t", JournalMode::Create).unwrap();

@@ -592,7 +592,7 @@ async fn a_template_is_switched_journaled_verified_and_rolled_back() {
     assert_eq!(changes[0].key, key);
     assert_eq!(
         changes[0].from,
-        Setting::new(TagMutability::Mutable, vec![])
+        Setting::new(TagMutability::Mutable, vec![]).into()
     );
 
     let dir = tempfile::tempdir().unwrap();
@@ -647,7 +647,12 @@ async fn a_template_is_switched_journaled_verified_and_rolled_back() {
     let read = ecr::read_settings(&clients, &keys, 4).await;
     let current = read
         .iter()
-        .filter_map(|(k, v)| Some((k.clone(), v.setting()?.ok()?)))
+        .filter_map(|(k, v)| {
+            Some((
+                (k.clone(), immutag_core::change::Attribute::TagMutability),
+                v.setting()?.ok()?.into(),
+            ))
+        })
         .collect();
     let items = plan_rollback(&entries, &current);
     let restores: Vec<Change> = items
@@ -677,7 +682,10 @@ async fn a_template_is_switched_journaled_verified_and_rolled_back() {
     // The journal chains both runs: the template is back at its first setting.
     let entries = summarize(&journal::read(&path).unwrap().records);
     assert_eq!(entries[0].operation, Operation::Rollback);
-    assert_eq!(entries[0].new, Setting::new(TagMutability::Mutable, vec![]));
+    assert_eq!(
+        entries[0].new,
+        Setting::new(TagMutability::Mutable, vec![]).into()
+    );
 }
 
 #[tokio::test]
@@ -690,8 +698,8 @@ async fn a_template_changed_since_decided_or_gone_is_not_sent() {
     let clients = EcrClients::single(scope(), client);
     let decided = |prefix: &str| Change {
         key: RepoKey::template(Some(ACCOUNT), Some(REGION), &TemplatePrefix::parse(prefix)),
-        from: Setting::new(TagMutability::Mutable, vec![]),
-        to: Setting::immutable(),
+        from: Setting::new(TagMutability::Mutable, vec![]).into(),
+        to: Setting::immutable().into(),
     };
     let reports = change::apply(
         &clients,

@@ -1,17 +1,19 @@
-//! A *change*: one switch of one repository's (or one repository creation template's) tag
-//! mutability, from a [`Setting`] to another, keyed by [`RepoKey`] (account, region, kind,
-//! name or prefix). Remediation decides changes, the AWS edge applies them (journaled,
-//! verified), rollback reverses them.
+//! A *change*: one switch of one repository (or one repository creation template), from a
+//! [`State`] to another, keyed by [`RepoKey`] (account, region, kind, name or prefix): its tag
+//! mutability (a [`Setting`]) or, for a repository, its lifecycle policy (a
+//! [`LifecyclePolicy`], the untagged-image expiry of `immutag remediate --lifecycle`).
+//! Remediation decides changes, the AWS edge applies them (journaled, verified), rollback
+//! reverses them.
 //!
 //! ```
 //! use immutag_core::change::{Change, RepoKey, Setting};
 //! use immutag_core::{ExclusionFilter, TagMutability, TemplatePrefix};
 //!
-//! let change = Change {
-//!     key: RepoKey::new(Some("111122223333"), Some("eu-west-1"), "web"),
-//!     from: Setting::new(TagMutability::Mutable, vec![]),
-//!     to: Setting::new(TagMutability::ImmutableWithExclusion, vec![ExclusionFilter::wildcard("latest")]),
-//! };
+//! let change = Change::mutability(
+//!     RepoKey::new(Some("111122223333"), Some("eu-west-1"), "web"),
+//!     Setting::new(TagMutability::Mutable, vec![]),
+//!     Setting::new(TagMutability::ImmutableWithExclusion, vec![ExclusionFilter::wildcard("latest")]),
+//! );
 //! assert!(change.to.validate_target().is_ok());
 //! assert_eq!(change.to.to_string(), "IMMUTABLE_WITH_EXCLUSION [latest]");
 //! assert_eq!(change.key.to_string(), "111122223333/eu-west-1/web");
@@ -153,6 +155,178 @@ impl fmt::Display for Setting {
     }
 }
 
+/// A repository's lifecycle policy: its `lifecyclePolicyText`, or none.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub struct LifecyclePolicy {
+    /// The policy text (JSON); `null`: the repository has no lifecycle policy. Required, so
+    /// that no other record reads as a lifecycle one.
+    #[serde(deserialize_with = "Option::deserialize")]
+    pub lifecycle_policy: Option<String>,
+}
+
+impl LifecyclePolicy {
+    /// None.
+    pub fn none() -> Self {
+        Self {
+            lifecycle_policy: None,
+        }
+    }
+
+    /// The policy `text`.
+    pub fn text(text: impl Into<String>) -> Self {
+        Self {
+            lifecycle_policy: Some(text.into()),
+        }
+    }
+
+    /// True when both are none, or both the same JSON document (ECR may return the text
+    /// re-formatted).
+    pub fn same_as(&self, other: &LifecyclePolicy) -> bool {
+        match (&self.lifecycle_policy, &other.lifecycle_policy) {
+            (None, None) => true,
+            (Some(a), Some(b)) => {
+                a == b
+                    || matches!(
+                        (
+                            serde_json::from_str::<serde_json::Value>(a),
+                            serde_json::from_str::<serde_json::Value>(b),
+                        ),
+                        (Ok(x), Ok(y)) if x == y
+                    )
+            }
+            _ => false,
+        }
+    }
+}
+
+impl fmt::Display for LifecyclePolicy {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.lifecycle_policy {
+            None => f.write_str("no lifecycle policy"),
+            Some(text) => {
+                let rules = serde_json::from_str::<serde_json::Value>(text)
+                    .ok()
+                    .and_then(|v| v.get("rules").and_then(|r| r.as_array()).map(Vec::len));
+                match rules {
+                    Some(n) => write!(f, "lifecycle policy ({n} rule(s))"),
+                    None => f.write_str("lifecycle policy"),
+                }
+            }
+        }
+    }
+}
+
+/// Which part of a repository a change switches.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Attribute {
+    /// `imageTagMutability` and its exclusion filters.
+    TagMutability,
+    /// The lifecycle policy.
+    LifecyclePolicy,
+}
+
+/// What a change moves a repository from and to. Its JSON is that of the [`Setting`]
+/// (`{"mode": ...}`) or of the [`LifecyclePolicy`] (`{"lifecycle_policy": ...}`), so journals
+/// written before lifecycle changes existed read as they did. Read by its member (`mode` or
+/// `lifecycle_policy`), so an error names what is wrong inside the one it is.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, JsonSchema)]
+#[serde(untagged)]
+pub enum State {
+    /// A tag mutability setting.
+    Mutability(Setting),
+    /// A lifecycle policy.
+    Lifecycle(LifecyclePolicy),
+}
+
+impl<'de> Deserialize<'de> for State {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let value = serde_json::Map::<String, serde_json::Value>::deserialize(deserializer)?;
+        if value.contains_key("mode") {
+            serde_json::from_value(serde_json::Value::Object(value))
+                .map(State::Mutability)
+                .map_err(D::Error::custom)
+        } else if value.contains_key("lifecycle_policy") {
+            serde_json::from_value(serde_json::Value::Object(value))
+                .map(State::Lifecycle)
+                .map_err(D::Error::custom)
+        } else {
+            Err(D::Error::custom(
+                "a state needs `mode` (a tag mutability setting) or `lifecycle_policy`",
+            ))
+        }
+    }
+}
+
+impl From<Setting> for State {
+    fn from(s: Setting) -> Self {
+        Self::Mutability(s)
+    }
+}
+
+impl From<LifecyclePolicy> for State {
+    fn from(p: LifecyclePolicy) -> Self {
+        Self::Lifecycle(p)
+    }
+}
+
+impl State {
+    /// Which attribute it is a state of.
+    pub fn attribute(&self) -> Attribute {
+        match self {
+            Self::Mutability(_) => Attribute::TagMutability,
+            Self::Lifecycle(_) => Attribute::LifecyclePolicy,
+        }
+    }
+
+    /// The tag mutability setting, when it is one.
+    pub fn setting(&self) -> Option<&Setting> {
+        match self {
+            Self::Mutability(s) => Some(s),
+            Self::Lifecycle(_) => None,
+        }
+    }
+
+    /// True when both have the same effect ([`Setting::same_as`], [`LifecyclePolicy::same_as`]);
+    /// states of different attributes never are.
+    pub fn same_as(&self, other: &State) -> bool {
+        match (self, other) {
+            (Self::Mutability(a), Self::Mutability(b)) => a.same_as(b),
+            (Self::Lifecycle(a), Self::Lifecycle(b)) => a.same_as(b),
+            _ => false,
+        }
+    }
+
+    /// Checks that ECR would accept it as a target ([`Setting::validate_target`]; a lifecycle
+    /// policy must be a JSON object with `rules`, or none).
+    pub fn validate_target(&self) -> Result<(), String> {
+        match self {
+            Self::Mutability(s) => s.validate_target(),
+            Self::Lifecycle(LifecyclePolicy {
+                lifecycle_policy: None,
+            }) => Ok(()),
+            Self::Lifecycle(LifecyclePolicy {
+                lifecycle_policy: Some(text),
+            }) => match serde_json::from_str::<serde_json::Value>(text) {
+                Ok(v) if v.get("rules").is_some_and(|r| r.is_array()) => Ok(()),
+                _ => Err("the lifecycle policy is not a JSON object with `rules`".to_owned()),
+            },
+        }
+    }
+}
+
+impl fmt::Display for State {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Mutability(s) => s.fmt(f),
+            Self::Lifecycle(p) => p.fmt(f),
+        }
+    }
+}
+
 /// Where a repository (or a repository creation template) lives and what it is called: the
 /// key of a change.
 ///
@@ -223,15 +397,41 @@ impl fmt::Display for RepoKey {
     }
 }
 
-/// One change to make: which repository (or creation template), its setting now, the
-/// setting to make.
+/// One change to make: which repository (or creation template), its state now, the state to
+/// make (both of the same [`Attribute`]: build changes with [`Change::mutability`] and
+/// [`Change::lifecycle`]).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct Change {
     /// Which repository.
     #[serde(flatten)]
     pub key: RepoKey,
-    /// Its setting now.
-    pub from: Setting,
-    /// The setting to make.
-    pub to: Setting,
+    /// Its state now.
+    pub from: State,
+    /// The state to make.
+    pub to: State,
+}
+
+impl Change {
+    /// A change of tag mutability.
+    pub fn mutability(key: RepoKey, from: Setting, to: Setting) -> Self {
+        Self {
+            key,
+            from: from.into(),
+            to: to.into(),
+        }
+    }
+
+    /// A change of lifecycle policy.
+    pub fn lifecycle(key: RepoKey, from: LifecyclePolicy, to: LifecyclePolicy) -> Self {
+        Self {
+            key,
+            from: from.into(),
+            to: to.into(),
+        }
+    }
+
+    /// The attribute it switches (that of its target).
+    pub fn attribute(&self) -> Attribute {
+        self.to.attribute()
+    }
 }

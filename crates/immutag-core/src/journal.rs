@@ -15,7 +15,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::change::{RepoKey, Setting};
+use crate::change::{Attribute, RepoKey, State};
 
 /// Which command wrote a journal record.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -31,7 +31,8 @@ pub enum Operation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Phase {
-    /// Written (and flushed to disk) before PutImageTagMutability is called.
+    /// Written (and flushed to disk) before PutImageTagMutability (or PutLifecyclePolicy,
+    /// DeleteLifecyclePolicy) is called.
     Intent,
     /// The call succeeded.
     Applied,
@@ -59,13 +60,14 @@ pub struct JournalRecord {
     /// Account, region, repository.
     #[serde(flatten)]
     pub key: RepoKey,
-    /// The setting before the change.
-    pub previous: Setting,
-    /// The setting the change sets.
-    pub new: Setting,
-    /// For `mismatch`: the setting read back.
+    /// The state before the change: a tag mutability setting (`{"mode": ...}`) or a
+    /// lifecycle policy (`{"lifecycle_policy": ...}`).
+    pub previous: State,
+    /// The state the change sets.
+    pub new: State,
+    /// For `mismatch`: the state read back.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub observed: Option<Setting>,
+    pub observed: Option<State>,
     /// For `failed`: the error code (for example `RepositoryNotFoundException`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_code: Option<String>,
@@ -94,7 +96,8 @@ pub enum Outcome {
     Unknown,
 }
 
-/// One repository's history in a journal.
+/// One repository's history in a journal, for one attribute (its tag mutability, or its
+/// lifecycle policy: a repository whose both were changed has two entries).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct JournalEntry {
     /// Account, region, repository.
@@ -102,25 +105,32 @@ pub struct JournalEntry {
     pub key: RepoKey,
     /// The operation of the last change that may be in effect (else of the last change).
     pub operation: Operation,
-    /// The setting before the first change in the journal.
-    pub previous: Setting,
-    /// The setting of the last change that may be in effect (else the last change's target).
-    pub new: Setting,
+    /// The state before the first change in the journal.
+    pub previous: State,
+    /// The state of the last change that may be in effect (else the last change's target).
+    pub new: State,
     /// What happened to that change.
     pub outcome: Outcome,
     /// The last error, when the last change failed or has an unknown outcome.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
-    /// Every setting the journal's changes may have left the repository in (targets of
+    /// Every state the journal's changes may have left the repository in (targets of
     /// changes applied, verified, mismatched or of unknown outcome), in journal order.
     #[serde(skip)]
-    pub produced: Vec<Setting>,
+    pub produced: Vec<State>,
+}
+
+impl JournalEntry {
+    /// The attribute its changes switch.
+    pub fn attribute(&self) -> Attribute {
+        self.new.attribute()
+    }
 }
 
 /// One change of a repository, as its records tell it.
 struct ChangeHistory {
     operation: Operation,
-    new: Setting,
+    new: State,
     outcome: Outcome,
     error: Option<String>,
 }
@@ -131,11 +141,12 @@ struct ChangeHistory {
 /// and `outcome` are those of the last change that may be in effect (a change that failed,
 /// with AWS's answer that nothing changed, does not hide the one before it).
 pub fn summarize(records: &[JournalRecord]) -> Vec<JournalEntry> {
-    let mut order: Vec<RepoKey> = Vec::new();
-    let mut map: BTreeMap<RepoKey, (Setting, Vec<ChangeHistory>)> = BTreeMap::new();
+    let mut order: Vec<(RepoKey, Attribute)> = Vec::new();
+    let mut map: BTreeMap<(RepoKey, Attribute), (State, Vec<ChangeHistory>)> = BTreeMap::new();
     for r in records {
-        let (_, changes) = map.entry(r.key.clone()).or_insert_with(|| {
-            order.push(r.key.clone());
+        let id = (r.key.clone(), r.new.attribute());
+        let (_, changes) = map.entry(id.clone()).or_insert_with(|| {
+            order.push(id);
             (r.previous.clone(), Vec::new())
         });
         let outcome = outcome_of(r.phase, r.outcome_known);
@@ -169,8 +180,9 @@ pub fn summarize(records: &[JournalRecord]) -> Vec<JournalEntry> {
     }
     order
         .into_iter()
-        .filter_map(|key| {
-            let (previous, changes) = map.remove(&key)?;
+        .filter_map(|id| {
+            let (previous, changes) = map.remove(&id)?;
+            let key = id.0;
             let last = changes.last()?;
             let in_effect = changes
                 .iter()
@@ -255,14 +267,56 @@ pub fn parse_journal(text: &str) -> Result<JournalContents, JournalParseError> {
 #[cfg(test)]
 pub(crate) mod tests {
     use super::*;
+    use crate::change::{LifecyclePolicy, Setting};
     use crate::model::TagMutability;
+
+    #[test]
+    fn lifecycle_changes_are_entries_of_their_own_and_old_records_still_read() {
+        let m = Setting::new(TagMutability::Mutable, vec![]);
+        let i = Setting::immutable();
+        let none = LifecyclePolicy::none();
+        let policy = LifecyclePolicy::text(r#"{"rules":[]}"#);
+        let records = vec![
+            rec(1, "a", Phase::Intent, m.clone(), i.clone()),
+            rec(2, "a", Phase::Intent, none.clone(), policy.clone()),
+            rec(3, "a", Phase::Verified, m.clone(), i.clone()),
+            rec(4, "a", Phase::Applied, none.clone(), policy.clone()),
+        ];
+        let s = summarize(&records);
+        assert_eq!(s.len(), 2);
+        assert_eq!(
+            (s[0].attribute(), s[0].outcome),
+            (Attribute::TagMutability, Outcome::Verified)
+        );
+        assert_eq!(
+            (s[1].attribute(), s[1].outcome),
+            (Attribute::LifecyclePolicy, Outcome::Applied)
+        );
+        assert_eq!(s[1].previous, State::Lifecycle(none));
+        let line = serde_json::to_string(&records[1]).unwrap();
+        assert!(
+            line.contains(r#""previous":{"lifecycle_policy":null}"#),
+            "{line}"
+        );
+        assert_eq!(
+            serde_json::from_str::<JournalRecord>(&line).unwrap(),
+            records[1]
+        );
+        // A record of the previous version (mutability only) reads as before.
+        let old = r#"{"run":"r","seq":1,"time":"2026-11-26T15:22:48Z","operation":"remediate","phase":"intent","repository":"web","previous":{"mode":"MUTABLE"},"new":{"mode":"IMMUTABLE"}}"#;
+        let r: JournalRecord = serde_json::from_str(old).unwrap();
+        assert_eq!(r.new, State::Mutability(i));
+        // A state that is neither is an error, not a lifecycle policy of none.
+        let bad = old.replace(r#"{"mode":"IMMUTABLE"}"#, "{}");
+        assert!(serde_json::from_str::<JournalRecord>(&bad).is_err());
+    }
 
     pub(crate) fn rec(
         seq: u64,
         name: &str,
         phase: Phase,
-        prev: Setting,
-        new: Setting,
+        prev: impl Into<State>,
+        new: impl Into<State>,
     ) -> JournalRecord {
         JournalRecord {
             run: "r1".into(),
@@ -271,8 +325,8 @@ pub(crate) mod tests {
             operation: Operation::Remediate,
             phase,
             key: RepoKey::new(Some("111111111111"), Some("eu-west-1"), name),
-            previous: prev,
-            new,
+            previous: prev.into(),
+            new: new.into(),
             observed: None,
             error_code: None,
             error: None,

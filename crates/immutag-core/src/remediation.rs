@@ -30,7 +30,7 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::change::{Change, RepoKey, Setting};
+use crate::change::{Change, LifecyclePolicy, RepoKey, Setting, State};
 use crate::evaluate::{Compliance, Reason, evaluate};
 use crate::model::{Repository, ResourceKind, ResourceStatus, ResourceType};
 use crate::params::RuleParameters;
@@ -147,6 +147,8 @@ pub enum SkipReason {
         /// The error.
         detail: String,
     },
+    /// `--lifecycle`: the repository has a lifecycle policy of its own, left alone.
+    HasLifecyclePolicy,
 }
 
 impl fmt::Display for SkipReason {
@@ -160,6 +162,9 @@ impl fmt::Display for SkipReason {
             Self::NotApplicable { detail } => write!(f, "not applicable: {detail}"),
             Self::InvalidTarget { detail } => write!(f, "invalid target: {detail}"),
             Self::Unreadable { detail } => write!(f, "current setting unreadable: {detail}"),
+            Self::HasLifecyclePolicy => f.write_str(
+                "has a lifecycle policy of its own: left alone (the suggested one is not applied)",
+            ),
         }
     }
 }
@@ -176,6 +181,7 @@ impl SkipReason {
             Self::NotApplicable { .. } => "not-applicable",
             Self::InvalidTarget { .. } => "invalid-target",
             Self::Unreadable { .. } => "unreadable",
+            Self::HasLifecyclePolicy => "has-lifecycle-policy",
         }
     }
 }
@@ -184,12 +190,13 @@ impl SkipReason {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(tag = "decision", rename_all = "snake_case")]
 pub enum Action {
-    /// Call PutImageTagMutability (UpdateRepositoryCreationTemplate for a template).
+    /// Call PutImageTagMutability (UpdateRepositoryCreationTemplate for a template; for a
+    /// lifecycle policy, PutLifecyclePolicy).
     Change {
-        /// The current setting.
-        from: Setting,
+        /// The current state.
+        from: State,
         /// The target.
-        to: Setting,
+        to: State,
     },
     /// Leave it.
     Skip {
@@ -349,8 +356,49 @@ fn decide_one(
         return skip(SkipReason::AlreadyAtTarget);
     }
     Action::Change {
-        from: current,
-        to: target,
+        from: current.into(),
+        to: target.into(),
+    }
+}
+
+/// Decides the suggested lifecycle policy (`suggested`, the plan's `lifecycle_policy`) of the
+/// repository `key` with its lifecycle policy read live (`current`): applied where it has
+/// none, left alone (listed) where it has one of its own, not selected outside the
+/// patterns of `opts`.
+///
+/// ```
+/// use immutag_core::change::{LifecyclePolicy, RepoKey};
+/// use immutag_core::plan::untagged_lifecycle_policy;
+/// use immutag_core::remediation::{decide_lifecycle, Action, RemediationOptions, SkipReason};
+/// let key = RepoKey::new(Some("111122223333"), Some("eu-west-1"), "web");
+/// let policy = untagged_lifecycle_policy();
+/// let all = RemediationOptions::default();
+/// assert!(decide_lifecycle(&key, &policy, &LifecyclePolicy::none(), &all).change().is_some());
+/// let own = LifecyclePolicy::text(r#"{"rules":[]}"#);
+/// assert_eq!(decide_lifecycle(&key, &policy, &own, &all).action, Action::Skip { reason: SkipReason::HasLifecyclePolicy });
+/// ```
+pub fn decide_lifecycle(
+    key: &RepoKey,
+    suggested: &serde_json::Value,
+    current: &LifecyclePolicy,
+    opts: &RemediationOptions,
+) -> Decision {
+    if !opts.selects(key) {
+        return Decision::skip(key.clone(), SkipReason::FilteredOut);
+    }
+    if current.lifecycle_policy.is_some() {
+        return Decision::skip(key.clone(), SkipReason::HasLifecyclePolicy);
+    }
+    let target = State::Lifecycle(LifecyclePolicy::text(suggested.to_string()));
+    if let Err(detail) = target.validate_target() {
+        return Decision::skip(key.clone(), SkipReason::InvalidTarget { detail });
+    }
+    Decision {
+        key: key.clone(),
+        action: Action::Change {
+            from: State::Lifecycle(current.clone()),
+            to: target,
+        },
     }
 }
 
@@ -391,7 +439,11 @@ mod tests {
 
     fn apply(items: &[Decision], candidates: &mut [Candidate]) {
         for (item, c) in items.iter().zip(candidates.iter_mut()) {
-            if let Some(Change { to, .. }) = item.change() {
+            if let Some(Change {
+                to: State::Mutability(to),
+                ..
+            }) = item.change()
+            {
                 c.repository.tag_mutability = MutabilitySetting::set(to.mode.clone());
                 c.repository.exclusion_filters = FilterSetting::listed(to.filters.clone());
             }
@@ -417,16 +469,19 @@ mod tests {
         assert_eq!(
             first[1].action,
             Action::Change {
-                from: Setting::new(TagMutability::Mutable, vec![]),
+                from: Setting::new(TagMutability::Mutable, vec![]).into(),
                 to: Setting::new(
                     TagMutability::ImmutableWithExclusion,
                     vec![ExclusionFilter::wildcard("latest")]
-                ),
+                )
+                .into(),
             }
         );
         // The absent setting is the API default MUTABLE.
         assert_eq!(
-            first[2].change().map(|c| c.from.mode),
+            first[2]
+                .change()
+                .and_then(|c| c.from.setting().map(|s| s.mode.clone())),
             Some(TagMutability::Mutable)
         );
         apply(&first, &mut cands);
@@ -538,8 +593,14 @@ mod tests {
             ..RemediationOptions::default()
         };
         let items = decide(&cands, &opts, &RuleParameters::default());
-        assert_eq!(items[0].change().map(|c| c.to), Some(Setting::immutable()));
-        assert_eq!(items[1].change().map(|c| c.to), Some(Setting::immutable()));
+        assert_eq!(
+            items[0].change().map(|c| c.to),
+            Some(Setting::immutable().into())
+        );
+        assert_eq!(
+            items[1].change().map(|c| c.to),
+            Some(Setting::immutable().into())
+        );
         assert!(matches!(
             items[2].action,
             Action::Skip {

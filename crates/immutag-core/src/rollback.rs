@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::change::{RepoKey, Setting};
+use crate::change::{Attribute, RepoKey, State};
 use crate::journal::{JournalEntry, Outcome};
 
 /// What the rollback does with one repository of the journal.
@@ -16,10 +16,10 @@ use crate::journal::{JournalEntry, Outcome};
 pub enum RollbackDecision {
     /// Restore `to` (the journal's previous setting).
     Restore {
-        /// The current setting (the journal's new one).
-        from: Setting,
-        /// The setting to restore.
-        to: Setting,
+        /// The current state (the journal's new one).
+        from: State,
+        /// The state to restore.
+        to: State,
     },
     /// Leave it.
     Skip {
@@ -33,26 +33,28 @@ pub enum RollbackDecision {
 pub struct RollbackItem {
     /// The journal's account of it.
     pub entry: JournalEntry,
-    /// The setting read from AWS now (`None`: the repository no longer exists).
-    pub current: Option<Setting>,
+    /// The state read from AWS now (`None`: the repository no longer exists).
+    pub current: Option<State>,
     /// What to do.
     #[serde(flatten)]
     pub decision: RollbackDecision,
 }
 
-/// Decides what to restore. `current` is the setting read from AWS now for each journal
-/// entry (`None` when the repository is gone). A repository is restored only when its
+/// Decides what to restore. `current` is the state read from AWS now for each journal
+/// entry, by repository and attribute (absent when the repository is gone): its tag
+/// mutability, or its lifecycle policy (none is a state: a policy the journal put is restored
+/// to none by deleting it). A repository is restored only when its
 /// current setting is still what the journal set, whatever the journal's outcome (so an
 /// unknown outcome is resolved by the state read again); one that someone changed since is
 /// left alone and reported.
 pub fn plan_rollback(
     entries: &[JournalEntry],
-    current: &BTreeMap<RepoKey, Setting>,
+    current: &BTreeMap<(RepoKey, Attribute), State>,
 ) -> Vec<RollbackItem> {
     entries
         .iter()
         .map(|e| {
-            let now = current.get(&e.key).cloned();
+            let now = current.get(&(e.key.clone(), e.attribute())).cloned();
             let decision = match &now {
                 None => RollbackDecision::Skip {
                     reason: "the repository no longer exists".to_owned(),
@@ -91,18 +93,20 @@ pub fn plan_rollback(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::change::Setting;
     use crate::journal::tests::rec;
     use crate::journal::{Phase, summarize};
     use crate::model::{ExclusionFilter, TagMutability};
 
     #[test]
     fn rollback_restores_only_what_is_still_at_the_journal_setting() {
-        let m = Setting::new(TagMutability::Mutable, vec![]);
-        let mx = Setting::new(
+        let m: State = Setting::new(TagMutability::Mutable, vec![]).into();
+        let mx: State = Setting::new(
             TagMutability::MutableWithExclusion,
             vec![ExclusionFilter::wildcard("v*")],
-        );
-        let i = Setting::immutable();
+        )
+        .into();
+        let i: State = Setting::immutable().into();
         let records = vec![
             rec(1, "applied", Phase::Intent, m.clone(), i.clone()),
             rec(2, "applied", Phase::Applied, m.clone(), i.clone()),
@@ -116,18 +120,18 @@ mod tests {
         let entries = summarize(&records);
         let mut current = BTreeMap::new();
         let k = |n: &str| RepoKey::new(Some("111111111111"), Some("eu-west-1"), n);
-        current.insert(k("applied"), i.clone());
-        current.insert(k("unknown-done"), i.clone());
-        current.insert(k("unknown-not-done"), m.clone());
+        current.insert((k("applied"), Attribute::TagMutability), i.clone());
+        current.insert((k("unknown-done"), Attribute::TagMutability), i.clone());
+        current.insert((k("unknown-not-done"), Attribute::TagMutability), m.clone());
         current.insert(
-            k("changed-since"),
-            Setting::new(
+            (k("changed-since"), Attribute::TagMutability),
+            State::from(Setting::new(
                 TagMutability::ImmutableWithExclusion,
                 vec![ExclusionFilter::wildcard("latest")],
-            ),
+            )),
         );
         let items = plan_rollback(&entries, &current);
-        let restores: Vec<(&str, Setting)> = items
+        let restores: Vec<(&str, State)> = items
             .iter()
             .filter_map(|it| match &it.decision {
                 RollbackDecision::Restore { to, .. } => {
@@ -157,8 +161,8 @@ mod tests {
 
     #[test]
     fn a_journal_with_a_remediation_and_a_later_rollback_restores_the_first_state() {
-        let m = Setting::new(TagMutability::Mutable, vec![]);
-        let i = Setting::immutable();
+        let m: State = Setting::new(TagMutability::Mutable, vec![]).into();
+        let i: State = Setting::immutable().into();
         let k = |n: &str| RepoKey::new(Some("111111111111"), Some("eu-west-1"), n);
         let rollback = |seq, name: &str, phase| {
             let mut r = rec(seq, name, phase, i.clone(), m.clone());
@@ -187,9 +191,9 @@ mod tests {
         let entries = summarize(&records);
         assert_eq!(entries.len(), 3);
         let mut current = BTreeMap::new();
-        current.insert(k("rolled-back"), m.clone());
-        current.insert(k("rollback-failed"), i.clone());
-        current.insert(k("rollback-cut"), i.clone());
+        current.insert((k("rolled-back"), Attribute::TagMutability), m.clone());
+        current.insert((k("rollback-failed"), Attribute::TagMutability), i.clone());
+        current.insert((k("rollback-cut"), Attribute::TagMutability), i.clone());
         let items = plan_rollback(&entries, &current);
         let decision = |n: &str| {
             items

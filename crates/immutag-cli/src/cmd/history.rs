@@ -4,21 +4,16 @@
 
 use std::io::{self, Write};
 
-use anyhow::Context;
 use clap::ValueEnum;
 use comfy_table::{ContentArrangement, Table, presets};
-use immutag_aws::evidence::{AthenaTable, EvidenceOptions, EvidenceReport, ReadProgress, Source};
-use immutag_aws::targets::{AccountSelection, RegionSelection};
-use immutag_core::evidence::{Evidence, HistoryEntry, Selection, TagState, Window};
+use immutag_core::evidence::{Evidence, HistoryEntry, TagState};
 use immutag_core::text::printable;
 use immutag_core::time::{self, Timestamp};
 
+use crate::cmd::evidence::{self, SourceArgs, moment};
 use crate::cmd::fleet::{self, FleetArgs};
 use crate::exit;
 use crate::output::csv::neutralize;
-
-/// The window read from S3, event history and Athena when `--since` is not given.
-pub const DEFAULT_SINCE: &str = "30d";
 
 /// Output formats of `immutag history`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
@@ -53,17 +48,9 @@ pub struct Args {
     )]
     pub cloudtrail: Option<String>,
 
-    /// Query this CloudTrail table in Athena instead (DATABASE.TABLE; docs/cli.md gives its DDL).
-    #[arg(long, value_name = "DATABASE.TABLE")]
-    pub athena: Option<String>,
-
-    /// The Athena workgroup (default: primary).
-    #[arg(long, value_name = "NAME", requires = "athena")]
-    pub athena_workgroup: Option<String>,
-
-    /// Where Athena writes results (s3://...), when the workgroup sets no location.
-    #[arg(long, value_name = "s3://BUCKET/PREFIX", requires = "athena")]
-    pub athena_output: Option<String>,
+    /// Athena, and the window (--since, --until).
+    #[command(flatten)]
+    pub source: SourceArgs,
 
     /// Only repositories whose name matches (`*` matches any run of characters).
     #[arg(long, value_name = "NAME")]
@@ -72,15 +59,6 @@ pub struct Args {
     /// Only tags that match (`*` matches any run of characters).
     #[arg(long, value_name = "TAG")]
     pub tag: Option<String>,
-
-    /// Start of the window: RFC 3339, a date (2026-11-20), or a time before now (30d, 12h).
-    /// Default: 30d for S3, event history and Athena; everything for local files.
-    #[arg(long, value_name = "T")]
-    pub since: Option<String>,
-
-    /// End of the window (default: now).
-    #[arg(long, value_name = "T")]
-    pub until: Option<String>,
 
     /// Print which digest each tag named at T instead of the pushes.
     #[arg(long, value_name = "T")]
@@ -101,47 +79,23 @@ pub struct Args {
     pub output: HistoryFormat,
 }
 
-fn moment(flag: &str, text: &str, now: Timestamp) -> anyhow::Result<Timestamp> {
-    time::parse_moment(text, now).with_context(|| flag.to_owned())
-}
-
 /// Runs the command.
 pub fn run(args: Args) -> anyhow::Result<u8> {
     args.fleet.validate()?;
-    let source = match (&args.cloudtrail, &args.athena) {
-        (_, Some(t)) => {
-            let mut table = AthenaTable::parse(t)?;
-            table.workgroup = args.athena_workgroup.clone();
-            table.output_location = args.athena_output.clone();
-            Source::Athena(table)
-        }
-        (Some(c), None) => Source::parse(c).context("--cloudtrail")?,
-        (None, None) => anyhow::bail!("give --cloudtrail or --athena"),
+    let Some(source) = args
+        .source
+        .source(args.cloudtrail.as_deref(), "--cloudtrail")?
+    else {
+        anyhow::bail!("give --cloudtrail or --athena");
     };
     let now = Timestamp::now();
-    let since = match (&args.since, &source) {
-        (Some(s), _) => Some(moment("--since", s, now)?),
-        (None, Source::Files(_)) => None,
-        (None, _) => Some(moment("--since", DEFAULT_SINCE, now)?),
-    };
-    let until = args
-        .until
-        .as_deref()
-        .map(|u| moment("--until", u, now))
-        .transpose()?;
+    let window = args.source.window(&source, now, true)?;
+    let since = window.since;
     let at = args
         .at
         .as_deref()
         .map(|a| moment("--at", a, now))
         .transpose()?;
-    if let (Some(s), Some(u)) = (since, until) {
-        anyhow::ensure!(
-            s <= u,
-            "--since {} is after --until {}",
-            time::format(s),
-            time::format(u)
-        );
-    }
     if let (Some(s), Some(a)) = (since, at) {
         anyhow::ensure!(
             s <= a,
@@ -151,39 +105,18 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         );
     }
 
-    let targets = args.fleet.target_options();
-    let listed = |accounts: &AccountSelection, regions: &RegionSelection| {
-        let a = match accounts {
-            AccountSelection::Listed(a) => a.clone(),
-            _ => Vec::new(),
-        };
-        let r = match regions {
-            RegionSelection::Listed(r) => r.clone(),
-            _ => Vec::new(),
-        };
-        (a, r)
-    };
-    let (accounts, regions) = match source {
-        // Event history fans out over the accounts and regions instead.
-        Source::EventHistory => (Vec::new(), Vec::new()),
-        _ => listed(&targets.accounts, &targets.regions),
-    };
-    let opts = EvidenceOptions {
-        selection: Selection {
-            window: Window { since, until },
-            accounts,
-            regions,
-            repository: args.repository.clone(),
-            tag: args.tag.clone(),
-        },
+    let opts = evidence::options(
+        &source,
+        window,
+        &args.fleet,
+        args.repository.clone(),
+        args.tag.clone(),
         now,
-        concurrency: args.fleet.concurrency,
-        targets,
-    };
+    );
 
     let session_opts = args.fleet.session_options();
     let runtime = fleet::runtime()?;
-    let bar = Bar::new(args.fleet.no_progress);
+    let bar = evidence::Bar::new(args.fleet.no_progress);
     let result = runtime.block_on(async {
         let base = immutag_aws::session::load(&session_opts).await;
         immutag_aws::evidence::read(&base, &source, &opts, &bar).await
@@ -209,7 +142,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         (None, HistoryFormat::Json) => write_json(&e.entries(args.moves_only), out),
         (None, HistoryFormat::Csv) => write_csv(&e.entries(args.moves_only), out),
     })?;
-    let incomplete = report_read(&source, &report);
+    let incomplete = evidence::report_read(&source, &report);
     Ok(if incomplete {
         exit::INCOMPLETE
     } else if e.moved() {
@@ -217,45 +150,6 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     } else {
         exit::OK
     })
-}
-
-/// What was read, on stderr; true when something could not be read.
-fn report_read(source: &Source, r: &EvidenceReport) -> bool {
-    let s = r.evidence.stats();
-    let w = r.evidence.window();
-    let show =
-        |t: Option<Timestamp>, open: &str| t.map(time::format).unwrap_or_else(|| open.to_owned());
-    eprintln!(
-        "immutag: read {} ({} unit(s), {} bytes): {} records, {} ECR PutImage, {} pushes kept from {} to {} ({} by digest only, {} outside the window, {} not selected, {} read twice)",
-        printable(&source.describe()),
-        r.units,
-        r.bytes,
-        s.records,
-        s.put_image,
-        s.kept - s.duplicates,
-        show(w.since, "the start"),
-        show(w.until, "now"),
-        s.untagged,
-        s.outside_window,
-        s.not_selected,
-        s.duplicates
-    );
-    for p in r.evidence.problems() {
-        eprintln!(
-            "immutag: error: {}{}: {}",
-            p.source
-                .as_deref()
-                .map(|s| format!("{}: ", printable(s)))
-                .unwrap_or_default(),
-            p.event_id
-                .as_deref()
-                .map(|e| format!("event {}", printable(e)))
-                .unwrap_or_else(|| "a PutImage event".into()),
-            printable(&p.problem)
-        );
-    }
-    let failed = fleet::report_failures(&r.failures, &[]);
-    failed || !r.evidence.problems().is_empty()
 }
 
 fn table() -> Table {
@@ -500,43 +394,4 @@ pub fn write_states_csv(states: &[TagState], out: &mut dyn Write) -> io::Result<
             .map_err(io::Error::other)?;
     }
     w.flush()
-}
-
-/// Progress on stderr: a bar of files, objects or account-regions when stderr is a terminal,
-/// and the notes (pacing, how long event history will take, the Athena query) always.
-struct Bar {
-    bar: indicatif::ProgressBar,
-}
-
-impl Bar {
-    fn new(hidden: bool) -> Self {
-        Self {
-            bar: fleet::stderr_bar(
-                hidden,
-                "{spinner} reading [{bar:30}] {pos}/{len} {msg} ({elapsed})",
-            ),
-        }
-    }
-
-    fn clear(&self) {
-        self.bar.finish_and_clear();
-    }
-}
-
-impl ReadProgress for Bar {
-    fn planned(&self, total: u64, unit: &str) {
-        self.bar.set_length(total);
-        self.bar.set_message(unit.to_owned());
-        self.bar
-            .enable_steady_tick(std::time::Duration::from_millis(200));
-    }
-
-    fn advanced(&self, _bytes: u64) {
-        self.bar.inc(1);
-    }
-
-    fn note(&self, message: &str) {
-        self.bar
-            .suspend(|| eprintln!("immutag: {}", printable(message)));
-    }
 }

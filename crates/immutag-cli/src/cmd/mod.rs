@@ -2,6 +2,7 @@
 
 pub mod completions;
 pub mod evaluate;
+pub mod evidence;
 pub mod fleet;
 pub mod history;
 pub mod man;

@@ -57,6 +57,13 @@ pub struct Args {
     #[arg(long = "templates", value_name = "PREFIX", value_delimiter = ',')]
     pub templates: Vec<String>,
 
+    /// Also apply the plan's suggested lifecycle policy (expire untagged images 14 days after
+    /// push) where a repository has none, journaled and rolled back like a mutability change;
+    /// a repository with a lifecycle policy of its own is left alone and listed. Needs a plan
+    /// (`--plan`, or a live scan in `--mode plan`).
+    #[arg(long)]
+    pub lifecycle: bool,
+
     /// `--apply`, `--journal`, `--append-journal`.
     #[command(flatten)]
     pub run: RunArgs,
@@ -101,6 +108,11 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             "--plan names the accounts and regions: --org, --accounts, --regions and --all-regions apply to a live scan only"
         );
     }
+    if args.lifecycle && args.plan.is_none() && args.mode == ModeArg::Immutable {
+        bail!(
+            "--lifecycle applies the lifecycle policy a plan suggests: give --plan, or use --mode plan"
+        );
+    }
     if args.from_securityhub.is_some() && args.fleet.selects_targets() {
         bail!(
             "--from-securityhub: the findings name the repositories: --org, --accounts, --regions and --all-regions apply to a live scan only"
@@ -123,6 +135,7 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
             templates: args.templates.clone(),
         },
         run: args.run.run_options(&args.fleet),
+        lifecycle: args.lifecycle,
     };
     let session = args.fleet.session_options();
     let bar = Bar::new(args.fleet.no_progress, "reading");

@@ -4,8 +4,26 @@
 use std::io::{self, Write};
 
 use comfy_table::{ContentArrangement, Table, presets};
-use immutag_core::plan::{Plan, Recommendation};
+use immutag_core::plan::{BYTES_PER_GB, Grounds, Plan, Recommendation};
 use immutag_core::text::printable;
+
+/// `1.50 GB` (GB of 2^30 bytes, as storage is billed).
+fn gb(bytes: u64) -> String {
+    format!("{:.2} GB", bytes as f64 / BYTES_PER_GB as f64)
+}
+
+/// `3 (1.50 GB, $0.15/month)`; `0` when none.
+fn untagged_text(rec: &Recommendation) -> String {
+    if rec.basis.untagged_images == 0 {
+        return "0".to_owned();
+    }
+    format!(
+        "{} ({}, ${:.2}/month)",
+        rec.basis.untagged_images,
+        gb(rec.basis.untagged_bytes),
+        rec.basis.untagged_monthly_usd
+    )
+}
 
 fn filters_text(rec: &Recommendation, target: bool) -> String {
     let list = if target {
@@ -19,11 +37,22 @@ fn filters_text(rec: &Recommendation, target: bool) -> String {
         .join(";")
 }
 
+/// The re-used tags; on evidence each with its moves (`latest (12 moves)`), production-like
+/// ones marked.
 fn floating_text(rec: &Recommendation) -> String {
     rec.basis
         .floating_tags
         .iter()
-        .map(|t| t.tag.as_str())
+        .map(|t| {
+            let mut text = t.tag.clone();
+            if let Some(m) = &t.moved {
+                text.push_str(&format!(" ({} moves)", m.moves));
+            }
+            if t.production {
+                text.push_str(" [production]");
+            }
+            text
+        })
         .collect::<Vec<_>>()
         .join(";")
 }
@@ -47,6 +76,7 @@ pub fn write_table(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
             "REPOSITORY",
             "CURRENT",
             "RECOMMENDATION",
+            "BASIS",
             "FILTERS",
             "IMAGES",
             "UNTAGGED",
@@ -66,9 +96,10 @@ pub fn write_table(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
                     p.name.clone(),
                     current,
                     p.proposal.as_str().to_owned(),
+                    p.basis.grounds.as_str().to_owned(),
                     filters_text(p, true),
                     p.basis.images.to_string(),
-                    p.basis.untagged_images.to_string(),
+                    untagged_text(p),
                     floating_text(p),
                     p.basis.notes.join(" "),
                 ]
@@ -90,6 +121,32 @@ pub fn write_table(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
             count("IMMUTABLE_WITH_EXCLUSION"),
             count("REVIEW")
         )?;
+        let (images, bytes, usd) = plan.untagged_total();
+        writeln!(
+            out,
+            "Untagged images: {images}, {} (an upper bound: layers shared with other images are counted in full), about ${usd:.2}/month at ${} per GB-month; untagged referrers (signatures, SBOMs) not counted.",
+            gb(bytes),
+            plan.storage_price_usd_per_gb_month
+        )?;
+        let grounds = |g: Grounds| {
+            plan.repositories
+                .iter()
+                .filter(|p| p.basis.grounds == g)
+                .count()
+        };
+        let (guess, not_covered) = (grounds(Grounds::Guess), grounds(Grounds::NotCovered));
+        if guess > 0 {
+            writeln!(
+                out,
+                "{guess} recommendation(s) are a guess from tag names: plan on evidence with --evidence or --athena (CloudTrail) before applying."
+            )?;
+        }
+        if not_covered > 0 {
+            writeln!(
+                out,
+                "{not_covered} repositor(ies) in accounts or regions the evidence does not cover: marked REVIEW, not called safe."
+            )?;
+        }
         let with_untagged = plan
             .repositories
             .iter()
@@ -149,6 +206,9 @@ pub fn write_csv(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
         "floating_tags",
         "lifecycle_policy",
         "notes",
+        "grounds",
+        "untagged_bytes",
+        "untagged_monthly_usd",
     ])
     .map_err(io::Error::other)?;
     for p in &plan.repositories {
@@ -175,6 +235,9 @@ pub fn write_csv(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
                 .map(|v| v.to_string())
                 .unwrap_or_default(),
             p.basis.notes.join(" "),
+            p.basis.grounds.as_str().to_owned(),
+            p.basis.untagged_bytes.to_string(),
+            format!("{:.4}", p.basis.untagged_monthly_usd),
         ])
         .map_err(io::Error::other)?;
     }
@@ -184,7 +247,7 @@ pub fn write_csv(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use immutag_core::plan::{ImageRecord, PLAN_SCHEMA_VERSION, ReadFailure, recommend};
+    use immutag_core::plan::{ImageRecord, ReadFailure, recommend};
     use immutag_core::{InputKind, Repository, RuleParameters, TagMutability};
 
     fn doc() -> Plan {
@@ -192,22 +255,20 @@ mod tests {
             Repository::new("web", InputKind::Live).with_mutability(TagMutability::Mutable);
         repo.account_id = Some("111122223333".into());
         repo.region = Some("eu-west-1".into());
-        let images = vec![
-            ImageRecord::new("sha256:1", ["latest", "v1"]),
-            ImageRecord::new("sha256:2", Vec::<String>::new()),
-        ];
-        Plan {
-            schema_version: PLAN_SCHEMA_VERSION,
-            repositories: vec![recommend(&repo, &images, &RuleParameters::default())],
-            failures: vec![ReadFailure {
+        let mut left = ImageRecord::new("sha256:2", Vec::<String>::new());
+        left.size_bytes = Some(3 << 29);
+        let images = vec![ImageRecord::new("sha256:1", ["latest", "v1"]), left];
+        Plan::new(
+            vec![recommend(&repo, &images, &RuleParameters::default())],
+            vec![ReadFailure {
                 account_id: Some("444455556666".into()),
                 region: Some("eu-west-1".into()),
                 repository: None,
                 code: Some("AccessDeniedException".into()),
                 error: "ecr:DescribeRepositories failed".into(),
             }],
-            warnings: vec![],
-        }
+            0.10,
+        )
     }
 
     #[test]
@@ -219,6 +280,18 @@ mod tests {
         assert!(text.contains("latest"), "{text}");
         assert!(text.contains("\"tagStatus\": \"untagged\""), "{text}");
         assert!(text.contains("444455556666/eu-west-1"), "{text}");
+        // The basis is labelled, the untagged images sized and priced, the total summed.
+        assert!(text.contains("guess"), "{text}");
+        assert!(text.contains("1 (1.50 GB, $0.15/month)"), "{text}");
+        assert!(
+            text.contains("Untagged images: 1, 1.50 GB (an upper bound"),
+            "{text}"
+        );
+        assert!(
+            text.contains("about $0.15/month at $0.1 per GB-month"),
+            "{text}"
+        );
+        assert!(text.contains("1 recommendation(s) are a guess"), "{text}");
     }
 
     #[test]
@@ -249,6 +322,9 @@ mod tests {
         assert_eq!(&records[0][8], "IMMUTABLE_WITH_EXCLUSION");
         assert_eq!(&records[0][10], "latest");
         assert_eq!(&records[0][12], "1");
+        assert_eq!(&records[0][16], "guess");
+        assert_eq!(&records[0][17], (3u64 << 29).to_string());
+        assert_eq!(&records[0][18], "0.1500");
     }
 
     #[test]

@@ -3,14 +3,22 @@
 //! of `immutag remediate`. Pure: the images are read elsewhere (immutag-aws) and passed to
 //! [`recommend`].
 //!
-//! * [`Proposal::Immutable`] when no tag looks re-used;
-//! * [`Proposal::ImmutableWithExclusion`] with at most 5 filters (each valid per the API
-//!   pattern `^[0-9a-zA-Z._*-]{1,128}$`) when floating tags (`latest`, `dev`, `staging`,
-//!   branch-like names such as `feature-login`, ...) are in use;
-//! * [`Proposal::Review`] when re-use is too broad to fence with 5 filters.
+//! The re-used tags come from *evidence* ([`recommend_on_evidence`]: the tags that moved in
+//! the CloudTrail window, whatever their names, with the principals that moved them) or,
+//! without it, from a *guess* ([`recommend`]: floating names such as `latest`, `dev`,
+//! branch-like names, version aliases such as a `v1` on the newest `v1.x.y`). The plan says
+//! which ([`Basis::grounds`]).
 //!
-//! Untagged manifests (likely left behind when a tag moved) are counted, and a lifecycle policy
-//! that expires them is suggested.
+//! * [`Proposal::Immutable`] when no tag is re-used;
+//! * [`Proposal::ImmutableWithExclusion`] with at most 5 filters (each valid per the API
+//!   pattern `^[0-9a-zA-Z._*-]{1,128}$`) that fence the re-used tags;
+//! * [`Proposal::Review`] when re-use is too broad to fence with 5 filters, when a re-used tag
+//!   is production-like (`prod`, `release`, `stable`, `live`, a version: never excluded), or
+//!   when evidence was given but does not cover the repository's account and region.
+//!
+//! Untagged manifests (likely left behind when a tag moved) are counted with their size and a
+//! monthly storage estimate ([`Plan::price`]), and a lifecycle policy that expires them is
+//! suggested.
 //!
 //! ```
 //! use immutag_core::plan::{recommend, ImageRecord, Proposal};
@@ -39,12 +47,38 @@ use crate::evaluate::{Compliance, Reason};
 use crate::model::{ExclusionFilter, ResourceKind, TagMutability};
 
 pub use recommend::{
-    BRANCH_PREFIXES, Basis, FLOATING_WORDS, FloatingTag, ImageRecord, TagClass,
-    UNTAGGED_EXPIRY_DAYS, classify_tag, recommend, untagged_lifecycle_policy,
+    BRANCH_PREFIXES, Basis, FLOATING_WORDS, FloatingTag, Grounds, ImageRecord, PRODUCTION_WORDS,
+    TagClass, UNTAGGED_EXPIRY_DAYS, classify_tag, is_production_like, recommend,
+    recommend_on_evidence, untagged_lifecycle_policy,
 };
 
-/// The version of the plan document format.
-pub const PLAN_SCHEMA_VERSION: u32 = 1;
+/// The version of the plan document format. Version 2 added what the re-used tags rest on
+/// (`grounds`, `coverage`, per tag `production` and `moved`), the untagged bytes and their
+/// monthly estimate, and the storage price; version 1 documents are still read (as guesses).
+pub const PLAN_SCHEMA_VERSION: u32 = 2;
+
+/// The plan schema versions [`parse_plan`] reads.
+pub const PLAN_SCHEMA_VERSIONS: std::ops::RangeInclusive<u32> = 1..=PLAN_SCHEMA_VERSION;
+
+/// The default storage price of the monthly estimate: USD per GB-month (the ECR list price
+/// for private repositories, November 2026).
+pub const DEFAULT_STORAGE_PRICE: f64 = 0.10;
+
+/// Bytes in the GB of a GB-month (AWS bills storage in GiB-sized GB).
+pub const BYTES_PER_GB: u64 = 1 << 30;
+
+/// The monthly cost in USD of `bytes` of storage at `price` USD per GB-month.
+///
+/// ```
+/// assert_eq!(immutag_core::plan::monthly_usd(5 << 30, 0.10), 0.5);
+/// ```
+pub fn monthly_usd(bytes: u64, price: f64) -> f64 {
+    bytes as f64 / BYTES_PER_GB as f64 * price
+}
+
+fn default_storage_price() -> f64 {
+    DEFAULT_STORAGE_PRICE
+}
 
 /// What a recommendation proposes to apply.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -121,7 +155,7 @@ impl ProposalKind {
 }
 
 /// What `immutag plan` recommends for one repository, with what it rests on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(into = "RecommendationWire", try_from = "RecommendationWire")]
 pub struct Recommendation {
     /// The account.
@@ -327,10 +361,14 @@ pub struct ReadWarning {
 }
 
 /// The plan: the output of `immutag plan --output json` and the input of `immutag remediate`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Plan {
-    /// [`PLAN_SCHEMA_VERSION`].
+    /// [`PLAN_SCHEMA_VERSION`] (version 1 is still read).
     pub schema_version: u32,
+    /// The price of the monthly estimates (`basis.untagged_monthly_usd`), USD per GB-month
+    /// (`immutag plan --storage-price`; [`DEFAULT_STORAGE_PRICE`] when absent).
+    #[serde(default = "default_storage_price")]
+    pub storage_price_usd_per_gb_month: f64,
     /// One recommendation per non-compliant repository (and creation template), sorted by
     /// account, region, name.
     pub repositories: Vec<Recommendation>,
@@ -344,6 +382,41 @@ pub struct Plan {
     pub warnings: Vec<ReadWarning>,
 }
 
+impl Plan {
+    /// A plan of this schema version, each repository's untagged images priced at `price`
+    /// USD per GB-month.
+    pub fn new(repositories: Vec<Recommendation>, failures: Vec<ReadFailure>, price: f64) -> Self {
+        let mut plan = Self {
+            schema_version: PLAN_SCHEMA_VERSION,
+            storage_price_usd_per_gb_month: price,
+            repositories,
+            failures,
+            warnings: Vec::new(),
+        };
+        plan.price(price);
+        plan
+    }
+
+    /// Prices the untagged images of every repository at `price` USD per GB-month.
+    pub fn price(&mut self, price: f64) {
+        self.storage_price_usd_per_gb_month = price;
+        for r in &mut self.repositories {
+            r.basis.untagged_monthly_usd = monthly_usd(r.basis.untagged_bytes, price);
+        }
+    }
+
+    /// The untagged images of every repository: (count, bytes, monthly USD).
+    pub fn untagged_total(&self) -> (usize, u64, f64) {
+        self.repositories.iter().fold((0, 0, 0.0), |(n, b, c), r| {
+            (
+                n + r.basis.untagged_images,
+                b + r.basis.untagged_bytes,
+                c + r.basis.untagged_monthly_usd,
+            )
+        })
+    }
+}
+
 /// A text that is not a plan this version of immutag reads.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum PlanError {
@@ -351,20 +424,22 @@ pub enum PlanError {
     #[error("not a plan from `immutag plan --output json`: {0}")]
     Shape(String),
     /// A plan of another schema version.
-    #[error("plan schema version {found} is not supported (expected {PLAN_SCHEMA_VERSION})")]
+    #[error("plan schema version {found} is not supported (expected 1 to {PLAN_SCHEMA_VERSION})")]
     Version {
         /// The version the document states.
         found: u32,
     },
 }
 
-/// Reads a plan (the output of `immutag plan --output json`), checking its schema version.
+/// Reads a plan (the output of `immutag plan --output json`), checking its schema version:
+/// [`PLAN_SCHEMA_VERSIONS`] (a version 1 plan reads as a guess, its estimates unpriced).
 /// Errors name what is wrong, with control characters escaped.
 ///
 /// ```
 /// use immutag_core::plan::parse_plan;
 /// let plan = parse_plan(r#"{"schema_version":1,"repositories":[]}"#).unwrap();
 /// assert!(plan.repositories.is_empty());
+/// assert!(parse_plan(r#"{"schema_version":2,"repositories":[]}"#).is_ok());
 /// assert!(parse_plan(r#"{"schema_version":99,"repositories":[]}"#).unwrap_err().to_string().contains("99"));
 /// assert!(parse_plan("[]").is_err());
 /// ```
@@ -377,7 +452,7 @@ pub fn parse_plan(text: &str) -> Result<Plan, PlanError> {
         PlanError::Shape(crate::text::printable(&e.to_string()).into_owned())
     };
     let version: Version = serde_json::from_str(text).map_err(shape)?;
-    if version.schema_version != PLAN_SCHEMA_VERSION {
+    if !PLAN_SCHEMA_VERSIONS.contains(&version.schema_version) {
         return Err(PlanError::Version {
             found: version.schema_version,
         });
