@@ -47,6 +47,10 @@ pub enum Command {
     Rollback(cmd::rollback::Args),
     /// Find the image references of a source tree, check they are pinned to digests, pin them.
     Pins(cmd::pins::Args),
+    /// Print a shell completion script (bash, zsh, fish, powershell, elvish).
+    Completions(cmd::completions::Args),
+    /// Print the man page, or write one page per subcommand with --out-dir.
+    Man(cmd::man::Args),
 }
 
 /// Parses the command line, runs the subcommand, and maps the outcome to an exit code.
@@ -73,6 +77,8 @@ pub fn main_entry() -> ExitCode {
         Command::Remediate(args) => cmd::remediate::run(args),
         Command::Rollback(args) => cmd::rollback::run(args),
         Command::Pins(args) => cmd::pins::run(args),
+        Command::Completions(args) => cmd::completions::run(args),
+        Command::Man(args) => cmd::man::run(args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -17,6 +17,11 @@
 //! ```
 #![forbid(unsafe_code)]
 
+/// The README's example (the crate's page on crates.io) is compiled and run as a doc test.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub mod change;
 pub mod coverage;
 pub mod error;

@@ -1,9 +1,11 @@
 //! One module per subcommand.
 
+pub mod completions;
 pub mod evaluate;
 pub mod evidence;
 pub mod fleet;
 pub mod history;
+pub mod man;
 pub mod pins;
 pub mod plan;
 pub mod remediate;
