@@ -78,9 +78,14 @@ describe('execution role stack (for a StackSet)', () => {
       'config:GetResourceConfigHistory',
       'config:PutEvaluations',
       'ecr:DescribeRepositories',
+      // the organization rule's periodic sweep reads creation templates live
+      'ecr:DescribeRepositoryCreationTemplates',
     ]);
     const ecr = roleStatements(t).find((s) => s.Action.includes('ecr:DescribeRepositories'));
     expect(flatten(ecr?.Resource)).toBe('arn:${AWS::Partition}:ecr:*:${AWS::AccountId}:repository/*');
+    const templates = roleStatements(t).find((s) => s.Action.includes('ecr:DescribeRepositoryCreationTemplates'));
+    expect(templates?.Action).toEqual(['ecr:DescribeRepositoryCreationTemplates']);
+    expect(flatten(templates?.Resource)).toBe('*');
     // No assets and no bootstrap-version check: deployable by a StackSet to accounts never bootstrapped.
     const json = t.toJSON();
     expect(json.Parameters?.BootstrapVersion).toBeUndefined();
