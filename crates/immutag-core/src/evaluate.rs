@@ -320,7 +320,11 @@ fn decide_template(
         Some(TemplatePrefix::Root) => "Default template",
         _ => "Template",
     };
-    let subject = format!("{which} {label} decides {}", scope.describe());
+    // appliedFor values come from the input: an unknown one is shown escaped.
+    let subject = format!(
+        "{which} {label} decides {}",
+        printable(&scope.describe())
+    );
     (compliance, reason, format!("{subject}. {text}"))
 }
 
@@ -789,6 +793,22 @@ mod tests {
             InputKind::Ecr,
         )
         .with_mutability(m)
+    }
+
+    #[test]
+    fn an_unknown_applied_for_value_is_shown_escaped() {
+        // Found by the fuzz targets rule_event, input_ecr and input_terraform
+        // (fuzz/regressions/): a DEL inside an appliedFor value reached the annotation.
+        let e = evaluate(
+            &template("ROOT", &["PULL\u{7f}THROUGH_CACHE"], TagMutability::Mutable),
+            &RuleParameters::default(),
+        );
+        assert!(!e.annotation.chars().any(char::is_control), "{}", e.annotation);
+        assert!(
+            e.annotation.contains("PULL\\u{7f}THROUGH_CACHE"),
+            "{}",
+            e.annotation
+        );
     }
 
     #[test]
