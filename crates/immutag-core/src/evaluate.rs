@@ -321,10 +321,7 @@ fn decide_template(
         _ => "Template",
     };
     // appliedFor values come from the input: an unknown one is shown escaped.
-    let subject = format!(
-        "{which} {label} decides {}",
-        printable(&scope.describe())
-    );
+    let subject = format!("{which} {label} decides {}", printable(&scope.describe()));
     (compliance, reason, format!("{subject}. {text}"))
 }
 
@@ -803,7 +800,11 @@ mod tests {
             &template("ROOT", &["PULL\u{7f}THROUGH_CACHE"], TagMutability::Mutable),
             &RuleParameters::default(),
         );
-        assert!(!e.annotation.chars().any(char::is_control), "{}", e.annotation);
+        assert!(
+            !e.annotation.chars().any(char::is_control),
+            "{}",
+            e.annotation
+        );
         assert!(
             e.annotation.contains("PULL\\u{7f}THROUGH_CACHE"),
             "{}",
