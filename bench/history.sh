@@ -67,7 +67,8 @@ JQ='.Records[] | select(.eventSource == "ecr.amazonaws.com" and .eventName == "P
      .requestParameters.imageTag, (.responseElements.image.imageId.imageDigest // .requestParameters.imageDigest),
      (.userIdentity.sessionContext.sessionIssuer.arn // .userIdentity.arn), .userAgent, .errorCode] | @tsv'
 run jq bash -c "xargs -0 cat < '$WORK/files' | zcat | jq -r '$JQ' > '$WORK/jq.out'"
-run immutag bash -c "'$IMMUTAG' history --cloudtrail '$DATA/AWSLogs' --moves-only -o json --no-progress > '$WORK/immutag.json' 2> '$WORK/immutag.err'"
+# Exit 1 means "a tag moved" (the generated logs have moves): only 0 and 1 are success here.
+run immutag bash -c "'$IMMUTAG' history --cloudtrail '$DATA/AWSLogs' --moves-only -o json --no-progress > '$WORK/immutag.json' 2> '$WORK/immutag.err' || [ \$? -eq 1 ]"
 
 JQ_PUTS=$(wc -l < "$WORK/jq.out")
 IMMUTAG_PUTS=$(grep -o '[0-9]* ECR PutImage' "$WORK/immutag.err" | cut -d' ' -f1)
