@@ -20,6 +20,11 @@
 //! and the call is not sent when the template no longer has the setting the change was
 //! decided on. Sending `customRoleArn` back needs `iam:PassRole` on that role.
 //!
+//! Creation-template and lifecycle-policy changes are compiled with feature `fleet` (the
+//! CLI). Without it (the Config rule Lambda, which switches repositories only) their calls
+//! (UpdateRepositoryCreationTemplate, Put/Get/DeleteLifecyclePolicy) are not linked and such a
+//! change fails with `UnsupportedChange`, nothing sent.
+//!
 //! Failures are per repository: a RepositoryNotFoundException, AccessDeniedException or
 //! InvalidParameterException on one repository is recorded and reported, and the others
 //! continue. Throttling is retried by the SDK (see [`crate::clients::retry_config`]: adaptive
@@ -30,7 +35,9 @@ use std::future::Future;
 
 use aws_sdk_ecr::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_ecr::operation::put_image_tag_mutability::PutImageTagMutabilityError;
+#[cfg(feature = "fleet")]
 use aws_sdk_ecr::operation::put_lifecycle_policy::PutLifecyclePolicyError;
+#[cfg(feature = "fleet")]
 use aws_sdk_ecr::operation::update_repository_creation_template::UpdateRepositoryCreationTemplateError;
 use aws_sdk_ecr::types::{ImageTagMutability, ImageTagMutabilityExclusionFilter};
 use futures::stream::{self, StreamExt};
@@ -406,12 +413,16 @@ pub async fn verify<R: Recorder>(
         opts.concurrency,
     )
     .await;
+    #[cfg(feature = "fleet")]
     let policies = ecr::read_lifecycle_policies(
         clients,
         &keys_of(Attribute::LifecyclePolicy),
         opts.concurrency,
     )
     .await;
+    // Without `fleet` no lifecycle change is ever applied (see `put_lifecycle`): none to read.
+    #[cfg(not(feature = "fleet"))]
+    let policies = std::collections::BTreeMap::<RepoKey, PolicyRead>::new();
     let mut records = Vec::new();
     for report in reports.iter_mut() {
         let key = &report.change.key;
@@ -509,6 +520,7 @@ async fn put(clients: &EcrClients, change: &Change) -> ChangeResult {
 }
 
 /// PutLifecyclePolicy, or DeleteLifecyclePolicy for none (a policy already gone is none).
+#[cfg(feature = "fleet")]
 async fn put_lifecycle(
     client: &aws_sdk_ecr::Client,
     change: &Change,
@@ -607,6 +619,7 @@ fn api_filters(to: &Setting) -> Vec<ImageTagMutabilityExclusionFilter> {
 /// Switches a creation template: read it, check it still has the setting the change was
 /// decided on, send UpdateRepositoryCreationTemplate with everything else as read (see the
 /// module documentation).
+#[cfg(feature = "fleet")]
 async fn put_template(client: &aws_sdk_ecr::Client, change: &Change, to: &Setting) -> ChangeResult {
     let prefix = &change.key.repository;
     let refused = |code: &str, message: String| ChangeResult::Failed {
@@ -675,6 +688,37 @@ async fn put_template(client: &aws_sdk_ecr::Client, change: &Change, to: &Settin
             classify(e, modeled)
         }
     }
+}
+
+/// Without `fleet` (the Config rule Lambda, which switches repositories only) the calls of
+/// the other kinds of change are not linked: such a change is refused, nothing is sent.
+#[cfg(not(feature = "fleet"))]
+fn not_in_this_build(what: &str) -> ChangeResult {
+    ChangeResult::Failed {
+        code: "UnsupportedChange".into(),
+        message: format!(
+            "not sent: {what} are changed by the immutag command (immutag-aws feature `fleet`), not by this build"
+        ),
+        outcome_known: true,
+    }
+}
+
+#[cfg(not(feature = "fleet"))]
+async fn put_lifecycle(
+    _client: &aws_sdk_ecr::Client,
+    _change: &Change,
+    _to: &LifecyclePolicy,
+) -> ChangeResult {
+    not_in_this_build("lifecycle policies")
+}
+
+#[cfg(not(feature = "fleet"))]
+async fn put_template(
+    _client: &aws_sdk_ecr::Client,
+    _change: &Change,
+    _to: &Setting,
+) -> ChangeResult {
+    not_in_this_build("repository creation templates")
 }
 
 /// Turns an SDK error into a failed result: an error answer from AWS (4xx) is a known
