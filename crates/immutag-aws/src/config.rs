@@ -20,7 +20,6 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::DateTime;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::date_time::Format;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use immutag_core::Compliance;
 use immutag_core::evaluate::clamp_annotation;
@@ -345,7 +344,12 @@ pub async fn put_evaluations(
                         .as_service_error()
                         .and_then(|e| e.code())
                         .map(str::to_owned);
-                    let message = redact(&DisplayErrorContext(&err).to_string(), result_token);
+                    // The code is named beside the attempts; the message says the rest.
+                    let message = match err.as_service_error().and_then(|e| e.message()) {
+                        Some(m) => m.to_owned(),
+                        None => crate::error::sdk_error_message(&err),
+                    };
+                    let message = redact(&message, result_token);
                     let attempts = http_attempts.get().max(1);
                     let reason = format!(
                         "batch {batch_no} ({} evaluations, {} sent before it): PutEvaluations failed after {attempts} attempt(s){}: {message}",
@@ -518,7 +522,7 @@ pub async fn fetch_configuration_item(
         .map_err(|err| ConfigError::History {
             resource_type: resource_type.to_owned(),
             resource_id: resource_id.to_owned(),
-            message: DisplayErrorContext(&err).to_string(),
+            message: crate::error::sdk_error_message(&err),
         })?;
     let Some(item) = output.configuration_items().first() else {
         return Err(ConfigError::HistoryEmpty {
@@ -617,7 +621,7 @@ pub async fn reported_resources(
             .await
             .map_err(|err| ConfigError::ComplianceDetails {
                 rule: rule_name.to_owned(),
-                message: DisplayErrorContext(&err).to_string(),
+                message: crate::error::sdk_error_message(&err),
             })?;
         for result in page.evaluation_results() {
             let Some(q) = result

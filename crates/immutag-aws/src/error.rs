@@ -2,7 +2,6 @@
 
 use aws_smithy_runtime_api::client::orchestrator::HttpResponse;
 use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use thiserror::Error;
 
@@ -97,15 +96,9 @@ impl AwsError {
         let message = match &err {
             SdkError::ServiceError(ctx) => match ctx.err().message() {
                 Some(m) => m.to_owned(),
-                // No AWS error document (a proxy's or an emulator's HTML page, an empty body):
-                // say what came back rather than dumping the parser's state.
-                None if code.is_none() => format!(
-                    "HTTP {} with no AWS error in the response body",
-                    ctx.raw().status().as_u16()
-                ),
-                None => DisplayErrorContext(&err).to_string(),
+                None => no_aws_message(ctx.raw()),
             },
-            _ => DisplayErrorContext(&err).to_string(),
+            _ => error_chain(&err),
         };
         Self::Api {
             operation,
@@ -211,6 +204,34 @@ impl aws_smithy_runtime_api::client::retries::classifiers::ClassifyRetry
         use aws_smithy_runtime_api::client::retries::classifiers::RetryClassifierPriority;
         RetryClassifierPriority::run_after(RetryClassifierPriority::transient_error_classifier())
     }
+}
+
+/// One line for an SDK error: for an error answer from AWS, its code and message (or the
+/// HTTP status when the body carries no AWS error: a proxy's or an emulator's page, an empty
+/// body); otherwise the error and its causes (`dispatch failure: io error: ...`). Never the
+/// SDK's `Debug` of the error, which dumps the raw response (its body included) into logs and
+/// annotations, and would link a `Debug` of every operation's error into the Lambda.
+pub fn sdk_error_message<E>(err: &SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+{
+    match err {
+        SdkError::ServiceError(ctx) => match (ctx.err().code(), ctx.err().message()) {
+            (Some(code), Some(m)) => format!("{code}: {m}"),
+            (None, Some(m)) => m.to_owned(),
+            (Some(code), None) => format!("{code} (HTTP {})", ctx.raw().status().as_u16()),
+            (None, None) => no_aws_message(ctx.raw()),
+        },
+        _ => error_chain(err),
+    }
+}
+
+/// What to say of an error answer without an AWS error message.
+fn no_aws_message(raw: &HttpResponse) -> String {
+    format!(
+        "HTTP {} with no AWS error in the response body",
+        raw.status().as_u16()
+    )
 }
 
 /// An error and its causes, as one line: `error: cause: cause`.
