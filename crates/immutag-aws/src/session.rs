@@ -1,18 +1,17 @@
-//! AWS configuration and credentials, built from `aws-config` only.
+//! AWS configuration and credentials, built from `aws-config` and the SDK.
 //!
-//! * The standard credential chain (environment, `AWS_PROFILE` / `--profile`, SSO, web identity,
+//! * [`load`]: the standard credential chain (environment, `AWS_PROFILE` / `--profile`, SSO, web identity,
 //!   container and instance roles, `credential_process`); nothing reads credentials by hand.
 //! * `AWS_ENDPOINT_URL` (and the per-service `AWS_ENDPOINT_URL_ECR`, ...) is honoured by
 //!   `aws-config`; [`SessionOptions::endpoint_url`] overrides it (tests point it at moto).
 //! * The SDK retries with the **adaptive** retry mode (client-side rate limiting on top of the
 //!   standard exponential backoff), [`DEFAULT_MAX_ATTEMPTS`] attempts per call.
 //! * Other accounts are reached by assuming `arn:PARTITION:iam::ACCOUNT:role/ROLE` through STS
-//!   with a caching credentials provider ([`assume_role`]); the caller's own account is used
-//!   directly.
+//!   ([`assume_role`]: a provider over the SDK's STS client, its credentials kept by the
+//!   clients' identity cache until they expire); the caller's own account is used directly.
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
-use aws_config::sts::AssumeRoleProvider;
 use aws_types::SdkConfig;
 use aws_types::region::Region;
 
@@ -144,21 +143,77 @@ pub fn role_arn(partition: &str, account_id: &str, role_name: &str) -> Result<St
 }
 
 /// A configuration whose credentials come from assuming `role_arn` with the credentials of
-/// `base` (a caching provider: STS is called once, then again before the credentials expire).
-/// The assumed credentials are fetched lazily, so a refused AssumeRole surfaces as the error
-/// of the first call made with the returned configuration.
+/// `base` (STS AssumeRole, session name [`SESSION_NAME`]). The clients' identity cache keeps
+/// the assumed credentials until shortly before they expire, then calls STS again. The
+/// credentials are fetched lazily, so a refused AssumeRole surfaces as the error of the first
+/// call made with the returned configuration (`... credentials ...: sts:AssumeRole of ARN
+/// failed: AccessDenied: ...`).
+///
+/// A small provider of its own rather than `aws_config::sts::AssumeRoleProvider`: that one
+/// links the whole default credential chain (profile files, SSO, web identity, instance
+/// metadata) for a case immutag never has (no base configuration), about 0.3 MB of the
+/// Config rule Lambda, which reads its credentials from its environment only.
 pub async fn assume_role(base: &SdkConfig, role_arn: &str) -> SdkConfig {
-    let provider = AssumeRoleProvider::builder(role_arn)
-        .session_name(SESSION_NAME)
-        .configure(base)
-        .build()
-        .await;
+    let provider = AssumedRole {
+        sts: aws_sdk_sts::Client::new(base),
+        role_arn: role_arn.to_owned(),
+    };
     base.clone()
         .into_builder()
         .credentials_provider(aws_sdk_ecr::config::SharedCredentialsProvider::new(
             provider,
         ))
         .build()
+}
+
+/// The credentials of one role, from STS AssumeRole with the base configuration's.
+#[derive(Debug)]
+struct AssumedRole {
+    sts: aws_sdk_sts::Client,
+    role_arn: String,
+}
+
+impl AssumedRole {
+    async fn assume(&self) -> aws_credential_types::provider::Result {
+        use aws_credential_types::provider::error::CredentialsError;
+        let failed = |why: String| {
+            CredentialsError::provider_error(format!(
+                "sts:AssumeRole of {} failed: {why}",
+                self.role_arn
+            ))
+        };
+        let out = self
+            .sts
+            .assume_role()
+            .role_arn(&self.role_arn)
+            .role_session_name(SESSION_NAME)
+            .send()
+            .await
+            .map_err(|e| failed(crate::error::sdk_error_message(&e)))?;
+        let c = out
+            .credentials()
+            .ok_or_else(|| failed("the answer holds no Credentials".into()))?;
+        let expiry = std::time::SystemTime::try_from(*c.expiration())
+            .map_err(|e| failed(format!("the answer's Expiration: {e}")))?;
+        Ok(aws_credential_types::Credentials::new(
+            c.access_key_id(),
+            c.secret_access_key(),
+            Some(c.session_token().to_owned()),
+            Some(expiry),
+            "immutag-assume-role",
+        ))
+    }
+}
+
+impl aws_credential_types::provider::ProvideCredentials for AssumedRole {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::new(self.assume())
+    }
 }
 
 #[cfg(test)]

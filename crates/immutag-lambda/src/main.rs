@@ -24,7 +24,7 @@ use tokio::sync::OnceCell;
 
 /// Loads the shared configuration and builds the clients (once per container).
 async fn build_provider() -> AwsClientProvider {
-    let sdk = immutag_aws::session::load(&immutag_aws::session::SessionOptions::default()).await;
+    let sdk = immutag_lambda::clients::sdk_config_from_env(|name| std::env::var(name).ok());
     AwsClientProvider::new(&sdk)
 }
 
