@@ -10,7 +10,7 @@ use immutag_core::evidence::{Selection, Window};
 use immutag_core::text::printable;
 use immutag_core::time::{self, Timestamp};
 
-use crate::cmd::fleet::{self, FleetArgs};
+use crate::cmd::fleet::FleetArgs;
 
 /// The window read when `--since` is not given (for history, not for local files).
 pub const DEFAULT_SINCE: &str = "30d";
@@ -166,7 +166,7 @@ pub fn report_read(source: &Source, r: &EvidenceReport) -> bool {
             printable(&p.problem)
         );
     }
-    let failed = fleet::report_failures(&r.failures, &[]);
+    let failed = crate::output::progress::report_failures(&r.failures, &[]);
     failed || !r.evidence.problems().is_empty()
 }
 
@@ -180,7 +180,7 @@ impl Bar {
     /// A bar (hidden when `hidden` or when stderr is not a terminal).
     pub fn new(hidden: bool) -> Self {
         Self {
-            bar: fleet::stderr_bar(
+            bar: crate::output::progress::stderr_bar(
                 hidden,
                 "{spinner} reading [{bar:30}] {pos}/{len} {msg} ({elapsed})",
             ),

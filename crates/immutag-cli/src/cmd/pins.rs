@@ -11,10 +11,10 @@ use std::path::PathBuf;
 use anyhow::Context;
 use immutag_core::text::printable;
 use immutag_pins::files::{self, Scan};
-use immutag_pins::resolve::Outcome;
 
-use crate::cmd::fleet::{self, Bar, FleetArgs};
+use crate::cmd::fleet::{self, FleetArgs};
 use crate::exit;
+use crate::output::progress::Bar;
 use crate::output::{self, ColorChoice, Format, RenderOptions, pins as render};
 use crate::params::command_line_params;
 
@@ -171,26 +171,6 @@ fn read(paths: &[PathBuf]) -> anyhow::Result<(Scan, Option<String>)> {
     Ok((scan, stdin_text))
 }
 
-/// Reports unreadable files and skipped directories on stderr; true when a file failed.
-fn report_files(scan: &Scan) -> bool {
-    for s in &scan.skipped {
-        eprintln!(
-            "immutag: note: {}: skipped, {}",
-            printable(&s.path),
-            s.reason
-        );
-    }
-    for e in &scan.errors {
-        let file = if e.file == "-" { "(stdin)" } else { &e.file };
-        eprintln!(
-            "immutag: error: {}: {}",
-            printable(file),
-            printable(&e.error.to_string())
-        );
-    }
-    !scan.errors.is_empty()
-}
-
 fn check(args: CheckArgs) -> anyhow::Result<u8> {
     validate_fleet(&args.fleet)?;
     if !args.live && (!args.fleet.accounts.is_empty() || !args.fleet.regions.is_empty()) {
@@ -214,7 +194,7 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
         });
         bar.clear();
         let registries = result.map_err(fleet::setup_error)?;
-        live_failed = fleet::report_failures(&registries.failures, &[]);
+        live_failed = crate::output::progress::report_failures(&registries.failures, &[]);
         for t in &registries.not_selected {
             eprintln!(
                 "immutag: note: {}/{}: not selected, not read live",
@@ -228,7 +208,7 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
         width: output::table::terminal_width(),
     };
     fleet::with_stdout(|out| render::render(&scan.pins, args.output, &render_opts, out))?;
-    let files_failed = report_files(&scan);
+    let files_failed = render::report_files(&scan);
     eprintln!(
         "immutag: read {} file(s), {}",
         scan.files_read,
@@ -247,7 +227,7 @@ fn resolve(args: ResolveArgs) -> anyhow::Result<u8> {
         anyhow::bail!("--write cannot write to standard input: name the files");
     }
     let (scan, stdin_text) = read(&args.paths)?;
-    let files_failed = report_files(&scan);
+    let files_failed = render::report_files(&scan);
 
     let opts = live_options(&args.fleet, immutag_core::RuleParameters::default());
     let runtime = fleet::runtime()?;
@@ -258,7 +238,7 @@ fn resolve(args: ResolveArgs) -> anyhow::Result<u8> {
     });
     bar.clear();
     let (plan, registries) = result.map_err(fleet::setup_error)?;
-    let mut incomplete = fleet::report_failures(&registries.failures, &[]);
+    let mut incomplete = crate::output::progress::report_failures(&registries.failures, &[]);
 
     // The diff (and the writes), file by file.
     let mut written = 0usize;
@@ -298,33 +278,7 @@ fn resolve(args: ResolveArgs) -> anyhow::Result<u8> {
     }
     fleet::with_stdout(|out| diffs.iter().try_for_each(|d| out.write_all(d)))?;
 
-    let mut pinned = 0usize;
-    let mut left_alone = 0usize;
-    let mut failed = 0usize;
-    for (pin, outcome) in &plan.outcomes {
-        match outcome {
-            Outcome::Pinned(_) => pinned += 1,
-            Outcome::AlreadyPinned => {}
-            Outcome::LeftAlone(why) => {
-                left_alone += 1;
-                eprintln!(
-                    "immutag: note: {}: {}: left alone, {}",
-                    printable(&render::location(pin)),
-                    printable(&pin.text),
-                    printable(why)
-                );
-            }
-            Outcome::Failed(why) => {
-                failed += 1;
-                eprintln!(
-                    "immutag: error: {}: {}: {}",
-                    printable(&render::location(pin)),
-                    printable(&pin.text),
-                    printable(why)
-                );
-            }
-        }
-    }
+    let (pinned, left_alone, failed) = render::report_outcomes(&plan.outcomes);
     let action = if args.write {
         format!("written to {written} file(s)")
     } else {

@@ -14,9 +14,10 @@ use immutag_core::text::printable;
 use immutag_core::time::Timestamp;
 
 use crate::cmd::evidence::{self, SourceArgs};
-use crate::cmd::fleet::{self, Bar, FleetArgs};
+use crate::cmd::fleet::{self, FleetArgs};
 use crate::exit;
 use crate::output;
+use crate::output::progress::Bar;
 use crate::params::command_line_params;
 
 /// Output formats of `immutag plan`.
@@ -174,7 +175,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         PlanFormat::Json => output::plan::write_json(&plan, out),
         PlanFormat::Csv => output::plan::write_csv(&plan, out),
     })?;
-    fleet::report_warnings(&plan.warnings);
-    let failed = fleet::report_failures(&plan.failures, &[]) || evidence_incomplete;
+    crate::output::progress::report_warnings(&plan.warnings);
+    let failed =
+        crate::output::progress::report_failures(&plan.failures, &[]) || evidence_incomplete;
     Ok(exit::of_report(failed, !plan.repositories.is_empty()))
 }

@@ -11,9 +11,10 @@ use clap::ValueEnum;
 use immutag_aws::remediate::{Findings, RemediateError, RemediateOptions, Source};
 use immutag_core::remediation::{Mode, RemediationOptions};
 
-use crate::cmd::fleet::{self, Bar, FleetArgs, RunArgs};
+use crate::cmd::fleet::{self, FleetArgs, RunArgs};
 use crate::exit;
 use crate::output::changes::{ReportFormat, write_remediation};
+use crate::output::progress::Bar;
 use crate::params::command_line_params;
 
 /// Arguments of `immutag remediate`.
@@ -149,8 +150,8 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
         RemediateError::Journal(e) => anyhow::Error::new(e),
         e @ RemediateError::Apply(_) => exit::incomplete(e.into()),
     })?;
-    fleet::report_warnings(&report.warnings);
-    fleet::report_failures(&report.failures, &[]);
+    crate::output::progress::report_warnings(&report.warnings);
+    crate::output::progress::report_failures(&report.failures, &[]);
     fleet::with_stdout(|out| write_remediation(&report, args.output, out))?;
     Ok(exit::of_report(report.incomplete(), report.findings()))
 }

@@ -10,8 +10,9 @@ use immutag_aws::scan::{ScanOptions, ScanReport, ScanSource};
 use immutag_aws::targets::{AccountSelection, RegionSelection};
 use immutag_core::text::printable;
 
-use crate::cmd::fleet::{self, Bar, FleetArgs};
+use crate::cmd::fleet::{self, FleetArgs};
 use crate::exit;
+use crate::output::progress::Bar;
 use crate::output::{self, ColorChoice, Counts, Format, RenderOptions};
 use crate::params::command_line_params;
 
@@ -130,9 +131,9 @@ pub fn run(args: Args) -> anyhow::Result<u8> {
     };
     fleet::with_stdout(|out| output::render(evals, args.output, &render, out))?;
 
-    fleet::report_warnings(&report.warnings);
-    fleet::report_failures(&report.failures, &report.skipped);
-    fleet::report_dropped(&report.dropped);
+    crate::output::progress::report_warnings(&report.warnings);
+    crate::output::progress::report_failures(&report.failures, &report.skipped);
+    crate::output::progress::report_dropped(&report.dropped);
     report_recorded(&report, args.aggregator.as_deref());
     report_suppression(&report);
     let templates = evals

@@ -1,6 +1,7 @@
 //! Rendering: evaluations as a human table, JSON, CSV and SARIF 2.1.0 (this module); a plan
 //! ([`plan`]); remediation and rollback reports ([`changes`]); the `immutag scp` reports
-//! ([`scp`]); pins and the resolve diff ([`pins`]).
+//! ([`scp`]); pins and the resolve diff ([`pins`]); CloudTrail tag history ([`history`]);
+//! progress and failure notes on stderr ([`progress`]).
 //!
 //! Every renderer takes a slice of [`immutag_core::Evaluation`] and writes to any
 //! [`std::io::Write`], so `immutag evaluate` and `immutag scan` print the same formats.
@@ -25,9 +26,11 @@ use immutag_core::{Compliance, Evaluation, FilterSetting, MutabilitySetting, Sou
 
 pub mod changes;
 pub mod csv;
+pub mod history;
 pub mod json;
 pub mod pins;
 pub mod plan;
+pub mod progress;
 pub mod sarif;
 pub mod scp;
 pub mod table;

@@ -398,6 +398,62 @@ pub fn diff(file: &str, old: &str, new: &str, out: &mut dyn Write) -> io::Result
     Ok(())
 }
 
+/// Reports unreadable files and skipped directories on stderr; true when a file failed.
+pub fn report_files(scan: &immutag_pins::files::Scan) -> bool {
+    for s in &scan.skipped {
+        eprintln!(
+            "immutag: note: {}: skipped, {}",
+            printable(&s.path),
+            s.reason
+        );
+    }
+    for e in &scan.errors {
+        let file = if e.file == "-" { "(stdin)" } else { &e.file };
+        eprintln!(
+            "immutag: error: {}: {}",
+            printable(file),
+            printable(&e.error.to_string())
+        );
+    }
+    !scan.errors.is_empty()
+}
+
+/// Writes a note (left alone) or an error (could not be pinned) to stderr for each reference
+/// `immutag pins resolve` did not pin; returns (pinned, left alone, failed).
+pub fn report_outcomes(
+    outcomes: &[(Pin, immutag_pins::resolve::Outcome)],
+) -> (usize, usize, usize) {
+    use immutag_pins::resolve::Outcome;
+    let mut pinned = 0usize;
+    let mut left_alone = 0usize;
+    let mut failed = 0usize;
+    for (pin, outcome) in outcomes {
+        match outcome {
+            Outcome::Pinned(_) => pinned += 1,
+            Outcome::AlreadyPinned => {}
+            Outcome::LeftAlone(why) => {
+                left_alone += 1;
+                eprintln!(
+                    "immutag: note: {}: {}: left alone, {}",
+                    printable(&location(pin)),
+                    printable(&pin.text),
+                    printable(why)
+                );
+            }
+            Outcome::Failed(why) => {
+                failed += 1;
+                eprintln!(
+                    "immutag: error: {}: {}: {}",
+                    printable(&location(pin)),
+                    printable(&pin.text),
+                    printable(why)
+                );
+            }
+        }
+    }
+    (pinned, left_alone, failed)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

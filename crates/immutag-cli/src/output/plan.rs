@@ -172,7 +172,7 @@ pub fn write_table(plan: &Plan, out: &mut dyn Write) -> io::Result<()> {
             writeln!(
                 out,
                 "  {}: {}",
-                crate::cmd::fleet::failure_label(f),
+                crate::output::progress::failure_label(f),
                 printable(&f.error)
             )?;
         }
