@@ -66,7 +66,8 @@ wait_port "$lambda_port" 60 "cargo lambda watch"
 AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 AWS_LAMBDA_FUNCTION_NAME=_ \
 AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$lambda_port/.rt" RUST_LOG=info \
   "$bootstrap" >"$work/watch.log" 2>&1 &
-pids+=($!)
+bootstrap_pid=$!
+pids+=($bootstrap_pid)
 
 invocations=0
 invoke() { # EVENT_FILE OUT_FILE -> exit status of the invoke
@@ -215,6 +216,50 @@ print(("ok    " if ok else "WRONG ") + f"logs: {len(lines)} JSON lines, {len(sum
 sys.exit(0 if ok else 1)
 PY
 then passed=$((passed + 1)); else failed_count=$((failed_count + 1)); fi
+
+# Container credentials (what Lambda gives SnapStart functions instead of access keys): the
+# function, restarted without AWS_ACCESS_KEY_ID, fetches its credentials from
+# AWS_CONTAINER_CREDENTIALS_FULL_URI with the authorization token, and a scheduled run works.
+kill "$bootstrap_pid" 2>/dev/null || true
+wait "$bootstrap_pid" 2>/dev/null || true
+creds_port=$(free_port)
+python - "$creds_port" "$work/creds.log" >"$work/creds-server.log" 2>&1 <<'PY' &
+import http.server, json, sys
+port, log = int(sys.argv[1]), sys.argv[2]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_GET(self):
+        ok = self.headers.get("Authorization") == "e2e-container-token"
+        open(log, "a").write(("authorized " if ok else "unauthorized ") + self.path + "\n")
+        body = json.dumps({"AccessKeyId": "ASIACONTAINEREXAMPLE", "SecretAccessKey": "container-secret",
+                           "Token": "container-session", "Expiration": "2099-01-01T00:00:00Z"}).encode()
+        self.send_response(200 if ok else 403)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body if ok else b"{}")
+    def log_message(self, *a): pass
+http.server.HTTPServer(("127.0.0.1", port), H).serve_forever()
+PY
+pids+=($!)
+wait_port "$creds_port" 30 "the container credentials server"
+env -u AWS_ACCESS_KEY_ID -u AWS_SECRET_ACCESS_KEY \
+  AWS_CONTAINER_CREDENTIALS_FULL_URI="http://127.0.0.1:$creds_port/v1/credentials" \
+  AWS_CONTAINER_AUTHORIZATION_TOKEN=e2e-container-token \
+  AWS_LAMBDA_FUNCTION_VERSION=1 AWS_LAMBDA_FUNCTION_MEMORY_SIZE=128 AWS_LAMBDA_FUNCTION_NAME=_ \
+  AWS_LAMBDA_RUNTIME_API="http://127.0.0.1:$lambda_port/.rt" RUST_LOG=info \
+  "$bootstrap" >"$work/watch-container.log" 2>&1 &
+pids+=($!)
+if invoke "$events/scheduled.json" "$work/out.json" \
+  && check "$work/out.json" 's["putEvaluationsCalls"]==1 and len(ev)==4' \
+    "container credentials: a scheduled run evaluates every repository" \
+  && grep -q '^authorized /v1/credentials' "$work/creds.log" \
+  && ! grep -q '^unauthorized' "$work/creds.log"; then
+  passed=$((passed + 1)); echo "ok    container credentials: fetched with the authorization token" >&2
+else
+  failed_count=$((failed_count + 1)); echo "WRONG container credentials" >&2
+  cat "$work/creds.log" "$work/out.json" >&2 2>/dev/null || true
+  tail -n 20 "$work/watch-container.log" >&2
+fi
 
 echo "lambda-e2e: $passed passed, $failed_count failed"
 [ "$failed_count" -eq 0 ]
