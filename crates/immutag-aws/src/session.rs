@@ -151,7 +151,7 @@ pub fn role_arn(partition: &str, account_id: &str, role_name: &str) -> Result<St
 ///
 /// A small provider of its own rather than `aws_config::sts::AssumeRoleProvider`: that one
 /// links the whole default credential chain (profile files, SSO, web identity, instance
-/// metadata) for a case immutag never has (no base configuration), about 0.3 MB of the
+/// metadata) for a case immutag never has (no base configuration), about 0.6 MB of the
 /// Config rule Lambda, which reads its credentials from its environment only.
 pub async fn assume_role(base: &SdkConfig, role_arn: &str) -> SdkConfig {
     let provider = AssumedRole {

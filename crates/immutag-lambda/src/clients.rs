@@ -24,8 +24,9 @@ use crate::{ClientProvider, HandlerError};
 ///
 /// The CLI's standard chain ([`immutag_aws::session::load`]: profile files, SSO, web
 /// identity, instance metadata) is not used here, so none of it is linked into `bootstrap`
-/// (about 0.3 MB; docs/performance.md). `env` reads one variable (`std::env::var` in
-/// `main`); an empty value counts as unset.
+/// (about 0.6 MB together with [`immutag_aws::session::assume_role`]'s own provider; see
+/// docs/performance.md). `env` reads one variable (`std::env::var` in `main`); an empty
+/// value counts as unset.
 ///
 /// ```
 /// let env = |name: &str| match name {
