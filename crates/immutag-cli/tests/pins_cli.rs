@@ -180,6 +180,18 @@ fn stdin_reads_helm_output() {
     assert!(pins.iter().all(|p| p["file"] == "-"));
 }
 
+#[test]
+fn stdin_over_the_file_limit_is_refused_by_name_with_exit_2() {
+    let big = vec![b'a'; (immutag_pins::files::MAX_FILE_BYTES + 1) as usize];
+    let out = common::run_env(&["pins", "check", "-"], Some(&big), &[]);
+    assert_eq!(out.code, 2, "{}", out.stderr);
+    assert!(
+        out.stderr.contains("(stdin): larger than 33554432 bytes"),
+        "{}",
+        out.stderr
+    );
+}
+
 /// The ECR repositories and tags the fixture tree names, pushed to moto.
 async fn push_fixture_images(moto: &MotoServer) -> Vec<(String, String)> {
     let config = moto.sdk_config("eu-west-1").await;

@@ -147,6 +147,81 @@ pub fn scan_text(file: &str, text: &str) -> Scan {
     scan
 }
 
+/// `-` named more than once among the paths of [`scan_inputs`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("`-` (standard input) given more than once")]
+pub struct StdinTwice;
+
+/// Reads `paths` as [`scan`] does, `-` (at most once) standing for `stdin`: UTF-8 text of at
+/// most [`MAX_FILE_BYTES`], file name `-`, an error recorded like a file's. Returns the scan
+/// and the text read from `stdin` (for `immutag pins resolve` to rewrite).
+///
+/// ```
+/// use std::path::PathBuf;
+/// use immutag_pins::files::scan_inputs;
+/// let pod = "apiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: web\n    image: nginx:1.27\n";
+/// let (scan, text) = scan_inputs(&[PathBuf::from("-")], pod.as_bytes()).unwrap();
+/// assert_eq!((scan.files_read, scan.pins.len()), (1, 1));
+/// assert_eq!(text.as_deref(), Some(pod));
+/// assert!(scan_inputs(&[PathBuf::from("-"), PathBuf::from("-")], &b""[..]).is_err());
+/// ```
+pub fn scan_inputs(
+    paths: &[PathBuf],
+    stdin: impl std::io::Read,
+) -> Result<(Scan, Option<String>), StdinTwice> {
+    let stdin_count = paths.iter().filter(|p| p.as_os_str() == "-").count();
+    if stdin_count > 1 {
+        return Err(StdinTwice);
+    }
+    let on_disk: Vec<PathBuf> = paths
+        .iter()
+        .filter(|p| p.as_os_str() != "-")
+        .cloned()
+        .collect();
+    let mut scan = if on_disk.is_empty() {
+        Scan::default()
+    } else {
+        scan(&on_disk, 0)
+    };
+    if stdin_count == 0 {
+        return Ok((scan, None));
+    }
+    match read_stdin(stdin) {
+        Ok(text) => {
+            let s = scan_text("-", &text);
+            scan.pins.extend(s.pins);
+            scan.errors.extend(s.errors);
+            scan.files_read += s.files_read;
+            Ok((scan, Some(text)))
+        }
+        Err(error) => {
+            scan.files_read += 1;
+            scan.errors.push(FileError {
+                file: "-".into(),
+                error,
+            });
+            Ok((scan, None))
+        }
+    }
+}
+
+/// Standard input as UTF-8 text of at most [`MAX_FILE_BYTES`].
+fn read_stdin(stdin: impl std::io::Read) -> Result<String, PinsError> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    let read = stdin
+        .take(MAX_FILE_BYTES + 1)
+        .read_to_end(&mut bytes)
+        .map_err(|e| PinsError::Read(e.to_string()))?;
+    if read as u64 > MAX_FILE_BYTES {
+        return Err(PinsError::TooLarge {
+            size: read as u64,
+            limit: MAX_FILE_BYTES,
+        });
+    }
+    String::from_utf8(bytes).map_err(|_| PinsError::NotUtf8)
+}
+
 fn lock(m: &Mutex<Scan>) -> std::sync::MutexGuard<'_, Scan> {
     m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
@@ -214,4 +289,39 @@ pub fn write_text(path: &Path, text: &str) -> Result<(), PinsError> {
         let _ = std::fs::remove_file(&tmp);
     }
     result.map_err(err)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read;
+
+    use super::*;
+
+    #[test]
+    fn standard_input_over_the_limit_is_a_named_error_not_read_whole() {
+        let big = std::io::repeat(b'a').take(MAX_FILE_BYTES + 10);
+        let (scan, text) = scan_inputs(&[PathBuf::from("-")], big).unwrap();
+        assert_eq!(text, None);
+        assert_eq!(scan.files_read, 1);
+        assert_eq!(scan.errors.len(), 1);
+        assert_eq!(scan.errors[0].file, "-");
+        assert!(
+            matches!(scan.errors[0].error, PinsError::TooLarge { size, limit } if size == MAX_FILE_BYTES + 1 && limit == MAX_FILE_BYTES),
+            "{:?}",
+            scan.errors[0].error
+        );
+    }
+
+    #[test]
+    fn standard_input_that_is_not_utf8_is_a_named_error() {
+        let (scan, text) = scan_inputs(&[PathBuf::from("-")], &[0xff_u8, 0xfe][..]).unwrap();
+        assert_eq!(text, None);
+        assert_eq!(scan.errors[0].error, PinsError::NotUtf8);
+    }
+
+    #[test]
+    fn standard_input_named_twice_is_refused() {
+        let paths = [PathBuf::from("-"), PathBuf::from("-")];
+        assert_eq!(scan_inputs(&paths, &b""[..]), Err(StdinTwice));
+    }
 }

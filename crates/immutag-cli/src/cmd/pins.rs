@@ -5,12 +5,10 @@
 //! `immutag_aws::pins` (one DescribeRepositories per account and region, one BatchGetImage per
 //! repository). This module parses flags, calls them and renders.
 
-use std::io::Read;
 use std::path::PathBuf;
 
-use anyhow::Context;
 use immutag_core::text::printable;
-use immutag_pins::files::{self, Scan};
+use immutag_pins::files;
 
 use crate::cmd::fleet::{self, FleetArgs};
 use crate::exit;
@@ -140,37 +138,6 @@ fn live_options(
     }
 }
 
-/// Reads `paths` (`-` once at most: standard input). Returns the scan and stdin's text.
-fn read(paths: &[PathBuf]) -> anyhow::Result<(Scan, Option<String>)> {
-    let stdin_count = paths.iter().filter(|p| p.as_os_str() == "-").count();
-    if stdin_count > 1 {
-        anyhow::bail!("`-` (standard input) given more than once");
-    }
-    let on_disk: Vec<PathBuf> = paths
-        .iter()
-        .filter(|p| p.as_os_str() != "-")
-        .cloned()
-        .collect();
-    let mut scan = if on_disk.is_empty() {
-        Scan::default()
-    } else {
-        files::scan(&on_disk, 0)
-    };
-    let mut stdin_text = None;
-    if stdin_count == 1 {
-        let mut text = String::new();
-        std::io::stdin()
-            .read_to_string(&mut text)
-            .context("reading standard input (UTF-8 text)")?;
-        let s = files::scan_text("-", &text);
-        scan.pins.extend(s.pins);
-        scan.errors.extend(s.errors);
-        scan.files_read += s.files_read;
-        stdin_text = Some(text);
-    }
-    Ok((scan, stdin_text))
-}
-
 fn check(args: CheckArgs) -> anyhow::Result<u8> {
     validate_fleet(&args.fleet)?;
     if !args.live && (!args.fleet.accounts.is_empty() || !args.fleet.regions.is_empty()) {
@@ -181,7 +148,7 @@ fn check(args: CheckArgs) -> anyhow::Result<u8> {
     } else {
         immutag_core::RuleParameters::default()
     };
-    let (mut scan, _) = read(&args.paths)?;
+    let (mut scan, _) = files::scan_inputs(&args.paths, std::io::stdin().lock())?;
 
     let mut live_failed = false;
     if args.live {
@@ -226,7 +193,7 @@ fn resolve(args: ResolveArgs) -> anyhow::Result<u8> {
     if args.write && args.paths.iter().any(|p| p.as_os_str() == "-") {
         anyhow::bail!("--write cannot write to standard input: name the files");
     }
-    let (scan, stdin_text) = read(&args.paths)?;
+    let (scan, stdin_text) = files::scan_inputs(&args.paths, std::io::stdin().lock())?;
     let files_failed = render::report_files(&scan);
 
     let opts = live_options(&args.fleet, immutag_core::RuleParameters::default());
