@@ -156,17 +156,7 @@ pub async fn rollback(
             };
         }
     }
-    let changes: Vec<Change> = items
-        .iter()
-        .filter_map(|i| match &i.decision {
-            RollbackDecision::Restore { from, to } => Some(Change {
-                key: i.entry.key.clone(),
-                from: from.clone(),
-                to: to.clone(),
-            }),
-            RollbackDecision::Skip { .. } => None,
-        })
-        .collect();
+    let changes: Vec<Change> = items.iter().filter_map(RollbackItem::change).collect();
     let mut report = RollbackReport {
         applied: opts.run.apply,
         warnings: contents.warnings,

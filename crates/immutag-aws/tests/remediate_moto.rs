@@ -17,7 +17,7 @@ use immutag_aws::testing::{MOTO_DEFAULT_ACCOUNT, MotoServer, push_image, wildcar
 use immutag_core::change::{Change, RepoKey, Setting};
 use immutag_core::journal::{Operation, summarize};
 use immutag_core::remediation::{Candidate, Mode, RemediationOptions, count, decide};
-use immutag_core::rollback::{RollbackDecision, plan_rollback};
+use immutag_core::rollback::{RollbackItem, plan_rollback};
 use immutag_core::{ExclusionFilter, RuleParameters, TagMutability};
 
 const ROLE: &str = "immutag-test-role";
@@ -250,17 +250,7 @@ async fn remediate_verify_refuse_rerun_and_roll_back_across_accounts_and_regions
         })
         .collect();
     let rb = plan_rollback(&entries, &now);
-    let restores: Vec<Change> = rb
-        .iter()
-        .filter_map(|i| match &i.decision {
-            RollbackDecision::Restore { from, to } => Some(Change {
-                key: i.entry.key.clone(),
-                from: from.clone(),
-                to: to.clone(),
-            }),
-            RollbackDecision::Skip { .. } => None,
-        })
-        .collect();
+    let restores: Vec<Change> = rb.iter().filter_map(RollbackItem::change).collect();
     assert_eq!(restores.len(), 16);
     let rpath = dir.path().join("rollback.jsonl");
     let rj = Journal::open(&rpath, "rollback", JournalMode::Create).unwrap();

@@ -40,7 +40,7 @@ use immutag_core::change::{Change, RepoKey, Setting};
 use immutag_core::coverage::assess;
 use immutag_core::journal::{Operation, Outcome, summarize};
 use immutag_core::remediation::{Candidate, RemediationOptions};
-use immutag_core::rollback::{RollbackDecision, plan_rollback};
+use immutag_core::rollback::{RollbackItem, plan_rollback};
 use immutag_core::{
     AppliedFor, Compliance, InputKind, Reason, Repository, ResourceKind, RuleParameters,
     TagMutability, TemplatePrefix, evaluate,
@@ -655,17 +655,7 @@ async fn a_template_is_switched_journaled_verified_and_rolled_back() {
         })
         .collect();
     let items = plan_rollback(&entries, &current);
-    let restores: Vec<Change> = items
-        .iter()
-        .filter_map(|i| match &i.decision {
-            RollbackDecision::Restore { from, to } => Some(Change {
-                key: i.entry.key.clone(),
-                from: from.clone(),
-                to: to.clone(),
-            }),
-            RollbackDecision::Skip { .. } => None,
-        })
-        .collect();
+    let restores: Vec<Change> = items.iter().filter_map(RollbackItem::change).collect();
     assert_eq!(restores.len(), 1, "{items:#?}");
     let opts = ApplyOptions {
         operation: Operation::Rollback,

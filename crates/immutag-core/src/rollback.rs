@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::change::{Attribute, RepoKey, State};
+use crate::change::{Attribute, Change, RepoKey, State};
 use crate::journal::{JournalEntry, Outcome};
 
 /// What the rollback does with one repository of the journal.
@@ -38,6 +38,20 @@ pub struct RollbackItem {
     /// What to do.
     #[serde(flatten)]
     pub decision: RollbackDecision,
+}
+
+impl RollbackItem {
+    /// The change that restores it, when the decision is to restore.
+    pub fn change(&self) -> Option<Change> {
+        match &self.decision {
+            RollbackDecision::Restore { from, to } => Some(Change {
+                key: self.entry.key.clone(),
+                from: from.clone(),
+                to: to.clone(),
+            }),
+            RollbackDecision::Skip { .. } => None,
+        }
+    }
 }
 
 /// Decides what to restore. `current` is the state read from AWS now for each journal
