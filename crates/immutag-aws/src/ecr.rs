@@ -239,28 +239,22 @@ pub async fn inventory(
     region: &str,
 ) -> Result<Vec<Repository>, AwsError> {
     const OP: &str = "ecr:DescribeRepositories";
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    let mut pages = 0usize;
-    loop {
+    let (out, pages) = paginate(OP, |token| async move {
         let resp = client
             .describe_repositories()
             .max_results(PAGE_SIZE)
-            .set_next_token(token.clone())
+            .set_next_token(token)
             .send()
             .await
             .map_err(|e| AwsError::api(OP, e))?;
-        pages += 1;
-        out.extend(
-            resp.repositories()
-                .iter()
-                .map(|r| repository_from_api(r, account_id, region)),
-        );
-        token = next_token(OP, token.as_deref(), resp.next_token(), pages)?;
-        if token.is_none() {
-            break;
-        }
-    }
+        let repositories = resp
+            .repositories()
+            .iter()
+            .map(|r| repository_from_api(r, account_id, region))
+            .collect();
+        Ok((repositories, resp.next_token().map(str::to_owned)))
+    })
+    .await?;
     tracing::debug!(
         account_id,
         region,
@@ -437,26 +431,20 @@ pub async fn images(
     repository_name: &str,
 ) -> Result<Vec<ImageRecord>, AwsError> {
     const OP: &str = "ecr:DescribeImages";
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    let mut pages = 0usize;
-    loop {
+    let (out, _) = paginate(OP, |token| async move {
         let resp = client
             .describe_images()
             .set_registry_id(registry_id.map(str::to_owned))
             .repository_name(repository_name)
             .max_results(PAGE_SIZE)
-            .set_next_token(token.clone())
+            .set_next_token(token)
             .send()
             .await
             .map_err(|e| AwsError::api(OP, e))?;
-        pages += 1;
-        out.extend(resp.image_details().iter().map(image_from_api));
-        token = next_token(OP, token.as_deref(), resp.next_token(), pages)?;
-        if token.is_none() {
-            break;
-        }
-    }
+        let images = resp.image_details().iter().map(image_from_api).collect();
+        Ok((images, resp.next_token().map(str::to_owned)))
+    })
+    .await?;
     Ok(out)
 }
 
@@ -577,27 +565,24 @@ pub async fn describe_templates(
     prefixes: &[String],
 ) -> Result<Vec<RepositoryCreationTemplate>, String> {
     const OP: &str = "ecr:DescribeRepositoryCreationTemplates";
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    let mut pages = 0usize;
-    loop {
+    let (out, _) = paginate(OP, |token| async move {
         let resp = client
             .describe_repository_creation_templates()
             .set_prefixes(Some(prefixes.to_vec()))
-            .set_next_token(token.clone())
+            .set_next_token(token)
             .customize()
             .config_override(probing())
             .send()
             .await
-            .map_err(|e| AwsError::api_probe(OP, e).to_string())?;
-        pages += 1;
-        out.extend(resp.repository_creation_templates().iter().cloned());
-        token = next_token(OP, token.as_deref(), resp.next_token(), pages)
-            .map_err(|e| e.to_string())?;
-        if token.is_none() {
-            return Ok(out);
-        }
-    }
+            .map_err(|e| AwsError::api_probe(OP, e))?;
+        Ok((
+            resp.repository_creation_templates().to_vec(),
+            resp.next_token().map(str::to_owned),
+        ))
+    })
+    .await
+    .map_err(|e| e.to_string())?;
+    Ok(out)
 }
 
 async fn read_batch(

@@ -176,39 +176,35 @@ async fn list(
     delimiter: bool,
 ) -> Result<Vec<(String, u64)>, AwsError> {
     const OP: &str = "s3:ListObjectsV2";
-    let mut out = Vec::new();
-    let mut token: Option<String> = None;
-    let mut pages = 0;
-    loop {
+    let (out, _) = crate::ecr::paginate(OP, |token| async move {
         let mut req = client
             .list_objects_v2()
             .bucket(bucket)
             .prefix(prefix)
-            .set_continuation_token(token.clone());
+            .set_continuation_token(token);
         if delimiter {
             req = req.delimiter("/");
         }
         let resp = req.send().await.map_err(|e| AwsError::api(OP, e))?;
-        pages += 1;
-        if delimiter {
-            out.extend(
-                resp.common_prefixes()
-                    .iter()
-                    .filter_map(|p| p.prefix())
-                    .map(|p| (p.to_owned(), 0)),
-            );
+        let found: Vec<(String, u64)> = if delimiter {
+            resp.common_prefixes()
+                .iter()
+                .filter_map(|p| p.prefix())
+                .map(|p| (p.to_owned(), 0))
+                .collect()
         } else {
-            out.extend(resp.contents().iter().filter_map(|o| {
-                let key = o.key()?;
-                Some((key.to_owned(), o.size().unwrap_or(0).max(0) as u64))
-            }));
-        }
-        token =
-            crate::ecr::next_token(OP, token.as_deref(), resp.next_continuation_token(), pages)?;
-        if token.is_none() {
-            return Ok(out);
-        }
-    }
+            resp.contents()
+                .iter()
+                .filter_map(|o| {
+                    let key = o.key()?;
+                    Some((key.to_owned(), o.size().unwrap_or(0).max(0) as u64))
+                })
+                .collect()
+        };
+        Ok((found, resp.next_continuation_token().map(str::to_owned)))
+    })
+    .await?;
+    Ok(out)
 }
 
 /// A folder to list: its account and region (when the layout names them) and its prefix.
